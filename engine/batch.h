@@ -1,0 +1,49 @@
+// The engine's batch interface: the sequences going in, the results coming out.
+//
+// SequenceView borrows the caller's values; they must stay valid for the
+// duration of Session::Run. BatchOutput is owned by the caller and reused
+// across batches: its vectors keep their capacity, so steady-state runs
+// allocate nothing.
+#ifndef ATTNSERVE_ENGINE_BATCH_H_
+#define ATTNSERVE_ENGINE_BATCH_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace attnserve::engine {
+
+// One sequence: `length` timesteps of the model's input_size features,
+// row-major ([length, D]).
+struct SequenceView {
+  const float* values = nullptr;
+  int length = 0;
+};
+
+// Shape of one sequence's attention weights: rank 1 ({l}) or rank 2 ({l, D}).
+struct AttentionShape {
+  int rank = 1;
+  int64_t dims[2] = {0, 0};
+  int64_t size() const { return rank == 1 ? dims[0] : dims[0] * dims[1]; }
+};
+
+// One named attention output of a batch (e.g. "temporal").
+struct AttentionMap {
+  std::string name;
+  int64_t stride = 0;               // floats between consecutive sequences
+  std::vector<float> values;        // [batch, stride]; entries past shape are 0
+  std::vector<AttentionShape> shapes;  // per sequence; values of sequence b
+                                       // start at values[b * stride]
+};
+
+struct BatchOutput {
+  int64_t batch_size = 0;
+  int64_t num_outputs = 0;
+  int64_t padded_steps = 0;             // timesteps computed per sequence
+  std::vector<float> outputs;           // [batch, num_outputs], after the head's activation
+  std::vector<AttentionMap> attention;  // one per attention block returning weights
+};
+
+}  // namespace attnserve::engine
+
+#endif  // ATTNSERVE_ENGINE_BATCH_H_

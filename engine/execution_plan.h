@@ -1,0 +1,49 @@
+// ExecutionPlan: a model prepared for one padded batch shape (batch x steps):
+// the encoder, attention and head primitives with their argument maps.
+//
+// Contract: Run() reads the time-major padded input from ws.input and writes
+// the model's outputs and attention weights into a BatchOutput sized for this
+// shape. Ownership: holds a reference to the Model, which must outlive it
+// (Session keeps the Model alive). Thread-safety: one thread at a time.
+// The constructor and Run() throw dnnl::error (Session guards them).
+#ifndef ATTNSERVE_ENGINE_EXECUTION_PLAN_H_
+#define ATTNSERVE_ENGINE_EXECUTION_PLAN_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "absl/types/span.h"
+#include "engine/batch.h"
+#include "engine/head.h"
+#include "engine/lstm_encoder.h"
+#include "engine/model.h"
+#include "engine/temporal_attention.h"
+#include "engine/workspace.h"
+
+namespace attnserve::engine {
+
+class ExecutionPlan {
+ public:
+  ExecutionPlan(const Model& model, int64_t batch, int64_t steps);
+
+  int64_t batch() const { return batch_; }
+  int64_t steps() const { return steps_; }
+  int weight_reorders() const { return encoder_.weight_reorders(); }
+
+  void Run(dnnl::stream& stream, absl::Span<const int> lengths, Workspace& ws,
+           BatchOutput* out);
+
+ private:
+  const Model& model_;
+  int64_t batch_;
+  int64_t steps_;
+  LstmEncoderPlan encoder_;
+  std::unique_ptr<TemporalAttentionPlan> attention_;  // null without attention
+  HeadPlan head_;
+  size_t scratchpad_bytes_ = 0;
+};
+
+}  // namespace attnserve::engine
+
+#endif  // ATTNSERVE_ENGINE_EXECUTION_PLAN_H_

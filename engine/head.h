@@ -1,0 +1,62 @@
+// Head: dense layers (relu between them, none after the last) and the output
+// activation (softmax over classes, elementwise sigmoid, or linear).
+// Tensors: head.layers.{j}.weight [out_j, in_j], head.layers.{j}.bias [out_j].
+// HeadPlan: the head prepared for a batch of B vectors.
+//
+// Ownership/thread-safety: Head is immutable after Create and shared by
+// sessions; a plan belongs to one session thread; Run() may throw dnnl::error.
+#ifndef ATTNSERVE_ENGINE_HEAD_H_
+#define ATTNSERVE_ENGINE_HEAD_H_
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/dense_layer.h"
+#include "engine/model_spec.h"
+#include "engine/tensor_file.h"
+#include "engine/workspace.h"
+
+namespace attnserve::engine {
+
+class Head {
+ public:
+  static absl::StatusOr<std::unique_ptr<Head>> Create(
+      const HeadSpec& spec, const std::map<std::string, FloatTensor>& weights);
+
+  const std::vector<DenseLayer>& layers() const { return layers_; }
+  OutputActivation output() const { return output_; }
+  int64_t num_outputs() const { return layers_.back().out(); }
+
+ private:
+  Head() = default;
+  std::vector<DenseLayer> layers_;
+  OutputActivation output_ = OutputActivation::kSoftmax;
+};
+
+class HeadPlan {
+ public:
+  // Throws dnnl::error.
+  HeadPlan(const Head& head, int64_t batch);
+
+  size_t scratchpad_bytes() const { return scratchpad_bytes_; }
+  // out[batch, C] = activation(head(input[batch, in])). Throws dnnl::error.
+  void Run(dnnl::stream& stream, const float* input, Workspace& ws, float* out);
+
+ private:
+  const Head& head_;
+  int64_t batch_;
+  std::vector<DensePlan> layers_;
+  size_t scratchpad_bytes_ = 0;
+};
+
+// Applies the output activation in place to [batch, classes] logits.
+void ApplyOutputActivation(OutputActivation activation, int64_t batch, int64_t classes,
+                           float* values);
+
+}  // namespace attnserve::engine
+
+#endif  // ATTNSERVE_ENGINE_HEAD_H_

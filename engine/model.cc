@@ -1,0 +1,38 @@
+#include "engine/model.h"
+
+#include "absl/strings/str_cat.h"
+#include "engine/attention/attention_factory.h"
+
+namespace attnserve::engine {
+
+absl::StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& version_dir) {
+  absl::StatusOr<ModelFiles> files = LoadModelFiles(version_dir);
+  if (!files.ok()) return files.status();
+  absl::StatusOr<std::shared_ptr<const Model>> model = Build(*files);
+  if (!model.ok()) {
+    return absl::Status(model.status().code(),
+                        absl::StrCat(version_dir, ": ", model.status().message()));
+  }
+  return model;
+}
+
+absl::StatusOr<std::shared_ptr<const Model>> Model::Build(const ModelFiles& files) {
+  std::shared_ptr<Model> model(new Model());
+  model->spec_ = files.spec;
+  absl::StatusOr<std::unique_ptr<LstmEncoder>> encoder =
+      LstmEncoder::Create(files.spec, files.weights);
+  if (!encoder.ok()) return encoder.status();
+  model->encoder_ = *std::move(encoder);
+  for (size_t i = 0; i < files.spec.attention.size(); ++i) {
+    absl::StatusOr<std::unique_ptr<TemporalAttention>> block =
+        CreateTemporalAttention(files.spec.attention[i], static_cast<int>(i), files.weights);
+    if (!block.ok()) return block.status();
+    model->temporal_attention_ = *std::move(block);
+  }
+  absl::StatusOr<std::unique_ptr<Head>> head = Head::Create(files.spec.head, files.weights);
+  if (!head.ok()) return head.status();
+  model->head_ = *std::move(head);
+  return std::shared_ptr<const Model>(std::move(model));
+}
+
+}  // namespace attnserve::engine

@@ -1,0 +1,48 @@
+// Model: one loaded model version, ready to run: spec plus oneDNN-prepared
+// weights of the encoder, attention block and head.
+//
+// Contract: Load() validates the directory fully (LoadModelFiles) and prepares
+// the weights once (reordered to the LSTM primitive's preferred layout);
+// failures come back as a status naming the file and field, never a crash.
+// Ownership/thread-safety: handed out as std::shared_ptr<const Model>; it is
+// immutable, and any number of Sessions (one per worker thread) run it at once.
+#ifndef ATTNSERVE_ENGINE_MODEL_H_
+#define ATTNSERVE_ENGINE_MODEL_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "engine/head.h"
+#include "engine/lstm_encoder.h"
+#include "engine/model_files.h"
+#include "engine/model_spec.h"
+#include "engine/temporal_attention.h"
+
+namespace attnserve::engine {
+
+class Model {
+ public:
+  static absl::StatusOr<std::shared_ptr<const Model>> Load(const std::string& version_dir);
+  static absl::StatusOr<std::shared_ptr<const Model>> Build(const ModelFiles& files);
+
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  const ModelSpec& spec() const { return spec_; }
+  const LstmEncoder& encoder() const { return *encoder_; }
+  // Null when the model has no temporal attention block (the head reads q).
+  const TemporalAttention* temporal_attention() const { return temporal_attention_.get(); }
+  const Head& head() const { return *head_; }
+
+ private:
+  Model() = default;
+  ModelSpec spec_;
+  std::unique_ptr<LstmEncoder> encoder_;
+  std::unique_ptr<TemporalAttention> temporal_attention_;
+  std::unique_ptr<Head> head_;
+};
+
+}  // namespace attnserve::engine
+
+#endif  // ATTNSERVE_ENGINE_MODEL_H_

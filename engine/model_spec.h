@@ -1,0 +1,78 @@
+// ModelSpec: the architecture of one model version, parsed from model.json.
+//
+// Contract: ParseModelSpec() accepts exactly the schema in docs/model-format.md
+// and returns InvalidArgument naming the offending field otherwise (unknown keys,
+// wrong types, out-of-range values, unsupported options). A returned spec is
+// internally consistent: every later stage may rely on it without rechecking.
+// Ownership: plain values. Thread-safety: immutable after parsing.
+#ifndef ATTNSERVE_ENGINE_MODEL_SPEC_H_
+#define ATTNSERVE_ENGINE_MODEL_SPEC_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace attnserve::engine {
+
+struct EncoderSpec {
+  int hidden_size = 0;
+  int num_layers = 1;
+  bool bidirectional = false;
+
+  int directions() const { return bidirectional ? 2 : 1; }
+  int output_size() const { return hidden_size * directions(); }
+};
+
+enum class AttentionKind { kFeedForward, kAdditive };
+
+struct AttentionSpec {
+  AttentionKind kind = AttentionKind::kFeedForward;
+  int units = 0;               // additive: W1 rows
+  bool residual_last = false;  // additive: output c + q
+};
+
+enum class OutputActivation { kSoftmax, kSigmoid, kLinear };
+
+struct HeadSpec {
+  std::vector<int> hidden;  // dense layer sizes before the output layer
+  OutputActivation output = OutputActivation::kSoftmax;
+};
+
+enum class Precision { kF32, kBF16 };
+
+struct ModelSpec {
+  int format_version = 1;
+  std::string description;
+  int input_size = 0;
+  int max_length = 0;  // 0: the model sets no limit
+  EncoderSpec encoder;
+  std::vector<AttentionSpec> attention;  // at most one (temporal) block
+  HeadSpec head;
+  std::vector<std::string> labels;
+  Precision precision = Precision::kF32;
+
+  int num_outputs() const { return static_cast<int>(labels.size()); }
+};
+
+// Parses and validates model.json text.
+absl::StatusOr<ModelSpec> ParseModelSpec(absl::string_view json_text);
+
+// The tensor a spec needs: its state_dict name and shape.
+struct TensorRequirement {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+
+// Every tensor the spec needs, in a stable order (encoder, attention, head).
+std::vector<TensorRequirement> RequiredTensors(const ModelSpec& spec);
+
+const char* AttentionKindName(AttentionKind kind);
+const char* OutputActivationName(OutputActivation activation);
+const char* PrecisionName(Precision precision);
+
+}  // namespace attnserve::engine
+
+#endif  // ATTNSERVE_ENGINE_MODEL_SPEC_H_

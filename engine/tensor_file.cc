@@ -1,0 +1,533 @@
+// TensorFile implementation: safetensors validation and dtype conversion.
+//
+// Contract: see tensor_file.h. Every check happens in Parse(); the accessors
+// only read ranges Parse() proved to lie inside the data section. JSON is parsed
+// with exceptions disabled (nlohmann's allow_exceptions = false) and every value
+// is type-checked before it is read, so no exception leaves this file. Values
+// are decoded byte by byte as little-endian, whatever the host's byte order.
+// Thread-safety: free functions without shared state; TensorFile is immutable.
+#include "engine/tensor_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "nlohmann/json.hpp"
+
+namespace attnserve::engine {
+namespace {
+
+using Json = nlohmann::json;
+
+static_assert(std::numeric_limits<float>::is_iec559 && std::numeric_limits<double>::is_iec559,
+              "f16/bf16/f64 conversion assumes IEEE-754 float and double");
+
+// The reference implementation's limit; real headers are kilobytes.
+constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+constexpr uint64_t kLengthPrefixBytes = 8;
+
+struct DTypeEntry {
+  const char* name;
+  DType dtype;
+  uint64_t size;
+};
+
+constexpr DTypeEntry kDTypes[] = {
+    {"F32", DType::kF32, 4},   {"F64", DType::kF64, 8}, {"F16", DType::kF16, 2},
+    {"BF16", DType::kBF16, 2}, {"I32", DType::kI32, 4}, {"I64", DType::kI64, 8},
+};
+
+const DTypeEntry& EntryFor(DType dtype) {
+  for (const DTypeEntry& entry : kDTypes) {
+    if (entry.dtype == dtype) return entry;
+  }
+  return kDTypes[0];  // unreachable: every DType is in the table
+}
+
+// Escapes control characters so a hostile name cannot garble a log line.
+std::string Printable(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      absl::StrAppendFormat(&out, "\\x%02x", byte);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string ShapeString(const std::vector<int64_t>& shape) {
+  return absl::StrCat("[", absl::StrJoin(shape, ", "), "]");
+}
+
+absl::Status FileError(absl::string_view label, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(label, ": ", what));
+}
+
+absl::Status TensorError(absl::string_view label, absl::string_view name, absl::string_view what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(label, ": tensor '", Printable(name), "': ", what));
+}
+
+// "a string", "an array", ... for messages about wrong JSON types.
+std::string Describe(const Json& value) {
+  switch (value.type()) {
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::boolean:
+      return "a boolean";
+    case Json::value_t::string:
+      return "a string";
+    case Json::value_t::array:
+      return "an array";
+    case Json::value_t::object:
+      return "an object";
+    case Json::value_t::number_float:
+      return "a non-integer number";
+    case Json::value_t::number_integer:
+    case Json::value_t::number_unsigned:
+      return "an integer";
+    default:
+      return "an unsupported value";
+  }
+}
+
+// A JSON integer as uint64 when it is one and is >= 0.
+bool AsUnsigned(const Json& value, uint64_t* out) {
+  if (value.is_number_unsigned()) {
+    *out = value.get<uint64_t>();
+    return true;
+  }
+  if (value.is_number_integer() && value.get<int64_t>() >= 0) {
+    *out = static_cast<uint64_t>(value.get<int64_t>());
+    return true;
+  }
+  return false;
+}
+
+uint64_t LoadLE(const unsigned char* p, int bytes) {
+  uint64_t value = 0;
+  for (int i = bytes - 1; i >= 0; --i) value = (value << 8) | p[i];
+  return value;
+}
+
+float BitsToFloat(uint32_t bits) {
+  float value;
+  std::memcpy(&value, &bits, sizeof(value));
+  return value;
+}
+
+float HalfToFloat(uint16_t half) {
+  const uint32_t sign = static_cast<uint32_t>(half >> 15) << 31;
+  const uint32_t exponent = (half >> 10) & 0x1fu;
+  const uint32_t mantissa = half & 0x3ffu;
+  if (exponent == 0x1f) {  // inf or NaN: keep the payload's top bits
+    return BitsToFloat(sign | 0x7f800000u | (mantissa << 13));
+  }
+  if (exponent == 0) {  // zero or subnormal: mantissa * 2^-24, exact in f32
+    const float magnitude = std::ldexp(static_cast<float>(mantissa), -24);
+    return sign ? -magnitude : magnitude;
+  }
+  return BitsToFloat(sign | ((exponent - 15 + 127) << 23) | (mantissa << 13));
+}
+
+float BFloat16ToFloat(uint16_t bits) { return BitsToFloat(static_cast<uint32_t>(bits) << 16); }
+
+// IEEE round-to-nearest double -> float, without the undefined behaviour of
+// static_cast on out-of-range values: overflow gives +-inf, as the hardware would.
+float DoubleToFloat(double value) {
+  constexpr float kMax = std::numeric_limits<float>::max();
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+  if (std::isnan(value)) return std::signbit(value) ? -kNaN : kNaN;
+  // FLT_MAX plus half an ulp (2^103) rounds to even, that is to infinity.
+  const double magnitude = std::fabs(value);
+  float result = static_cast<float>(std::min(magnitude, static_cast<double>(kMax)));
+  if (magnitude >= static_cast<double>(kMax) + std::ldexp(1.0, 103)) result = kInf;
+  return std::signbit(value) ? -result : result;
+}
+
+// Records keys that occur twice in one JSON object (nlohmann keeps the last one
+// silently; a duplicated tensor name must not be resolved by accident).
+class DuplicateKeyFinder {
+ public:
+  bool OnEvent(int depth, Json::parse_event_t event, const Json& parsed) {
+    switch (event) {
+      case Json::parse_event_t::object_start:
+        keys_.emplace_back();
+        break;
+      case Json::parse_event_t::object_end:
+        if (!keys_.empty()) keys_.pop_back();
+        break;
+      case Json::parse_event_t::key: {
+        const std::string& key = parsed.get_ref<const std::string&>();
+        if (depth == 1) top_key_ = key;
+        if (!keys_.empty() && !keys_.back().insert(key).second && !found_) {
+          found_ = true;
+          depth_ = depth;
+          key_ = key;
+          owner_ = top_key_;
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    return true;  // keep everything
+  }
+
+  // OK, or the error naming the first duplicated key.
+  absl::Status Result(absl::string_view label) const {
+    if (!found_) return absl::OkStatus();
+    if (depth_ == 1) {
+      if (key_ == "__metadata__") return FileError(label, "__metadata__ appears more than once");
+      return TensorError(label, key_, "appears more than once in the header");
+    }
+    const std::string what = absl::StrCat("key '", Printable(key_), "' appears more than once");
+    if (owner_ == "__metadata__") return FileError(label, absl::StrCat("__metadata__: ", what));
+    return TensorError(label, owner_, what);
+  }
+
+ private:
+  std::vector<std::set<std::string>> keys_;  // one set per open object
+  std::string top_key_;                      // the header entry being parsed
+  bool found_ = false;
+  int depth_ = 0;
+  std::string key_;
+  std::string owner_;
+};
+
+absl::Status ParseMetadata(absl::string_view label, const Json& value,
+                           std::map<std::string, std::string>* metadata) {
+  if (!value.is_object()) {
+    return FileError(
+        label, absl::StrCat("__metadata__ must be an object of strings, got ", Describe(value)));
+  }
+  for (const auto& [key, item] : value.items()) {
+    if (!item.is_string()) {
+      return FileError(label, absl::StrCat("__metadata__: value of '", Printable(key),
+                                           "' must be a string, got ", Describe(item)));
+    }
+    (*metadata)[key] = item.get<std::string>();
+  }
+  return absl::OkStatus();
+}
+
+// Parses one tensor entry; checks its offsets against the data section size.
+absl::Status ParseEntry(absl::string_view label, const std::string& name, const Json& entry,
+                        uint64_t data_size, TensorInfo* info) {
+  if (!entry.is_object()) {
+    return TensorError(label, name, absl::StrCat("entry must be an object, got ", Describe(entry)));
+  }
+  for (const auto& item : entry.items()) {
+    const std::string& key = item.key();
+    if (key != "dtype" && key != "shape" && key != "data_offsets") {
+      return TensorError(label, name,
+                         absl::StrCat("unknown field '", Printable(key),
+                                      "' (expected dtype, shape, data_offsets)"));
+    }
+  }
+  for (const char* key : {"dtype", "shape", "data_offsets"}) {
+    if (!entry.contains(key)) {
+      return TensorError(label, name, absl::StrCat("missing field '", key, "'"));
+    }
+  }
+
+  const Json& dtype = entry["dtype"];
+  if (!dtype.is_string()) {
+    return TensorError(label, name, absl::StrCat("dtype must be a string, got ", Describe(dtype)));
+  }
+  const DTypeEntry* dtype_entry = nullptr;
+  for (const DTypeEntry& candidate : kDTypes) {
+    if (dtype.get_ref<const std::string&>() == candidate.name) dtype_entry = &candidate;
+  }
+  if (dtype_entry == nullptr) {
+    return TensorError(label, name,
+                       absl::StrCat("unsupported dtype '", Printable(dtype.get<std::string>()),
+                                    "' (supported: F32, F64, F16, BF16, I32, I64)"));
+  }
+  info->dtype = dtype_entry->dtype;
+
+  const Json& shape = entry["shape"];
+  if (!shape.is_array()) {
+    return TensorError(
+        label, name,
+        absl::StrCat("shape must be an array of non-negative integers, got ", Describe(shape)));
+  }
+  info->shape.clear();
+  for (size_t i = 0; i < shape.size(); ++i) {
+    uint64_t dim = 0;
+    if (!AsUnsigned(shape[i], &dim) ||
+        dim > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return TensorError(label, name,
+                         absl::StrCat("shape[", i, "] must be a non-negative integer, got ",
+                                      shape[i].is_number() ? shape[i].dump() : Describe(shape[i])));
+    }
+    info->shape.push_back(static_cast<int64_t>(dim));
+  }
+  // Element count, refusing any product of the non-zero dimensions that does
+  // not fit in int64 (later stages multiply dimensions freely).
+  uint64_t nonzero_product = 1;
+  bool has_zero = false;
+  for (int64_t dim : info->shape) {
+    const auto udim = static_cast<uint64_t>(dim);
+    if (udim == 0) {
+      has_zero = true;
+    } else if (nonzero_product >
+               static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / udim) {
+      return TensorError(
+          label, name, absl::StrCat("shape ", ShapeString(info->shape), " has too many elements"));
+    } else {
+      nonzero_product *= udim;
+    }
+  }
+  const uint64_t numel = has_zero ? 0 : nonzero_product;
+  if (numel > std::numeric_limits<uint64_t>::max() / dtype_entry->size) {
+    return TensorError(label, name,
+                       absl::StrCat("shape ", ShapeString(info->shape), " of ", dtype_entry->name,
+                                    " is too large"));
+  }
+  const uint64_t byte_size = numel * dtype_entry->size;
+
+  const Json& offsets = entry["data_offsets"];
+  uint64_t begin = 0;
+  uint64_t end = 0;
+  if (!offsets.is_array() || offsets.size() != 2 || !AsUnsigned(offsets[0], &begin) ||
+      !AsUnsigned(offsets[1], &end)) {
+    return TensorError(label, name, "data_offsets must be [begin, end] with non-negative integers");
+  }
+  if (begin > end) {
+    return TensorError(label, name,
+                       absl::StrCat("data_offsets [", begin, ", ", end, "]: begin is after end"));
+  }
+  if (end > data_size) {
+    return TensorError(label, name,
+                       absl::StrCat("data_offsets [", begin, ", ", end,
+                                    "] end beyond the data section (", data_size, " bytes)"));
+  }
+  if (end - begin != byte_size) {
+    return TensorError(label, name,
+                       absl::StrCat("data_offsets [", begin, ", ", end, "] hold ", end - begin,
+                                    " bytes but shape ", ShapeString(info->shape), " of ",
+                                    dtype_entry->name, " needs ", byte_size));
+  }
+  info->begin = begin;
+  info->end = end;
+  return absl::OkStatus();
+}
+
+// Tensors must tile the data section: no overlap, no gap, no trailing bytes.
+absl::Status CheckCoverage(absl::string_view label,
+                           const std::map<std::string, TensorInfo>& tensors, uint64_t data_size) {
+  std::vector<std::tuple<uint64_t, uint64_t, const std::string*>> ranges;
+  ranges.reserve(tensors.size());
+  for (const auto& [name, info] : tensors) ranges.emplace_back(info.begin, info.end, &name);
+  std::sort(ranges.begin(), ranges.end(), [](const auto& a, const auto& b) {
+    return std::tie(std::get<0>(a), std::get<1>(a), *std::get<2>(a)) <
+           std::tie(std::get<0>(b), std::get<1>(b), *std::get<2>(b));
+  });
+  uint64_t covered = 0;  // bytes [0, covered) belong to the tensors seen so far
+  const std::string* last = nullptr;
+  for (const auto& [begin, end, name] : ranges) {
+    if (begin < covered) {
+      return TensorError(label, *name,
+                         absl::StrCat("data_offsets [", begin, ", ", end, "] overlap tensor '",
+                                      Printable(*last), "' (which ends at ", covered, ")"));
+    }
+    if (begin > covered) {
+      return TensorError(
+          label, *name,
+          absl::StrCat("starts at byte ", begin, " of the data section, leaving bytes [", covered,
+                       ", ", begin, ") unused"));
+    }
+    covered = end;
+    last = name;
+  }
+  if (covered != data_size) {
+    return FileError(label, absl::StrCat("data section has ", data_size - covered,
+                                         " trailing bytes not covered by any tensor (", data_size,
+                                         " bytes, tensors cover ", covered, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int error = errno;
+    if (error == ENOENT) return absl::NotFoundError(absl::StrCat(path, ": no such file"));
+    return absl::ErrnoToStatus(error, absl::StrCat(path, ": cannot open"));
+  }
+  std::string bytes;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      ::close(fd);
+      return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a file"));
+    }
+    if (st.st_size > 0) bytes.reserve(static_cast<size_t>(st.st_size));
+  }
+  char buffer[1 << 16];
+  while (true) {
+    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int error = errno;
+      ::close(fd);
+      return absl::ErrnoToStatus(error, absl::StrCat(path, ": read failed"));
+    }
+    bytes.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return bytes;
+}
+
+}  // namespace
+
+absl::StatusOr<TensorFile> TensorFile::Parse(std::string bytes, absl::string_view label) {
+  if (bytes.size() < kLengthPrefixBytes) {
+    return FileError(label, absl::StrCat("file is ", bytes.size(),
+                                         " bytes, too short for the 8-byte header length"));
+  }
+  const auto* raw = reinterpret_cast<const unsigned char*>(bytes.data());
+  const uint64_t header_size = LoadLE(raw, kLengthPrefixBytes);
+  const uint64_t after_prefix = bytes.size() - kLengthPrefixBytes;
+  if (header_size > kMaxHeaderBytes) {
+    return FileError(label, absl::StrCat("header length ", header_size, " exceeds the limit of ",
+                                         kMaxHeaderBytes, " bytes"));
+  }
+  if (header_size > after_prefix) {
+    return FileError(label,
+                     absl::StrCat("header length ", header_size, " is longer than the file (",
+                                  after_prefix, " bytes follow the length)"));
+  }
+
+  const char* header_begin = bytes.data() + kLengthPrefixBytes;
+  DuplicateKeyFinder duplicates;
+  const Json header = Json::parse(
+      header_begin, header_begin + header_size,
+      [&duplicates](int depth, Json::parse_event_t event, Json& parsed) {
+        return duplicates.OnEvent(depth, event, parsed);
+      },
+      /*allow_exceptions=*/false);
+  if (header.is_discarded()) return FileError(label, "header is not valid JSON");
+  if (absl::Status status = duplicates.Result(label); !status.ok()) return status;
+  if (!header.is_object()) {
+    return FileError(label, absl::StrCat("header must be a JSON object, got ", Describe(header)));
+  }
+
+  TensorFile file;
+  file.label_ = std::string(label);
+  file.data_start_ = kLengthPrefixBytes + header_size;
+  const uint64_t data_size = bytes.size() - file.data_start_;
+  for (const auto& item : header.items()) {
+    if (item.key() == "__metadata__") {
+      if (absl::Status status = ParseMetadata(label, item.value(), &file.metadata_); !status.ok()) {
+        return status;
+      }
+      continue;
+    }
+    TensorInfo info;
+    if (absl::Status status = ParseEntry(label, item.key(), item.value(), data_size, &info);
+        !status.ok()) {
+      return status;
+    }
+    file.tensors_.emplace(item.key(), std::move(info));
+  }
+  if (absl::Status status = CheckCoverage(label, file.tensors_, data_size); !status.ok()) {
+    return status;
+  }
+  file.bytes_ = std::move(bytes);
+  return file;
+}
+
+absl::StatusOr<TensorFile> TensorFile::Read(const std::string& path) {
+  absl::StatusOr<std::string> bytes = ReadWholeFile(path);
+  if (!bytes.ok()) return bytes.status();
+  return Parse(*std::move(bytes), path);
+}
+
+absl::StatusOr<FloatTensor> TensorFile::GetFloat(const std::string& name) const {
+  const auto it = tensors_.find(name);
+  if (it == tensors_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat(label_, ": tensor '", Printable(name), "': not in the file"));
+  }
+  const TensorInfo& info = it->second;
+  const DTypeEntry& dtype = EntryFor(info.dtype);
+  if (info.dtype == DType::kI32 || info.dtype == DType::kI64) {
+    return TensorError(label_, name,
+                       absl::StrCat("dtype ", dtype.name, " is not a floating-point type"));
+  }
+  const size_t count = static_cast<size_t>((info.end - info.begin) / dtype.size);
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes_.data() + data_start_ + info.begin);
+  FloatTensor tensor;
+  tensor.shape = info.shape;
+  tensor.values.resize(count);
+  for (size_t i = 0; i < count; ++i, p += dtype.size) {
+    switch (info.dtype) {
+      case DType::kF32:
+        tensor.values[i] = BitsToFloat(static_cast<uint32_t>(LoadLE(p, 4)));
+        break;
+      case DType::kF64: {
+        const uint64_t bits = LoadLE(p, 8);
+        double value;
+        std::memcpy(&value, &bits, sizeof(value));
+        tensor.values[i] = DoubleToFloat(value);
+        break;
+      }
+      case DType::kF16:
+        tensor.values[i] = HalfToFloat(static_cast<uint16_t>(LoadLE(p, 2)));
+        break;
+      case DType::kBF16:
+        tensor.values[i] = BFloat16ToFloat(static_cast<uint16_t>(LoadLE(p, 2)));
+        break;
+      default:
+        break;  // integer dtypes returned above
+    }
+  }
+  return tensor;
+}
+
+absl::StatusOr<std::vector<int64_t>> TensorFile::GetInt(const std::string& name) const {
+  const auto it = tensors_.find(name);
+  if (it == tensors_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat(label_, ": tensor '", Printable(name), "': not in the file"));
+  }
+  const TensorInfo& info = it->second;
+  const DTypeEntry& dtype = EntryFor(info.dtype);
+  if (info.dtype != DType::kI32 && info.dtype != DType::kI64) {
+    return TensorError(label_, name, absl::StrCat("dtype ", dtype.name, " is not an integer type"));
+  }
+  const size_t count = static_cast<size_t>((info.end - info.begin) / dtype.size);
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes_.data() + data_start_ + info.begin);
+  std::vector<int64_t> values(count);
+  for (size_t i = 0; i < count; ++i, p += dtype.size) {
+    if (info.dtype == DType::kI32) {
+      values[i] = static_cast<int32_t>(static_cast<uint32_t>(LoadLE(p, 4)));
+    } else {
+      values[i] = static_cast<int64_t>(LoadLE(p, 8));
+    }
+  }
+  return values;
+}
+
+}  // namespace attnserve::engine

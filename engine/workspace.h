@@ -1,0 +1,41 @@
+// Workspace: the reusable buffers one Session runs its batches in.
+//
+// Every buffer only grows, so a session serving shapes it has seen before
+// allocates nothing. The oneDNN scratchpad is shared by every primitive the
+// session runs (they run one after another on the session's thread).
+// Ownership: owned by one Session. Thread-safety: none; one thread at a time.
+#ifndef ATTNSERVE_ENGINE_WORKSPACE_H_
+#define ATTNSERVE_ENGINE_WORKSPACE_H_
+
+#include <cstddef>
+
+#include "engine/dnnl_util.h"
+#include "oneapi/dnnl/dnnl.hpp"
+
+namespace attnserve::engine {
+
+struct Workspace {
+  AlignedBuffer input;        // [T, B, D] time-major padded batch
+  AlignedBuffer layer[2];     // encoder layer outputs, alternating
+  AlignedBuffer reversed;     // bidirectional: input reversed within each length
+  AlignedBuffer forward;      // bidirectional: forward direction output
+  AlignedBuffer backward;     // bidirectional: backward direction output
+  AlignedBuffer projection;   // attention hidden projection [T*B, units]
+  AlignedBuffer scores;       // attention scores [T*B]
+  AlignedBuffer vector;       // attention block output / head input [B, d]
+  AlignedBuffer query;        // last valid encoder output per sequence [B, d]
+  AlignedBuffer head[2];      // head layer outputs, alternating
+
+  // Returns a scratchpad memory of at least `bytes` bytes, reallocating only
+  // when it must grow.
+  const dnnl::memory& Scratchpad(size_t bytes);
+
+ private:
+  AlignedBuffer scratchpad_;
+  dnnl::memory scratchpad_memory_;
+  size_t scratchpad_bytes_ = 0;
+};
+
+}  // namespace attnserve::engine
+
+#endif  // ATTNSERVE_ENGINE_WORKSPACE_H_

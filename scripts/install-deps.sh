@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian packages attnserve needs to build and test, and nothing
+# else. Idempotent: when everything is present it changes nothing and says so.
+#   scripts/install-deps.sh           build + test dependencies
+#   scripts/install-deps.sh --tools   also the Python tooling (PyTorch) used to
+#                                     regenerate fixtures and the demo model
+set -euo pipefail
+
+packages=(
+  build-essential cmake make pkg-config
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libabsl-dev libdnnl-dev nlohmann-json3-dev
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
+  prometheus-cpp-dev
+)
+if [[ "${1:-}" == "--tools" ]]; then
+  packages+=(python3-torch python3-numpy)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,187 @@
+// Session behaviour: padding equivalence across batch compositions and padded
+// shapes, bidirectional exactness, the plan cache, input validation.
+#include "engine/session.h"
+
+#include <cmath>
+#include <memory>
+#include <vector>
+
+#include "engine/model.h"
+#include "engine/shape_policy.h"
+#include "gtest/gtest.h"
+#include "tests/engine/random_model.h"
+
+namespace attnserve::engine {
+namespace {
+
+using attnserve::testing::MakeSpec;
+using attnserve::testing::RandomModel;
+using attnserve::testing::RandomSequence;
+
+std::shared_ptr<const Model> BuildModel(const ModelSpec& spec, uint32_t seed = 7) {
+  absl::StatusOr<std::shared_ptr<const Model>> model = Model::Build(RandomModel(spec, seed));
+  EXPECT_TRUE(model.ok()) << model.status();
+  return *model;
+}
+
+// Runs `seqs` as one batch and returns the outputs and attention of entry `i`.
+struct One {
+  std::vector<float> outputs;
+  std::vector<float> attention;
+};
+One RunAndTake(Session& session, const std::vector<std::vector<float>>& seqs,
+               const std::vector<int>& lengths, size_t i) {
+  std::vector<SequenceView> views;
+  for (size_t k = 0; k < seqs.size(); ++k) views.push_back({seqs[k].data(), lengths[k]});
+  BatchOutput out;
+  absl::Status status = session.Run(views, &out);
+  EXPECT_TRUE(status.ok()) << status;
+  One one;
+  one.outputs.assign(out.outputs.begin() + i * out.num_outputs,
+                     out.outputs.begin() + (i + 1) * out.num_outputs);
+  const AttentionMap& map = out.attention.at(0);
+  one.attention.assign(map.values.begin() + i * map.stride,
+                       map.values.begin() + i * map.stride + map.shapes[i].size());
+  return one;
+}
+
+void ExpectClose(const std::vector<float>& a, const std::vector<float>& b, double tol) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], tol) << "index " << i;
+}
+
+class PaddingTest : public ::testing::TestWithParam<bool> {};
+
+// The same sequence alone, next to a much longer one (another padded shape),
+// and at a different batch position gives the same result.
+TEST_P(PaddingTest, BatchCompositionNeverChangesAResult) {
+  const bool bidirectional = GetParam();
+  auto model = BuildModel(MakeSpec(5, 24, 2, bidirectional, 3));
+  Session session(model, {});
+  const auto target = RandomSequence(9, 5, 1);
+  const One alone = RunAndTake(session, {target}, {9}, 0);
+  ASSERT_EQ(alone.attention.size(), 9u);
+
+  const One next_to_long =
+      RunAndTake(session, {RandomSequence(150, 5, 2), target, RandomSequence(1, 5, 3)},
+                 {150, 9, 1}, 1);
+  ExpectClose(alone.outputs, next_to_long.outputs, 1e-6);
+  ExpectClose(alone.attention, next_to_long.attention, 1e-6);
+
+  // Values past a sequence's length are never read: a longer buffer whose
+  // tail is garbage, with length 9, gives the same answer.
+  auto padded = target;
+  padded.resize(40 * 5, 1e6f);
+  const One garbage_tail = RunAndTake(session, {RandomSequence(33, 5, 4), padded}, {33, 9}, 1);
+  ExpectClose(alone.outputs, garbage_tail.outputs, 1e-6);
+  ExpectClose(alone.attention, garbage_tail.attention, 1e-6);
+}
+
+INSTANTIATE_TEST_SUITE_P(Directions, PaddingTest, ::testing::Values(false, true),
+                         [](const auto& p) { return p.param ? "Bidirectional" : "Unidirectional"; });
+
+// The backward direction starts at each sequence's own last step: a prefix of a
+// sequence is not the same input as the whole sequence, so a bidirectional
+// model must see a difference at step 0 where a unidirectional one sees none.
+TEST(BidirectionalTest, BackwardDirectionReadsOnlyTheValidSteps) {
+  auto bi = BuildModel(MakeSpec(3, 16, 1, true, 2));
+  Session session(bi, {});
+  const auto seq = RandomSequence(12, 3, 11);
+  const One prefix = RunAndTake(session, {seq}, {6}, 0);
+  const One whole = RunAndTake(session, {seq}, {12}, 0);
+  ASSERT_EQ(prefix.attention.size(), 6u);
+  ASSERT_EQ(whole.attention.size(), 12u);
+  // Same prefix through a batch whose other member is the whole sequence.
+  const One in_batch = RunAndTake(session, {seq, seq}, {12, 6}, 1);
+  ExpectClose(prefix.outputs, in_batch.outputs, 1e-6);
+  ExpectClose(prefix.attention, in_batch.attention, 1e-6);
+  double diff = 0;
+  for (size_t c = 0; c < prefix.outputs.size(); ++c) {
+    diff = std::max<double>(diff, std::fabs(prefix.outputs[c] - whole.outputs[c]));
+  }
+  EXPECT_GT(diff, 1e-4);
+}
+
+TEST(SessionTest, WeightsPreparedAtLoadServeEveryShape) {
+  for (int hidden : {16, 128}) {
+    auto model = BuildModel(MakeSpec(32, hidden, 2, true, 4));
+    Session session(model, {});
+    for (int batch : {1, 3, 8, 64}) {
+      for (int length : {1, 7, 50, 200}) {
+        std::vector<std::vector<float>> seqs(batch, RandomSequence(length, 32, 5));
+        std::vector<int> lengths(batch, length);
+        RunAndTake(session, seqs, lengths, 0);
+      }
+    }
+    EXPECT_EQ(session.stats().plans_built, 16);
+    EXPECT_EQ(session.stats().weight_reorders, 0) << "hidden " << hidden;
+  }
+}
+
+TEST(SessionTest, PlanCacheReusesAndEvictsLeastRecentlyUsed) {
+  auto model = BuildModel(MakeSpec(4, 8, 1, false, 2));
+  Session session(model, {1, 2});
+  const auto a = RandomSequence(10, 4, 1);
+  RunAndTake(session, {a}, {10}, 0);          // build (1, 10)
+  RunAndTake(session, {a}, {10}, 0);          // hit
+  RunAndTake(session, {a, a}, {10, 10}, 0);   // build (2, 10)
+  RunAndTake(session, {a}, {10}, 0);          // hit; (2, 10) is now oldest
+  RunAndTake(session, {a}, {3}, 0);           // build (1, 3), evicts (2, 10)
+  RunAndTake(session, {a}, {10}, 0);          // hit
+  RunAndTake(session, {a, a}, {10, 10}, 0);   // rebuilt
+  EXPECT_EQ(session.stats().plans_built, 4);
+  EXPECT_EQ(session.stats().plan_cache_hits, 3);
+  EXPECT_EQ(session.stats().plans_evicted, 2);
+  EXPECT_EQ(session.stats().batches, 7);
+}
+
+TEST(SessionTest, CountsRequestedAndComputedSteps) {
+  auto model = BuildModel(MakeSpec(4, 8, 1, false, 2));
+  Session session(model, {});
+  const auto a = RandomSequence(30, 4, 1);
+  RunAndTake(session, {a, a}, {30, 17}, 0);
+  EXPECT_EQ(session.stats().steps_requested, 47);
+  EXPECT_EQ(session.stats().steps_computed, 2 * 32);  // 30 rounds up to 32
+}
+
+TEST(SessionTest, RejectsBadBatches) {
+  ModelSpec spec = MakeSpec(4, 8, 1, false, 2);
+  spec.max_length = 20;
+  auto model = BuildModel(spec);
+  Session session(model, {});
+  BatchOutput out;
+  const auto a = RandomSequence(30, 4, 1);
+
+  absl::Status empty = session.Run({}, &out);
+  EXPECT_EQ(empty.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(empty.message().find("empty"), absl::string_view::npos);
+
+  SequenceView zero[] = {{a.data(), 5}, {a.data(), 0}};
+  absl::Status zero_status = session.Run(zero, &out);
+  EXPECT_EQ(zero_status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(zero_status.message().find("sequence 1"), absl::string_view::npos);
+
+  SequenceView too_long[] = {{a.data(), 21}};
+  absl::Status long_status = session.Run(too_long, &out);
+  EXPECT_EQ(long_status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(long_status.message().find("max_length 20"), absl::string_view::npos);
+
+  SequenceView null_values[] = {{nullptr, 3}};
+  EXPECT_EQ(session.Run(null_values, &out).code(), absl::StatusCode::kInvalidArgument);
+
+  // The session still serves after refusing bad batches.
+  SequenceView good[] = {{a.data(), 20}};
+  EXPECT_TRUE(session.Run(good, &out).ok());
+}
+
+TEST(ShapePolicyTest, RoundsStepsUpInBuckets) {
+  EXPECT_EQ(PaddedSteps(1), 1);
+  EXPECT_EQ(PaddedSteps(16), 16);
+  EXPECT_EQ(PaddedSteps(17), 24);
+  EXPECT_EQ(PaddedSteps(128), 128);
+  EXPECT_EQ(PaddedSteps(129), 160);
+  EXPECT_EQ(PaddedSteps(200), 224);
+}
+
+}  // namespace
+}  // namespace attnserve::engine
