@@ -19,6 +19,7 @@ absl::StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& vers
 absl::StatusOr<std::shared_ptr<const Model>> Model::Build(const ModelFiles& files) {
   std::shared_ptr<Model> model(new Model());
   model->spec_ = files.spec;
+  model->attention_outputs_ = AttentionOutputs(files.spec);
   absl::StatusOr<std::unique_ptr<LstmEncoder>> encoder =
       LstmEncoder::Create(files.spec, files.weights);
   if (!encoder.ok()) return encoder.status();

@@ -11,11 +11,13 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "engine/head.h"
 #include "engine/lstm_encoder.h"
 #include "engine/model_files.h"
+#include "engine/model_outputs.h"
 #include "engine/model_spec.h"
 #include "engine/temporal_attention.h"
 
@@ -34,6 +36,8 @@ class Model {
   // Null when the model has no temporal attention block (the head reads q).
   const TemporalAttention* temporal_attention() const { return temporal_attention_.get(); }
   const Head& head() const { return *head_; }
+  // The attention maps every run returns, in BatchOutput::attention order.
+  const std::vector<AttentionOutputInfo>& attention_outputs() const { return attention_outputs_; }
 
  private:
   Model() = default;
@@ -41,6 +45,7 @@ class Model {
   std::unique_ptr<LstmEncoder> encoder_;
   std::unique_ptr<TemporalAttention> temporal_attention_;
   std::unique_ptr<Head> head_;
+  std::vector<AttentionOutputInfo> attention_outputs_;
 };
 
 }  // namespace attnserve::engine

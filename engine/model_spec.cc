@@ -32,6 +32,7 @@ constexpr int kFormatVersion = 1;
 constexpr int64_t kMaxSize = 1 << 20;
 constexpr int64_t kMaxLayers = 1024;
 constexpr int64_t kMaxLength = std::numeric_limits<int>::max();
+constexpr size_t kMaxNesting = 16;
 
 constexpr std::pair<AttentionKind, const char*> kAttentionKinds[] = {
     {AttentionKind::kFeedForward, "feedforward"},
@@ -109,10 +110,7 @@ class SyntaxCheck : public nlohmann::json_sax<Json> {
   bool number_float(number_float_t, const string_t&) override { return Value(); }
   bool string(string_t&) override { return Value(); }
   bool binary(binary_t&) override { return Value(); }
-  bool start_object(std::size_t) override {
-    frames_.push_back(Frame{false, 0, ValuePath(), {}, {}});
-    return true;
-  }
+  bool start_object(std::size_t) override { return Push(/*is_array=*/false); }
   bool key(string_t& key) override {
     Frame& frame = frames_.back();
     frame.key = key;
@@ -123,10 +121,7 @@ class SyntaxCheck : public nlohmann::json_sax<Json> {
     return true;
   }
   bool end_object() override { return Pop(); }
-  bool start_array(std::size_t) override {
-    frames_.push_back(Frame{true, 0, ValuePath(), {}, {}});
-    return true;
-  }
+  bool start_array(std::size_t) override { return Push(/*is_array=*/true); }
   bool end_array() override { return Pop(); }
   bool parse_error(std::size_t, const std::string&,
                    const nlohmann::detail::exception& ex) override {
@@ -156,7 +151,18 @@ class SyntaxCheck : public nlohmann::json_sax<Json> {
     return Join(frame.path, frame.key);
   }
   bool Value() {
-    ValuePath();
+    if (!frames_.empty() && frames_.back().is_array) ++frames_.back().index;
+    return true;
+  }
+  // Opens an array or object; refuses nesting no valid model.json needs (the
+  // schema nests 3 deep), which also bounds the memory a hostile file costs.
+  bool Push(bool is_array) {
+    std::string path = ValuePath();
+    if (frames_.size() >= kMaxNesting) {
+      error_ = absl::StrCat(path, ": nested more than ", kMaxNesting, " deep");
+      return false;
+    }
+    frames_.push_back(Frame{is_array, 0, std::move(path), {}, {}});
     return true;
   }
   bool Pop() {
@@ -458,9 +464,15 @@ const char* NameOf(Enum value, const std::pair<Enum, const char*> (&names)[N]) {
 }  // namespace
 
 absl::StatusOr<ModelSpec> ParseModelSpec(absl::string_view json_text) {
+  // nlohmann stops at a NUL byte as if the input ended there; refuse it instead.
+  if (const size_t nul = json_text.find('\0'); nul != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model.json: not valid JSON: NUL byte at offset ", nul));
+  }
   SyntaxCheck check;
   if (!Json::sax_parse(json_text.begin(), json_text.end(), &check) || !check.error().empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("model.json: ", check.error()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("model.json: ", check.error().empty() ? "not valid JSON" : check.error()));
   }
   const Json root = Json::parse(json_text.begin(), json_text.end(), nullptr,
                                 /*allow_exceptions=*/false);

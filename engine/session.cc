@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/dnnl_util.h"
+#include "engine/model_outputs.h"
 #include "engine/shape_policy.h"
 
 namespace attnserve::engine {
@@ -19,17 +20,9 @@ Session::Session(std::shared_ptr<const Model> model, SessionOptions options)
 
 absl::Status Session::Validate(absl::Span<const SequenceView> batch) const {
   if (batch.empty()) return absl::InvalidArgumentError("batch is empty");
-  const int max_length = model_->spec().max_length;
   for (size_t b = 0; b < batch.size(); ++b) {
-    if (batch[b].length < 1) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("sequence ", b, ": length ", batch[b].length, " (must be at least 1)"));
-    }
-    if (max_length > 0 && batch[b].length > max_length) {
-      return absl::InvalidArgumentError(absl::StrCat("sequence ", b, ": length ", batch[b].length,
-                                                     " exceeds the model's max_length ",
-                                                     max_length));
-    }
+    absl::Status length = CheckSequenceLength(model_->spec(), batch[b].length);
+    if (!length.ok()) return absl::InvalidArgumentError(absl::StrCat("sequence ", b, ": ", length.message()));
     if (batch[b].values == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("sequence ", b, ": no values"));
     }
@@ -81,7 +74,7 @@ void Session::ShapeOutput(int64_t batch, int64_t steps, BatchOutput* out) const 
   out->attention.resize(has_temporal ? 1 : 0);
   if (!has_temporal) return;
   AttentionMap& map = out->attention[0];
-  map.name = "temporal";
+  map.name = model_->attention_outputs()[0].name;
   map.stride = steps;
   map.values.resize(static_cast<size_t>(batch * steps));
   map.shapes.resize(static_cast<size_t>(batch));

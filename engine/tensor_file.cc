@@ -38,6 +38,7 @@ static_assert(std::numeric_limits<float>::is_iec559 && std::numeric_limits<doubl
 // The reference implementation's limit; real headers are kilobytes.
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 constexpr uint64_t kLengthPrefixBytes = 8;
+constexpr size_t kMaxNesting = 16;
 
 struct DTypeEntry {
   const char* name;
@@ -161,6 +162,32 @@ float DoubleToFloat(double value) {
   float result = static_cast<float>(std::min(magnitude, static_cast<double>(kMax)));
   if (magnitude >= static_cast<double>(kMax) + std::ldexp(1.0, 103)) result = kInf;
   return std::signbit(value) ? -result : result;
+}
+
+// The deepest nesting of arrays and objects in `text`, found with a scan that
+// knows JSON strings. Legal headers nest 3 deep; checking before parsing keeps
+// a hostile header from making the parser allocate per level of nesting.
+size_t NestingDepth(absl::string_view text) {
+  size_t depth = 0;
+  size_t deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // skip the escaped character
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
 }
 
 // Records keys that occur twice in one JSON object (nlohmann keeps the last one
@@ -420,6 +447,17 @@ absl::StatusOr<TensorFile> TensorFile::Parse(std::string bytes, absl::string_vie
   }
 
   const char* header_begin = bytes.data() + kLengthPrefixBytes;
+  // nlohmann stops at a NUL byte as if the input ended there; JSON never
+  // contains a raw NUL, so refuse it rather than ignore what follows.
+  const absl::string_view header_text(header_begin, header_size);
+  if (const size_t nul = header_text.find('\0'); nul != absl::string_view::npos) {
+    return FileError(
+        label, absl::StrCat("header is not valid JSON (NUL byte at header offset ", nul, ")"));
+  }
+  if (NestingDepth(header_text) > kMaxNesting) {
+    return FileError(label, absl::StrCat("header nests arrays/objects more than ", kMaxNesting,
+                                         " deep; a safetensors header needs 3"));
+  }
   DuplicateKeyFinder duplicates;
   const Json header = Json::parse(
       header_begin, header_begin + header_size,

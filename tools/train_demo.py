@@ -61,7 +61,7 @@ SPEC = {
     "precision": "f32",
 }
 
-BATCH, MIN_STEPS, MAX_STEPS, LR, EVAL_EVERY = 64, 1000, 3000, 3e-3, 250
+BATCH, MIN_STEPS, MAX_STEPS, LR, EVAL_EVERY = 64, 500, 3000, 3e-3, 250
 TARGET_ACC, TARGET_ARGMAX = 0.995, 0.98      # stop after MIN_STEPS once both hold
 REQUIRED_ACC, REQUIRED_ARGMAX = 0.95, 0.90   # the C++ test's thresholds
 

@@ -93,10 +93,11 @@ TEST_P(ParityTest, MatchesPyTorchBatchedAndAlone) {
     ASSERT_TRUE(session.Run({&all[i], 1}, &single).ok());
     Accumulate(*cases, single, 0, i, &alone_errors);
   }
-  std::printf("parity %-28s batched: outputs %.2e attention %.2e | alone: outputs %.2e "
-              "attention %.2e\n",
-              GetParam().c_str(), batch_errors.outputs, batch_errors.attention,
-              alone_errors.outputs, alone_errors.attention);
+  std::printf(
+      "parity %-28s batched: outputs %.2e attention %.2e | alone: outputs %.2e "
+      "attention %.2e\n",
+      GetParam().c_str(), batch_errors.outputs, batch_errors.attention, alone_errors.outputs,
+      alone_errors.attention);
   EXPECT_LE(batch_errors.outputs, kTolerance);
   EXPECT_LE(batch_errors.attention, kTolerance);
   EXPECT_LE(alone_errors.outputs, kTolerance);
@@ -105,9 +106,7 @@ TEST_P(ParityTest, MatchesPyTorchBatchedAndAlone) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, ParityTest, ::testing::ValuesIn(FixtureNames()),
-                         [](const ::testing::TestParamInfo<std::string>& p) {
-                           return p.param;
-                         });
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
 TEST(ParityFixtures, CoverTheFamilies) {
   // Guards against a fixture directory silently emptied or not generated.

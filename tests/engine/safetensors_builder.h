@@ -118,8 +118,8 @@ class SafetensorsBuilder {
     }
     uint64_t offset = 0;
     for (const Tensor& tensor : tensors_) {
-      entries.push_back(absl::StrCat(JsonString(tensor.name), ":{\"dtype\":",
-                                     JsonString(tensor.dtype), ",\"shape\":[",
+      entries.push_back(absl::StrCat(JsonString(tensor.name),
+                                     ":{\"dtype\":", JsonString(tensor.dtype), ",\"shape\":[",
                                      absl::StrJoin(tensor.shape, ","), "],\"data_offsets\":[",
                                      offset, ",", offset + tensor.bytes.size(), "]}"));
       offset += tensor.bytes.size();

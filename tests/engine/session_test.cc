@@ -62,9 +62,8 @@ TEST_P(PaddingTest, BatchCompositionNeverChangesAResult) {
   const One alone = RunAndTake(session, {target}, {9}, 0);
   ASSERT_EQ(alone.attention.size(), 9u);
 
-  const One next_to_long =
-      RunAndTake(session, {RandomSequence(150, 5, 2), target, RandomSequence(1, 5, 3)},
-                 {150, 9, 1}, 1);
+  const One next_to_long = RunAndTake(
+      session, {RandomSequence(150, 5, 2), target, RandomSequence(1, 5, 3)}, {150, 9, 1}, 1);
   ExpectClose(alone.outputs, next_to_long.outputs, 1e-6);
   ExpectClose(alone.attention, next_to_long.attention, 1e-6);
 
@@ -78,7 +77,9 @@ TEST_P(PaddingTest, BatchCompositionNeverChangesAResult) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Directions, PaddingTest, ::testing::Values(false, true),
-                         [](const auto& p) { return p.param ? "Bidirectional" : "Unidirectional"; });
+                         [](const auto& p) {
+                           return p.param ? "Bidirectional" : "Unidirectional";
+                         });
 
 // The backward direction starts at each sequence's own last step: a prefix of a
 // sequence is not the same input as the whole sequence, so a bidirectional
@@ -122,13 +123,13 @@ TEST(SessionTest, PlanCacheReusesAndEvictsLeastRecentlyUsed) {
   auto model = BuildModel(MakeSpec(4, 8, 1, false, 2));
   Session session(model, {1, 2});
   const auto a = RandomSequence(10, 4, 1);
-  RunAndTake(session, {a}, {10}, 0);          // build (1, 10)
-  RunAndTake(session, {a}, {10}, 0);          // hit
-  RunAndTake(session, {a, a}, {10, 10}, 0);   // build (2, 10)
-  RunAndTake(session, {a}, {10}, 0);          // hit; (2, 10) is now oldest
-  RunAndTake(session, {a}, {3}, 0);           // build (1, 3), evicts (2, 10)
-  RunAndTake(session, {a}, {10}, 0);          // hit
-  RunAndTake(session, {a, a}, {10, 10}, 0);   // rebuilt
+  RunAndTake(session, {a}, {10}, 0);         // build (1, 10)
+  RunAndTake(session, {a}, {10}, 0);         // hit
+  RunAndTake(session, {a, a}, {10, 10}, 0);  // build (2, 10)
+  RunAndTake(session, {a}, {10}, 0);         // hit; (2, 10) is now oldest
+  RunAndTake(session, {a}, {3}, 0);          // build (1, 3), evicts (2, 10)
+  RunAndTake(session, {a}, {10}, 0);         // hit
+  RunAndTake(session, {a, a}, {10, 10}, 0);  // rebuilt
   EXPECT_EQ(session.stats().plans_built, 4);
   EXPECT_EQ(session.stats().plan_cache_hits, 3);
   EXPECT_EQ(session.stats().plans_evicted, 2);

@@ -109,9 +109,10 @@ TEST(TensorFileTest, ConvertsF16Exactly) {
       0xfc00,  // -inf
       0x7e00,  // NaN
   };
-  absl::StatusOr<TensorFile> file = ParseBytes(
-      SafetensorsBuilder().Add("h", "F16", {static_cast<int64_t>(bits.size())}, U16Bytes(bits))
-          .Build());
+  absl::StatusOr<TensorFile> file =
+      ParseBytes(SafetensorsBuilder()
+                     .Add("h", "F16", {static_cast<int64_t>(bits.size())}, U16Bytes(bits))
+                     .Build());
   ASSERT_TRUE(file.ok()) << file.status();
   const std::vector<float> v = Floats(file, "h");
   ASSERT_EQ(v.size(), bits.size());
@@ -140,8 +141,8 @@ TEST(TensorFileTest, ConvertsBF16Exactly) {
       0xff80,  // -inf
       0x7fc0,  // NaN
   };
-  absl::StatusOr<TensorFile> file = ParseBytes(
-      SafetensorsBuilder().Add("b", "BF16", {2, 4}, U16Bytes(bits)).Build());
+  absl::StatusOr<TensorFile> file =
+      ParseBytes(SafetensorsBuilder().Add("b", "BF16", {2, 4}, U16Bytes(bits)).Build());
   ASSERT_TRUE(file.ok()) << file.status();
   const std::vector<float> v = Floats(file, "b");
   ASSERT_EQ(v.size(), bits.size());
@@ -169,8 +170,8 @@ TEST(TensorFileTest, ConvertsF64ToNearestF32) {
       1e-50,  // underflows to zero
       std::numeric_limits<double>::quiet_NaN(),
   };
-  absl::StatusOr<TensorFile> file = ParseBytes(
-      SafetensorsBuilder().Add("d", "F64", {9}, F64Bytes(values)).Build());
+  absl::StatusOr<TensorFile> file =
+      ParseBytes(SafetensorsBuilder().Add("d", "F64", {9}, F64Bytes(values)).Build());
   ASSERT_TRUE(file.ok()) << file.status();
   const std::vector<float> v = Floats(file, "d");
   ASSERT_EQ(v.size(), values.size());
@@ -247,15 +248,15 @@ TEST(TensorFileTest, AcceptsEmptyHeaderObject) {
 }
 
 TEST(TensorFileTest, AcceptsUnpaddedHeader) {
-  absl::StatusOr<TensorFile> file = ParseBytes(
-      AssembleSafetensors(OneEntry("[1]", "[0,4]"), F32Bytes({1.5f})));
+  absl::StatusOr<TensorFile> file =
+      ParseBytes(AssembleSafetensors(OneEntry("[1]", "[0,4]"), F32Bytes({1.5f})));
   ASSERT_TRUE(file.ok()) << file.status();
   EXPECT_EQ(Floats(file, "w"), std::vector<float>{1.5f});
 }
 
 TEST(TensorFileTest, ReadsFileFromDisk) {
-  const std::string path = ::testing::TempDir() + "tensor_file_test_" +
-                           std::to_string(::getpid()) + ".safetensors";
+  const std::string path =
+      ::testing::TempDir() + "tensor_file_test_" + std::to_string(::getpid()) + ".safetensors";
   {
     std::ofstream out(path, std::ios::binary);
     out << SafetensorsBuilder().AddF32("x", {2}, {1, 2}).Build();
@@ -287,7 +288,8 @@ TEST(TensorFileTest, RejectsEmptyFile) {
 }
 
 TEST(TensorFileTest, RejectsFileShorterThanLengthPrefix) {
-  EXPECT_TRUE(HasError(ParseBytes(std::string("\x02\0\0\0\0", 5)).status(), kInvalid, {kLabel, "5 bytes"}));
+  EXPECT_TRUE(
+      HasError(ParseBytes(std::string("\x02\0\0\0\0", 5)).status(), kInvalid, {kLabel, "5 bytes"}));
 }
 
 TEST(TensorFileTest, RejectsHeaderLongerThanFile) {
@@ -312,8 +314,7 @@ TEST(TensorFileTest, RejectsZeroLengthHeader) {
 }
 
 TEST(TensorFileTest, RejectsHeaderNotJson) {
-  EXPECT_TRUE(
-      HasError(ParseHeader("{\"w\": {", 0).status(), kInvalid, {kLabel, "not valid JSON"}));
+  EXPECT_TRUE(HasError(ParseHeader("{\"w\": {", 0).status(), kInvalid, {kLabel, "not valid JSON"}));
 }
 
 TEST(TensorFileTest, RejectsHeaderWithTrailingGarbage) {
@@ -321,13 +322,25 @@ TEST(TensorFileTest, RejectsHeaderWithTrailingGarbage) {
 }
 
 TEST(TensorFileTest, RejectsHeaderWithNulByte) {
-  EXPECT_TRUE(HasError(ParseHeader(std::string("{}\0", 3), 0).status(), kInvalid,
-                       {kLabel, "not valid JSON"}));
+  EXPECT_TRUE(HasError(ParseHeader(std::string("{}\0garbage", 10), 0).status(), kInvalid,
+                       {kLabel, "not valid JSON", "NUL byte"}));
 }
 
 TEST(TensorFileTest, RejectsHeaderWithInvalidUtf8) {
-  EXPECT_TRUE(HasError(ParseHeader("{\"\xff\":{}}", 0).status(), kInvalid,
-                       {kLabel, "not valid JSON"}));
+  EXPECT_TRUE(
+      HasError(ParseHeader("{\"\xff\":{}}", 0).status(), kInvalid, {kLabel, "not valid JSON"}));
+}
+
+TEST(TensorFileTest, RejectsDeeplyNestedHeader) {
+  const std::string header = "{\"w\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  EXPECT_TRUE(HasError(ParseHeader(header, 0).status(), kInvalid, {kLabel, "more than 16 deep"}));
+}
+
+TEST(TensorFileTest, BracketsAndQuotesInNamesDoNotCountAsNesting) {
+  const std::string name = "a\"[[[[[[[[[[[[[[[[[[[[{{{{{{{{{{{{{{{{{{{{\\";
+  absl::StatusOr<TensorFile> file = ParseBytes(SafetensorsBuilder().AddF32(name, {1}, {3}).Build());
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(Floats(file, name), std::vector<float>{3});
 }
 
 TEST(TensorFileTest, RejectsHeaderNotObject) {
@@ -419,12 +432,11 @@ TEST(TensorFileTest, RejectsElementCountOverflowEvenWithZeroDimension) {
 
 TEST(TensorFileTest, RejectsByteSizeOverflow) {
   // 2^62 elements fit in int64, but 2^62 * 8 bytes does not fit in 64 bits.
-  EXPECT_TRUE(HasError(
-      ParseHeader("{\"w\":{\"dtype\":\"F64\",\"shape\":[4611686018427387904],"
-                  "\"data_offsets\":[0,0]}}",
-                  0)
-          .status(),
-      kInvalid, {"tensor 'w'", "too large"}));
+  EXPECT_TRUE(HasError(ParseHeader("{\"w\":{\"dtype\":\"F64\",\"shape\":[4611686018427387904],"
+                                   "\"data_offsets\":[0,0]}}",
+                                   0)
+                           .status(),
+                       kInvalid, {"tensor 'w'", "too large"}));
 }
 
 TEST(TensorFileTest, RejectsDataOffsetsNotArray) {
@@ -546,7 +558,8 @@ TEST(TensorFileTest, RejectsDuplicateMetadataKey) {
 }
 
 TEST(TensorFileTest, EscapesControlCharactersInNames) {
-  const std::string header = "{\"a\\u0001b\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}";
+  const std::string header =
+      "{\"a\\u0001b\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}";
   EXPECT_TRUE(HasError(ParseHeader(header, 1).status(), kInvalid, {"tensor 'a\\x01b'"}));
 }
 

@@ -1,0 +1,62 @@
+// Sequences for attnctl to classify: read from a JSON or CSV file, or drawn at
+// random. Pure functions (no gRPC, no I/O beyond reading the named file);
+// every failure is an InvalidArgument/NotFound status whose message names the
+// source and the place (sequence, step, CSV line) that is wrong.
+//
+// JSON: either {"sequences": [SEQ, ...]} or a bare [SEQ, ...], where SEQ is a
+// 2-D array [steps][features] or an object {"values": [[...], ...]} whose
+// optional string "label" is kept as the expected answer; other keys are
+// ignored. Every step of a sequence has the same number of values.
+//
+// CSV: one sequence per line, its values flattened row-major
+// (step 0 features, step 1 features, ...); the feature count comes from the
+// caller. Blank lines and lines starting with '#' are skipped.
+#ifndef ATTNSERVE_CLIENT_SEQUENCE_INPUT_H_
+#define ATTNSERVE_CLIENT_SEQUENCE_INPUT_H_
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace attnserve::client {
+
+// One sequence, row-major [steps][features].
+struct InputSequence {
+  std::vector<float> values;
+  int64_t steps = 0;
+  int64_t features = 0;
+  // The answer the input file says to expect ("label"), empty when unknown.
+  std::string expected;
+};
+
+enum class InputFormat { kJson, kCsv };
+
+// The format of `path`: by extension (.json / .csv), else by its first
+// non-blank character ('{' or '[' is JSON).
+InputFormat DetectInputFormat(const std::string& path, std::string_view text);
+
+// Parses JSON text. `features` > 0 requires every step to have that many
+// values; 0 accepts any width. `source` prefixes error messages.
+absl::StatusOr<std::vector<InputSequence>> ParseJsonSequences(std::string_view text,
+                                                              int64_t features,
+                                                              std::string_view source);
+
+// Parses CSV text; `features` must be > 0 and divide every line's value count.
+absl::StatusOr<std::vector<InputSequence>> ParseCsvSequences(std::string_view text,
+                                                             int64_t features,
+                                                             std::string_view source);
+
+// Reads `path` whole. NotFound when it cannot be opened.
+absl::StatusOr<std::string> ReadTextFile(const std::string& path);
+
+// `count` sequences of `steps` x `features` values drawn from N(0, 1).
+std::vector<InputSequence> RandomSequences(int64_t count, int64_t steps, int64_t features,
+                                           std::mt19937_64& rng);
+
+}  // namespace attnserve::client
+
+#endif  // ATTNSERVE_CLIENT_SEQUENCE_INPUT_H_

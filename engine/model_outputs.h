@@ -1,0 +1,35 @@
+// What a model returns besides its outputs: one entry per attention map, with
+// its name and per-sequence shape, and the one rule for which input lengths a
+// model accepts. Shared by Session (at run time) and the server (to validate a
+// request before it is queued, and to describe the model in its metadata).
+// Pure functions of the spec; thread-safe.
+#ifndef ATTNSERVE_ENGINE_MODEL_OUTPUTS_H_
+#define ATTNSERVE_ENGINE_MODEL_OUTPUTS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "engine/model_spec.h"
+
+namespace attnserve::engine {
+
+// Dimension value meaning "the sequence's own length".
+inline constexpr int64_t kSequenceLength = -1;
+
+struct AttentionOutputInfo {
+  std::string name;           // e.g. "temporal"
+  std::vector<int64_t> dims;  // e.g. {kSequenceLength}
+};
+
+// The attention maps the model returns, in BatchOutput::attention order.
+std::vector<AttentionOutputInfo> AttentionOutputs(const ModelSpec& spec);
+
+// OK if the model accepts a sequence of `length` steps; InvalidArgument saying
+// why otherwise (`length` < 1, above the model's max_length).
+absl::Status CheckSequenceLength(const ModelSpec& spec, int64_t length);
+
+}  // namespace attnserve::engine
+
+#endif  // ATTNSERVE_ENGINE_MODEL_OUTPUTS_H_

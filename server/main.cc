@@ -1,0 +1,149 @@
+// attnserve: serves every model version in a model repository over gRPC.
+//
+// Lifecycle: load the repository (a version that fails is reported and the
+// others serve), start the gRPC server with health checking and reflection,
+// print "attnserve: listening on HOST:PORT", then wait for SIGTERM/SIGINT.
+// On a signal: health goes NOT_SERVING, new calls get UNAVAILABLE, queued and
+// running requests finish (up to --shutdown_grace_s; later ones are answered
+// UNAVAILABLE), then the process exits 0.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "server/attnserve_service.h"
+#include "server/log.h"
+#include "server/model_registry.h"
+
+ABSL_FLAG(std::string, model_repository, "models", "directory of <model>/<version>/ to serve");
+ABSL_FLAG(std::string, host, "0.0.0.0", "address to listen on");
+ABSL_FLAG(int, port, 8500, "gRPC port (0: pick a free one)");
+ABSL_FLAG(int, max_batch_size, 32, "most sequences per batch");
+ABSL_FLAG(int, max_queue_delay_us, 1000,
+          "longest a request waits for a fuller batch when a worker is free");
+ABSL_FLAG(int, max_queue_size, 1024, "sequences queued per model version before UNAVAILABLE");
+ABSL_FLAG(std::string, batch_grouping, "length",
+          "'length': batch requests of similar lengths; 'arrival': in arrival order");
+ABSL_FLAG(double, max_padding_fraction, 0.25,
+          "length grouping: padding any sequence may carry, as a fraction of its batch's longest");
+ABSL_FLAG(int, workers, 2, "batch workers per model version");
+ABSL_FLAG(int, threads_per_worker, 1, "oneDNN (OpenMP) threads per worker");
+ABSL_FLAG(int, max_sequence_length, 4096, "longest sequence accepted (0: the model's limit only)");
+ABSL_FLAG(int, max_message_bytes, 16 << 20, "largest request message accepted");
+ABSL_FLAG(double, shutdown_grace_s, 10.0, "time queued requests get to finish on shutdown");
+
+namespace {
+
+using attnserve::server::Log;
+
+constexpr char kServiceName[] = "attnserve.v1.AttnServe";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("attnserve --model_repository=DIR [--port=8500] ...");
+  absl::ParseCommandLine(argc, argv);
+
+  // Signals are taken by a dedicated thread; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  const std::string grouping = absl::GetFlag(FLAGS_batch_grouping);
+  if (grouping != "length" && grouping != "arrival") {
+    std::cerr << "attnserve: --batch_grouping must be 'length' or 'arrival', not '" << grouping
+              << "'\n";
+    return 2;
+  }
+  attnserve::server::RegistryOptions options;
+  options.batching.max_batch_size = std::max(1, absl::GetFlag(FLAGS_max_batch_size));
+  options.batching.max_queue_delay = std::chrono::microseconds(absl::GetFlag(FLAGS_max_queue_delay_us));
+  options.batching.max_queue_size = std::max(1, absl::GetFlag(FLAGS_max_queue_size));
+  options.batching.group_by_length = grouping == "length";
+  options.batching.max_padding_fraction = absl::GetFlag(FLAGS_max_padding_fraction);
+  options.workers = std::max(1, absl::GetFlag(FLAGS_workers));
+  options.threads_per_worker = std::max(1, absl::GetFlag(FLAGS_threads_per_worker));
+
+  const std::string repository = absl::GetFlag(FLAGS_model_repository);
+  auto registry = attnserve::server::ModelRegistry::Load(repository, options);
+  if (!registry.ok()) {
+    std::cerr << "attnserve: " << registry.status().message() << "\n";
+    return 1;
+  }
+  int ready = 0;
+  for (const auto& [name, versions] : (*registry)->models()) {
+    for (const auto& [number, servable] : versions) {
+      if (servable->state == attnserve::server::VersionState::kReady) {
+        ++ready;
+        Log(absl::StrCat("model ", name, " version ", number, " READY"));
+      } else {
+        Log(absl::StrCat("model ", name, " version ", number, " FAILED: ", servable->reason));
+      }
+    }
+  }
+  Log(absl::StrCat(ready, " model version(s) ready from ", repository));
+
+  attnserve::server::ServerLimits limits;
+  limits.max_sequence_length = absl::GetFlag(FLAGS_max_sequence_length);
+  limits.max_sequences_per_request = options.batching.max_queue_size;
+  attnserve::server::AttnServeService service(registry->get(), limits,
+                                              attnserve::server::RealClock());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  const std::string address =
+      absl::StrCat(absl::GetFlag(FLAGS_host), ":", absl::GetFlag(FLAGS_port));
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(absl::GetFlag(FLAGS_max_message_bytes));
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    std::cerr << "attnserve: cannot listen on " << address << "\n";
+    return 1;
+  }
+  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  health->SetServingStatus(ready > 0);
+  health->SetServingStatus(kServiceName, ready > 0);
+  for (const auto& [name, versions] : (*registry)->models()) {
+    bool any_ready = false;
+    for (const auto& [number, servable] : versions) {
+      any_ready |= servable->state == attnserve::server::VersionState::kReady;
+    }
+    health->SetServingStatus(name, any_ready);
+  }
+
+  std::thread shutdown([&] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    Log(absl::StrCat("received ", signal == SIGTERM ? "SIGTERM" : "SIGINT",
+                     "; draining (grace ", absl::GetFlag(FLAGS_shutdown_grace_s), " s)"));
+    health->Shutdown();  // every service NOT_SERVING from now on
+    service.BeginShutdown();
+    const auto grace = std::chrono::duration_cast<attnserve::server::Clock::Duration>(
+        std::chrono::duration<double>(absl::GetFlag(FLAGS_shutdown_grace_s)));
+    (*registry)->Stop(grace);  // every accepted request has been answered
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  });
+
+  std::printf("attnserve: listening on %s:%d\n", absl::GetFlag(FLAGS_host).c_str(), port);
+  std::fflush(stdout);
+  server->Wait();
+  shutdown.join();
+  Log("stopped");
+  return 0;
+}
