@@ -25,8 +25,8 @@ void AppendAttention(const v1::Attention& map, std::string* out) {
     absl::StrAppend(out, "    ", map.name(), " attention: empty\n");
     return;
   }
-  const size_t peak = static_cast<size_t>(std::max_element(weights.begin(), weights.end()) -
-                                          weights.begin());
+  const size_t peak =
+      static_cast<size_t>(std::max_element(weights.begin(), weights.end()) - weights.begin());
   if (map.shape_size() <= 1) {
     absl::StrAppendFormat(out, "    %s |%s| peak at step %d (%.2f)\n", map.name(),
                           RenderHeatBar(weights), peak, weights[peak]);
@@ -61,10 +61,9 @@ absl::StatusOr<std::string> FormatJson(const google::protobuf::Message& message)
 std::string FormatClassifyText(const v1::ClassifyResponse& response,
                                absl::Span<const InputSequence> inputs) {
   const bool with_inputs = inputs.size() == static_cast<size_t>(response.results_size());
-  std::string out = absl::StrFormat("%s version %d: %s in %d µs (server)\n", response.model(),
-                                    response.model_version(),
-                                    Count(response.results_size(), "sequence"),
-                                    response.server_us());
+  std::string out = absl::StrFormat(
+      "%s version %d: %s in %d µs (server)\n", response.model(), response.model_version(),
+      Count(response.results_size(), "sequence"), response.server_us());
   for (int i = 0; i < response.results_size(); ++i) {
     const v1::Classification& c = response.results(i);
     const float p = static_cast<int>(c.label_index()) < c.probabilities_size()
@@ -81,15 +80,15 @@ std::string FormatClassifyText(const v1::ClassifyResponse& response,
     }
     absl::StrAppend(&out, "\n");
     if (c.top_size() > 0) {
-      absl::StrAppend(&out, "    top:",
-                      absl::StrJoin(c.top(), ",", [](std::string* s, const v1::ClassProbability& t) {
-                        absl::StrAppendFormat(s, " %s %.3f", t.label(), t.probability());
-                      }),
-                      "\n");
+      absl::StrAppend(&out, "    top:");
+      for (int k = 0; k < c.top_size(); ++k) {
+        absl::StrAppendFormat(&out, "%s %s %.3f", k == 0 ? "" : ",", c.top(k).label(),
+                              c.top(k).probability());
+      }
+      absl::StrAppend(&out, "\n");
     }
     absl::StrAppendFormat(&out, "    timing: queue %d µs, compute %d µs, batch %d\n",
-                          c.timing().queue_us(), c.timing().compute_us(),
-                          c.timing().batch_size());
+                          c.timing().queue_us(), c.timing().compute_us(), c.timing().batch_size());
     for (const v1::Attention& map : c.attention()) AppendAttention(map, &out);
   }
   return out;
@@ -129,9 +128,11 @@ std::string FormatMetadataText(const v1::ModelMetadata& m) {
   absl::StrAppend(&out, "  attention blocks: ", absl::StrJoin(m.attention_blocks(), ", "), "\n");
   for (const v1::AttentionInfo& a : m.attention()) {
     absl::StrAppend(&out, "  attention output: ", a.name(), " [",
-                    absl::StrJoin(a.shape(), ", ", [](std::string* s, int64_t d) {
-                      absl::StrAppend(s, d < 0 ? std::string("steps") : absl::StrCat(d));
-                    }),
+                    absl::StrJoin(a.shape(), ", ",
+                                  [](std::string* s, int64_t d) {
+                                    absl::StrAppend(s,
+                                                    d < 0 ? std::string("steps") : absl::StrCat(d));
+                                  }),
                     "]\n");
   }
   absl::StrAppend(&out, "  precision: ", m.precision(), "\n");

@@ -22,7 +22,9 @@ using Json = nlohmann::json;
 
 // `value` as a float, or an error naming `where` when it does not fit one.
 absl::StatusOr<float> ToFloat(double value, const std::string& where) {
-  if (!std::isfinite(value)) return absl::InvalidArgumentError(absl::StrCat(where, " is not finite"));
+  if (!std::isfinite(value)) {
+    return absl::InvalidArgumentError(absl::StrCat(where, " is not finite"));
+  }
   if (std::fabs(value) > std::numeric_limits<float>::max()) {
     return absl::InvalidArgumentError(absl::StrCat(where, " (", value, ") is out of float range"));
   }
@@ -49,8 +51,9 @@ absl::Status ReadRows(const Json& rows, int64_t features, const std::string& whe
   if (rows.empty()) return absl::InvalidArgumentError(absl::StrCat(where, " has no steps"));
   if (rows.front().is_number()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        where, ": expected an array of steps, each an array of values, got an array of numbers "
-               "(wrap a single sequence in an outer array)"));
+        where,
+        ": expected an array of steps, each an array of values, got an array of numbers "
+        "(wrap a single sequence in an outer array)"));
   }
   for (size_t t = 0; t < rows.size(); ++t) {
     const Json& row = rows[t];
@@ -87,7 +90,7 @@ absl::Status ReadRows(const Json& rows, int64_t features, const std::string& whe
 
 }  // namespace
 
-InputFormat DetectInputFormat(const std::string& path, std::string_view text) {
+InputFormat DetectInputFormat(const std::string& path, absl::string_view text) {
   const std::string lower = absl::AsciiStrToLower(path);
   if (absl::EndsWith(lower, ".json")) return InputFormat::kJson;
   if (absl::EndsWith(lower, ".csv")) return InputFormat::kCsv;
@@ -98,16 +101,16 @@ InputFormat DetectInputFormat(const std::string& path, std::string_view text) {
   return InputFormat::kCsv;
 }
 
-absl::StatusOr<std::vector<InputSequence>> ParseJsonSequences(std::string_view text,
+absl::StatusOr<std::vector<InputSequence>> ParseJsonSequences(absl::string_view text,
                                                               int64_t features,
-                                                              std::string_view source) {
+                                                              absl::string_view source) {
   Json doc;
   try {
     doc = Json::parse(text.begin(), text.end());
   } catch (const Json::exception& e) {
     // e.what() reads "[json.exception.parse_error.101] parse error at line 1, ...".
-    std::string_view what = e.what();
-    if (const size_t end = what.find("] "); end != std::string_view::npos) {
+    absl::string_view what = e.what();
+    if (const size_t end = what.find("] "); end != absl::string_view::npos) {
       what.remove_prefix(end + 2);
     }
     return absl::InvalidArgumentError(absl::StrCat(source, ": invalid JSON: ", what));
@@ -122,8 +125,7 @@ absl::StatusOr<std::vector<InputSequence>> ParseJsonSequences(std::string_view t
     list = &*it;
   } else if (!doc.is_array()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        source, ": expected {\"sequences\": [...]} or an array of sequences, got ",
-        TypeName(doc)));
+        source, ": expected {\"sequences\": [...]} or an array of sequences, got ", TypeName(doc)));
   }
   if (list->empty()) return absl::InvalidArgumentError(absl::StrCat(source, " has no sequences"));
 
@@ -150,16 +152,16 @@ absl::StatusOr<std::vector<InputSequence>> ParseJsonSequences(std::string_view t
   return sequences;
 }
 
-absl::StatusOr<std::vector<InputSequence>> ParseCsvSequences(std::string_view text,
+absl::StatusOr<std::vector<InputSequence>> ParseCsvSequences(absl::string_view text,
                                                              int64_t features,
-                                                             std::string_view source) {
+                                                             absl::string_view source) {
   if (features <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(source, ": CSV input needs the feature count (got ", features, ")"));
   }
   std::vector<InputSequence> sequences;
   int line_number = 0;
-  for (std::string_view line : absl::StrSplit(text, '\n')) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_number;
     line = absl::StripAsciiWhitespace(line);  // also drops a CRLF's '\r'
     if (line.empty() || line.front() == '#') continue;
@@ -167,7 +169,7 @@ absl::StatusOr<std::vector<InputSequence>> ParseCsvSequences(std::string_view te
     InputSequence seq;
     seq.features = features;
     int field_number = 0;
-    for (std::string_view field : absl::StrSplit(line, ',')) {
+    for (absl::string_view field : absl::StrSplit(line, ',')) {
       ++field_number;
       field = absl::StripAsciiWhitespace(field);
       const std::string field_name = absl::StrCat(where, ": field ", field_number);
@@ -189,7 +191,9 @@ absl::StatusOr<std::vector<InputSequence>> ParseCsvSequences(std::string_view te
     seq.steps = count / features;
     sequences.push_back(std::move(seq));
   }
-  if (sequences.empty()) return absl::InvalidArgumentError(absl::StrCat(source, " has no sequences"));
+  if (sequences.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(source, " has no sequences"));
+  }
   return sequences;
 }
 

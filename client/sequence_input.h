@@ -17,10 +17,10 @@
 #include <cstdint>
 #include <random>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace attnserve::client {
 
@@ -37,18 +37,18 @@ enum class InputFormat { kJson, kCsv };
 
 // The format of `path`: by extension (.json / .csv), else by its first
 // non-blank character ('{' or '[' is JSON).
-InputFormat DetectInputFormat(const std::string& path, std::string_view text);
+InputFormat DetectInputFormat(const std::string& path, absl::string_view text);
 
 // Parses JSON text. `features` > 0 requires every step to have that many
 // values; 0 accepts any width. `source` prefixes error messages.
-absl::StatusOr<std::vector<InputSequence>> ParseJsonSequences(std::string_view text,
+absl::StatusOr<std::vector<InputSequence>> ParseJsonSequences(absl::string_view text,
                                                               int64_t features,
-                                                              std::string_view source);
+                                                              absl::string_view source);
 
 // Parses CSV text; `features` must be > 0 and divide every line's value count.
-absl::StatusOr<std::vector<InputSequence>> ParseCsvSequences(std::string_view text,
+absl::StatusOr<std::vector<InputSequence>> ParseCsvSequences(absl::string_view text,
                                                              int64_t features,
-                                                             std::string_view source);
+                                                             absl::string_view source);
 
 // Reads `path` whole. NotFound when it cannot be opened.
 absl::StatusOr<std::string> ReadTextFile(const std::string& path);

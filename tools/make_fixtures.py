@@ -71,7 +71,7 @@ LABELS = {
 }
 
 
-def make_spec(name, layers, bi, D, H, C, attention, hidden, output, tmax, extra):
+def make_spec(name, layers, bi, D, H, C, attention, hidden, output, extra):
     """The model.json dict of one family."""
     labels = LABELS.get((output, C), [f"class_{k}" for k in range(C)])
     blocks = []
@@ -175,7 +175,7 @@ def f32_error(model, x, lengths, outputs, attention):
 def build(family, out_dir):
     name, layers, bi, D, H, C, attention, hidden, output, tmax, batch, extra = family
     seed = zlib.crc32(name.encode())
-    spec = make_spec(name, layers, bi, D, H, C, attention, hidden, output, tmax, extra)
+    spec = make_spec(name, layers, bi, D, H, C, attention, hidden, output, extra)
     model = make_model(spec, seed)
     x, lengths = make_inputs(np.random.default_rng(seed), batch, tmax, D)
     outputs, weights = reference(model, x, lengths)

@@ -4,8 +4,9 @@ Contract: a version directory holds model.json (the spec, pretty-printed with
 keys in the order of docs/model-format.md) and weights.safetensors (the
 classifier's state_dict() as contiguous F32, with __metadata__
 {"producer": "attnserve_ref"}). Both functions check that the tensor names and
-shapes are exactly spec.expected_tensors(spec) and raise ValueError otherwise;
-load_model() returns a Classifier in eval() mode, in float32.
+shapes are exactly spec.expected_tensors(spec) and that every value is finite in
+f32, and raise ValueError otherwise; load_model() also refuses a key given twice
+in model.json. load_model() returns a float32 Classifier in eval() mode.
 """
 
 import json
@@ -63,17 +64,30 @@ def canonical_json(spec):
     return text
 
 
-def check_tensors(spec, shapes, label):
-    """Raises ValueError unless `shapes` {name: shape} is exactly what `spec` needs."""
+def check_tensors(spec, tensors, label):
+    """Raises ValueError unless `tensors` {name: tensor} is exactly what `spec` needs."""
     expected = expected_tensors(spec)
-    missing = sorted(set(expected) - set(shapes))
-    extra = sorted(set(shapes) - set(expected))
+    missing = sorted(set(expected) - set(tensors))
+    extra = sorted(set(tensors) - set(expected))
     if missing or extra:
         raise ValueError(f"{label}: tensor names differ from the format: "
                          f"missing {missing}, unexpected {extra}")
     for name, shape in expected.items():
-        if tuple(shapes[name]) != shape:
-            raise ValueError(f"{label}: {name} has shape {tuple(shapes[name])}, expected {shape}")
+        tensor = tensors[name]
+        if tuple(tensor.shape) != shape:
+            raise ValueError(f"{label}: {name} has shape {tuple(tensor.shape)}, expected {shape}")
+        if not tensor.is_floating_point():
+            raise ValueError(f"{label}: {name} has integer dtype {tensor.dtype}")
+        if not torch.isfinite(tensor.to(torch.float32)).all():
+            raise ValueError(f"{label}: {name} has values that are not finite in f32")
+
+
+def _refuse_duplicates(pairs):
+    keys = [k for k, _ in pairs]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise ValueError(f"model.json: {key}: given twice")
+    return dict(pairs)
 
 
 def save_model(classifier, spec, version_dir):
@@ -82,7 +96,7 @@ def save_model(classifier, spec, version_dir):
         raise ValueError("the classifier was not built from this spec")
     state = {name: t.detach().to(torch.float32).contiguous()
              for name, t in classifier.state_dict().items()}
-    check_tensors(spec, {n: t.shape for n, t in state.items()}, "state_dict")
+    check_tensors(spec, state, "state_dict")
     os.makedirs(version_dir, exist_ok=True)
     with open(os.path.join(version_dir, MODEL_JSON), "w") as f:
         f.write(canonical_json(spec))
@@ -93,10 +107,10 @@ def save_model(classifier, spec, version_dir):
 def load_model(version_dir):
     """Reads a version directory back into a float32 Classifier in eval() mode."""
     with open(os.path.join(version_dir, MODEL_JSON)) as f:
-        spec = json.load(f)
+        spec = json.load(f, object_pairs_hook=_refuse_duplicates)
     path = os.path.join(version_dir, WEIGHTS)
     tensors, _ = safetensors_io.load(path)
-    check_tensors(spec, {n: t.shape for n, t in tensors.items()}, path)
+    check_tensors(spec, tensors, path)
     model = Classifier(spec)
     model.load_state_dict({n: t.to(torch.float32) for n, t in tensors.items()}, strict=True)
     return model.eval()

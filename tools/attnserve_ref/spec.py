@@ -2,7 +2,7 @@
 
 Contract: normalize_spec() accepts exactly the documented schema (unknown keys,
 wrong types, out-of-range values and unsupported options raise ValueError naming
-the field, e.g. "encoder.recurrent_activation: ...") and returns a deep copy with
+the field by its full path, e.g. "model.json: attention[0].unit: unknown field") and returns a deep copy with
 every optional field filled with its default. expected_tensors() lists the
 state_dict names and shapes a spec needs, in the order of the format doc
 (encoder, attention, head).
@@ -15,6 +15,9 @@ FORMAT_VERSION = 1
 ATTENTION_TYPES = ("feedforward", "additive")
 OUTPUTS = ("softmax", "sigmoid", "linear")
 PRECISIONS = ("f32", "bf16")
+MAX_SIZE = 1048576        # input.size, hidden_size, units, head.hidden[j]
+MAX_LAYERS = 1024
+MAX_LENGTH = 2147483647
 
 _TOP_KEYS = {"format", "format_version", "description", "input", "encoder",
              "attention", "head", "labels", "precision"}
@@ -39,16 +42,16 @@ def _object(value, field, allowed, required=()):
     prefix = field + "." if field else ""
     for key in value:
         if key not in allowed:
-            _fail(prefix + key, "unknown key")
+            _fail(prefix + key, "unknown field")
     for key in required:
         if key not in value:
             _fail(prefix + key, "is required")
     return value
 
 
-def _positive_int(value, field):
-    if not _is_int(value) or value < 1:
-        _fail(field, f"must be an integer >= 1, got {value!r}")
+def _positive_int(value, field, limit=MAX_SIZE):
+    if not _is_int(value) or not 1 <= value <= limit:
+        _fail(field, f"must be an integer from 1 to {limit}, got {value!r}")
     return value
 
 
@@ -73,12 +76,12 @@ def normalize_spec(spec):
     inp = _object(spec["input"], "input", _INPUT_KEYS, ("size",))
     _positive_int(inp["size"], "input.size")
     if "max_length" in inp:
-        _positive_int(inp["max_length"], "input.max_length")
+        _positive_int(inp["max_length"], "input.max_length", MAX_LENGTH)
 
     enc = _object(spec["encoder"], "encoder", _ENCODER_KEYS, ("type", "hidden_size"))
     _choice(enc["type"], "encoder.type", ("lstm",))
     _positive_int(enc["hidden_size"], "encoder.hidden_size")
-    _positive_int(enc.setdefault("num_layers", 1), "encoder.num_layers")
+    _positive_int(enc.setdefault("num_layers", 1), "encoder.num_layers", MAX_LAYERS)
     if not isinstance(enc.setdefault("bidirectional", False), bool):
         _fail("encoder.bidirectional", "must be a boolean")
     if enc.setdefault("activation", "tanh") != "tanh":

@@ -161,7 +161,8 @@ class SchemaAndExport(unittest.TestCase):
         for mutate, field in [
             (lambda s: s["encoder"].update(recurrent_activation="hard_sigmoid"),
              "encoder.recurrent_activation"),
-            (lambda s: s["head"].update(extra=1), "head.extra"),
+            (lambda s: s["head"].update(extra=1), "head.extra: unknown field"),
+            (lambda s: s["encoder"].update(num_layers=1025), "encoder.num_layers"),
             (lambda s: s.update(attention=[{"type": "feedforward", "residual_last": True}]),
              r"attention\[0\].residual_last"),
             (lambda s: s.update(labels=["only"]), "labels"),
