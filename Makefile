@@ -19,13 +19,16 @@ build: deps $(BUILD_DIR)/CMakeCache.txt
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
 
-# Runs the bundled demo model on its sample sequences (the gRPC server
-# replaces this once it exists).
+# Starts attnserve on the bundled demo model repository (Ctrl-C stops it).
+PORT ?= 8500
 serve: build
-	$(BUILD_DIR)/client/attnrun --model models/demo/1 --input client/samples/demo.json
+	$(BUILD_DIR)/server/attnserve --model_repository=models --port=$(PORT)
 
+# Engine benchmark, then batching vs no batching through the real server.
 bench: build
 	$(BUILD_DIR)/bench/engine_bench
+	bench/serving_compare.sh $(BUILD_DIR) -- "batching:--max_batch_size=32" \
+	  "no-batching:--max_batch_size=1"
 
 # Regenerate the golden parity fixtures and the demo model (needs PyTorch).
 fixtures:

@@ -34,7 +34,7 @@ struct BatchingOptions {
   // Most sequences in one batch.
   int max_batch_size = 32;
   // Longest time the oldest task waits for a fuller batch.
-  Clock::Duration max_queue_delay = std::chrono::microseconds(1000);
+  Clock::Duration max_queue_delay = std::chrono::microseconds(0);
   // Tasks waiting at most; beyond it Schedule() answers UNAVAILABLE.
   int max_queue_size = 1024;
   // Group by length (true) or take tasks in arrival order (false).

@@ -30,7 +30,7 @@ ABSL_FLAG(std::string, model_repository, "models", "directory of <model>/<versio
 ABSL_FLAG(std::string, host, "0.0.0.0", "address to listen on");
 ABSL_FLAG(int, port, 8500, "gRPC port (0: pick a free one)");
 ABSL_FLAG(int, max_batch_size, 32, "most sequences per batch");
-ABSL_FLAG(int, max_queue_delay_us, 1000,
+ABSL_FLAG(int, max_queue_delay_us, 0,
           "longest a request waits for a fuller batch when a worker is free");
 ABSL_FLAG(int, max_queue_size, 1024, "sequences queued per model version before UNAVAILABLE");
 ABSL_FLAG(std::string, batch_grouping, "length",
