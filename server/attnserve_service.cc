@@ -23,16 +23,31 @@ Clock::TimePoint DeadlineOf(const grpc::CallbackServerContext& context, Clock* c
                             deadline - std::chrono::system_clock::now());
 }
 
+// Counts a request answered before it reached a model version.
+absl::Status Unresolved(const AttnServeService& service, absl::Status status, RejectReason reason) {
+  if (service.metrics() != nullptr) {
+    service.metrics()->Unresolved()->CountRequest(status.code());
+    service.metrics()->Unresolved()->Reject(reason);
+  }
+  return status;
+}
+
 // Resolves the request's model and builds its call; errors are final answers.
 absl::StatusOr<std::shared_ptr<ClassifyCall>> StartCall(
     const AttnServeService& service, const v1::ClassifyRequest& request,
     Clock::TimePoint deadline, const std::shared_ptr<std::atomic<bool>>& cancelled,
     v1::ClassifyResponse* response, ClassifyCall::Done on_done, Batcher** batcher) {
-  if (service.shutting_down()) return absl::UnavailableError("the server is shutting down");
-  if (request.model().empty()) return absl::InvalidArgumentError("the request names no model");
+  if (service.shutting_down()) {
+    return Unresolved(service, absl::UnavailableError("the server is shutting down"),
+                      RejectReason::kShutdown);
+  }
+  if (request.model().empty()) {
+    return Unresolved(service, absl::InvalidArgumentError("the request names no model"),
+                      RejectReason::kInvalid);
+  }
   absl::StatusOr<const ServableVersion*> servable =
       service.registry().Find(request.model(), request.version());
-  if (!servable.ok()) return servable.status();
+  if (!servable.ok()) return Unresolved(service, servable.status(), RejectReason::kInvalid);
   *batcher = (*servable)->batcher.get();
   return ClassifyCall::Create(request, **servable, service.limits(), service.clock(), deadline,
                               cancelled, response, std::move(on_done));

@@ -14,20 +14,24 @@
 #include "attnserve/v1/attnserve.grpc.pb.h"
 #include "server/classify_call.h"
 #include "server/clock.h"
+#include "server/metrics.h"
 #include "server/model_registry.h"
 
 namespace attnserve::server {
 
 class AttnServeService final : public v1::AttnServe::CallbackService {
  public:
-  AttnServeService(const ModelRegistry* registry, const ServerLimits& limits, Clock* clock)
-      : registry_(registry), limits_(limits), clock_(clock) {}
+  // `metrics` may be null (metrics off).
+  AttnServeService(const ModelRegistry* registry, const ServerLimits& limits, Clock* clock,
+                   Metrics* metrics = nullptr)
+      : registry_(registry), limits_(limits), clock_(clock), metrics_(metrics) {}
 
   void BeginShutdown() { shutting_down_.store(true); }
   bool shutting_down() const { return shutting_down_.load(); }
   const ModelRegistry& registry() const { return *registry_; }
   const ServerLimits& limits() const { return limits_; }
   Clock* clock() const { return clock_; }
+  Metrics* metrics() const { return metrics_; }
 
   grpc::ServerUnaryReactor* Classify(grpc::CallbackServerContext* context,
                                      const v1::ClassifyRequest* request,
@@ -45,6 +49,7 @@ class AttnServeService final : public v1::AttnServe::CallbackService {
   const ModelRegistry* const registry_;
   const ServerLimits limits_;
   Clock* const clock_;
+  Metrics* const metrics_;
   std::atomic<bool> shutting_down_{false};
 };
 

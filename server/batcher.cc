@@ -26,6 +26,7 @@ Batcher::Batcher(const BatchingOptions& options, int workers, ExecutorFactory fa
 Batcher::~Batcher() { Stop(Clock::Duration::zero()); }
 
 absl::Status Batcher::Schedule(std::unique_ptr<BatchTask>* task) {
+  size_t depth = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return absl::UnavailableError("the server is shutting down");
@@ -35,8 +36,10 @@ absl::Status Batcher::Schedule(std::unique_ptr<BatchTask>* task) {
     }
     (*task)->enqueued = clock_->Now();
     queue_.Push(std::move(*task));
+    depth = queue_.size();
   }
   cv_.notify_one();
+  if (observer_ != nullptr) observer_->OnQueueDepth(depth);
   return absl::OkStatus();
 }
 
@@ -61,6 +64,11 @@ void Batcher::Stop(Clock::Duration grace) {
   for (std::thread& worker : workers_) {
     if (worker.joinable()) worker.join();
   }
+}
+
+bool Batcher::stopping() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stopping_;
 }
 
 size_t Batcher::queue_depth() const {
@@ -102,6 +110,7 @@ void Batcher::RunBatch(BatchExecutor& executor, BatchQueue::TaskList& batch,
   for (int64_t row = 0; row < size; ++row) {
     result.row = row;
     result.timing.queue_us = Micros(start - batch[row]->enqueued);
+    if (observer_ != nullptr) observer_->OnQueueWait(result.timing.queue_us);
     batch[row]->done(result);
   }
   batch.clear();
@@ -119,7 +128,9 @@ void Batcher::WorkerLoop(int index, ExecutorFactory factory) {
     if (stopping_ && now >= drain_deadline_) queue_.TakeAll(&refused);
     if (queue_.Due(now, stopping_)) queue_.TakeBatch(&batch);
     if (!batch.empty() || !expired.empty() || !cancelled.empty() || !refused.empty()) {
+      const size_t depth = queue_.size();
       lock.unlock();
+      if (observer_ != nullptr) observer_->OnQueueDepth(depth);
       Answer(expired, absl::DeadlineExceededError(
                           "the deadline passed while the request waited in the queue"));
       Answer(cancelled, absl::CancelledError("the call was cancelled"));

@@ -46,6 +46,8 @@ class BatcherObserver {
   virtual void OnBatch(int64_t /*size*/, int64_t /*steps_requested*/,
                        int64_t /*steps_computed*/, int64_t /*compute_us*/) {}
   virtual void OnDropped(absl::StatusCode /*code*/, int64_t /*count*/) {}
+  virtual void OnQueueWait(int64_t /*queue_us*/) {}
+  virtual void OnQueueDepth(size_t /*depth*/) {}
 };
 
 class Batcher {
@@ -63,6 +65,8 @@ class Batcher {
   void Stop(Clock::Duration grace);
 
   size_t queue_depth() const;
+  // True once Drain() or Stop() has been called.
+  bool stopping() const;
 
  private:
   void WorkerLoop(int index, ExecutorFactory factory);

@@ -77,6 +77,10 @@ absl::StatusOr<std::shared_ptr<ClassifyCall>> ClassifyCall::Create(
     std::shared_ptr<std::atomic<bool>> cancelled, v1::ClassifyResponse* response, Done on_done) {
   const engine::ModelSpec& spec = servable.model->spec();
   if (absl::Status valid = ValidateClassifyRequest(request, spec, limits); !valid.ok()) {
+    if (servable.metrics != nullptr) {
+      servable.metrics->CountRequest(valid.code());
+      servable.metrics->Reject(RejectReason::kInvalid);
+    }
     return valid;
   }
   auto call = std::make_shared<ClassifyCall>(servable, clock, response, std::move(on_done));
@@ -92,6 +96,7 @@ absl::StatusOr<std::shared_ptr<ClassifyCall>> ClassifyCall::Create(
     auto task = std::make_unique<BatchTask>();
     task->values.assign(seq.values().begin(), seq.values().end());
     task->length = static_cast<int>(seq.values_size() / spec.input_size);
+    if (servable.metrics != nullptr) servable.metrics->sequence_length->Observe(task->length);
     task->deadline = deadline;
     task->cancelled = cancelled;
     ClassifyCall* raw = call.get();
@@ -103,12 +108,18 @@ absl::StatusOr<std::shared_ptr<ClassifyCall>> ClassifyCall::Create(
 
 void ClassifyCall::Start() {
   self_ = shared_from_this();
+  if (servable_.metrics != nullptr) servable_.metrics->inflight->Increment();
   pending_.store(static_cast<int64_t>(tasks_.size()));
   std::vector<std::unique_ptr<BatchTask>> tasks = std::move(tasks_);
   for (size_t i = 0; i < tasks.size(); ++i) {
     absl::Status scheduled = servable_.batcher->Schedule(&tasks[i]);
     if (!scheduled.ok()) {
       // This task and every later one are still ours: answer them here.
+      if (servable_.metrics != nullptr) {
+        servable_.metrics->Reject(servable_.batcher->stopping() ? RejectReason::kShutdown
+                                                                : RejectReason::kQueueFull,
+                                  static_cast<double>(tasks.size() - i));
+      }
       for (size_t j = i; j < tasks.size(); ++j) {
         TaskResult refused;
         refused.status = scheduled;
@@ -174,11 +185,17 @@ void ClassifyCall::CompleteOne() {
     std::lock_guard<std::mutex> lock(mu_);
     status = first_error_;
   }
+  const int64_t server_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(clock_->Now() - received_).count();
   if (status.ok()) {
-    response_->set_server_us(
-        std::chrono::duration_cast<std::chrono::microseconds>(clock_->Now() - received_).count());
+    response_->set_server_us(server_us);
   } else {
     response_->clear_results();
+  }
+  if (const ModelMetrics* m = servable_.metrics; m != nullptr) {
+    m->inflight->Decrement();
+    m->CountRequest(status.code());
+    m->request_duration->Observe(static_cast<double>(server_us) * 1e-6);
   }
   Done done = std::move(on_done_);
   std::shared_ptr<ClassifyCall> keep = std::move(self_);  // released after on_done

@@ -22,9 +22,12 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
+#include "prometheus/exposer.h"
 #include "server/attnserve_service.h"
 #include "server/log.h"
+#include "server/metrics.h"
 #include "server/model_registry.h"
+#include "server/process_metrics.h"
 
 ABSL_FLAG(std::string, model_repository, "models", "directory of <model>/<version>/ to serve");
 ABSL_FLAG(std::string, host, "0.0.0.0", "address to listen on");
@@ -42,6 +45,8 @@ ABSL_FLAG(int, threads_per_worker, 1, "oneDNN (OpenMP) threads per worker");
 ABSL_FLAG(int, max_sequence_length, 4096, "longest sequence accepted (0: the model's limit only)");
 ABSL_FLAG(int, max_message_bytes, 16 << 20, "largest request message accepted");
 ABSL_FLAG(double, shutdown_grace_s, 10.0, "time queued requests get to finish on shutdown");
+ABSL_FLAG(bool, metrics, true, "export Prometheus metrics on --metrics_port");
+ABSL_FLAG(int, metrics_port, 8502, "HTTP port of /metrics (0: pick a free one)");
 
 namespace {
 
@@ -77,6 +82,25 @@ int main(int argc, char** argv) {
   options.workers = std::max(1, absl::GetFlag(FLAGS_workers));
   options.threads_per_worker = std::max(1, absl::GetFlag(FLAGS_threads_per_worker));
 
+  std::unique_ptr<attnserve::server::Metrics> metrics;
+  std::unique_ptr<prometheus::Exposer> exposer;
+  auto process_collector = std::make_shared<attnserve::server::ProcessCollector>();
+  if (absl::GetFlag(FLAGS_metrics)) {
+    metrics = std::make_unique<attnserve::server::Metrics>();
+    options.metrics = metrics.get();
+    const std::string metrics_address =
+        absl::StrCat(absl::GetFlag(FLAGS_host), ":", absl::GetFlag(FLAGS_metrics_port));
+    try {
+      exposer = std::make_unique<prometheus::Exposer>(metrics_address, 1);
+    } catch (const std::exception& e) {
+      std::cerr << "attnserve: cannot serve metrics on " << metrics_address << ": " << e.what()
+                << "\n";
+      return 1;
+    }
+    exposer->RegisterCollectable(metrics->registry());
+    exposer->RegisterCollectable(process_collector);
+  }
+
   const std::string repository = absl::GetFlag(FLAGS_model_repository);
   auto registry = attnserve::server::ModelRegistry::Load(repository, options);
   if (!registry.ok()) {
@@ -100,7 +124,7 @@ int main(int argc, char** argv) {
   limits.max_sequence_length = absl::GetFlag(FLAGS_max_sequence_length);
   limits.max_sequences_per_request = options.batching.max_queue_size;
   attnserve::server::AttnServeService service(registry->get(), limits,
-                                              attnserve::server::RealClock());
+                                              attnserve::server::RealClock(), metrics.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -140,6 +164,10 @@ int main(int argc, char** argv) {
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   });
 
+  if (exposer) {
+    std::printf("attnserve: metrics on %s:%d/metrics\n", absl::GetFlag(FLAGS_host).c_str(),
+                exposer->GetListeningPorts().at(0));
+  }
   std::printf("attnserve: listening on %s:%d\n", absl::GetFlag(FLAGS_host).c_str(), port);
   std::fflush(stdout);
   server->Wait();

@@ -1,5 +1,6 @@
 #include "server/model_registry.h"
 
+#include <chrono>
 #include <filesystem>
 #include <system_error>
 
@@ -46,20 +47,33 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
       auto servable = std::make_unique<ServableVersion>();
       servable->name = name;
       servable->version = number;
+      ModelMetrics* metrics =
+          options.metrics != nullptr ? options.metrics->ForModel(name, absl::StrCat(number))
+                                     : nullptr;
+      servable->metrics = metrics;
+      if (metrics != nullptr) metrics->SetState(ModelStateMetric::kLoading);
+      const auto load_start = std::chrono::steady_clock::now();
       absl::StatusOr<std::shared_ptr<const engine::Model>> model =
           engine::Model::Load(version_dir.path().string());
+      if (metrics != nullptr) {
+        metrics->load_duration->Set(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count());
+      }
       if (!model.ok()) {
         servable->state = VersionState::kFailed;
         servable->reason = std::string(model.status().message());
+        if (metrics != nullptr) metrics->SetState(ModelStateMetric::kFailed);
       } else {
         servable->model = *model;
         const int threads = options.threads_per_worker;
         std::shared_ptr<const engine::Model> shared = *model;
+        if (metrics != nullptr) servable->batch_metrics = std::make_unique<BatchMetrics>(metrics);
         servable->batcher = std::make_unique<Batcher>(
             options.batching, options.workers,
             [shared, threads](int) { return std::make_unique<SessionExecutor>(shared, threads); },
-            clock);
+            clock, servable->batch_metrics.get());
         servable->state = VersionState::kReady;
+        if (metrics != nullptr) metrics->SetState(ModelStateMetric::kReady);
       }
       versions[number] = std::move(servable);
     }

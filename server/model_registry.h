@@ -21,9 +21,11 @@
 
 #include "absl/status/statusor.h"
 #include "engine/model.h"
+#include "server/batch_metrics.h"
 #include "server/batch_queue.h"
 #include "server/batcher.h"
 #include "server/clock.h"
+#include "server/metrics.h"
 
 namespace attnserve::server {
 
@@ -36,6 +38,8 @@ struct ServableVersion {
   VersionState state = VersionState::kLoading;
   std::string reason;  // why it failed
   std::shared_ptr<const engine::Model> model;
+  const ModelMetrics* metrics = nullptr;       // null when metrics are off
+  std::unique_ptr<BatchMetrics> batch_metrics;  // outlives the batcher
   std::unique_ptr<Batcher> batcher;
 };
 
@@ -44,6 +48,7 @@ struct RegistryOptions {
   int workers = 2;             // batcher workers per model version
   int threads_per_worker = 1;  // oneDNN threads per worker
   Clock* clock = nullptr;      // null: the real clock
+  Metrics* metrics = nullptr;  // null: no metrics
 };
 
 class ModelRegistry {
