@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages attnserve needs to build and test, and nothing
-# else. Idempotent: when everything is present it changes nothing and says so.
+# else (`prometheus` provides promtool and the server the end-to-end metrics
+# test scrapes with; its own service is not used). Idempotent: when everything is present it changes nothing and says so.
 #   scripts/install-deps.sh           build + test dependencies
 #   scripts/install-deps.sh --tools   also the Python tooling (PyTorch) used to
 #                                     regenerate fixtures and the demo model
@@ -12,6 +13,7 @@ packages=(
   libabsl-dev libdnnl-dev nlohmann-json3-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   prometheus-cpp-dev
+  prometheus
 )
 if [[ "${1:-}" == "--tools" ]]; then
   packages+=(python3-torch python3-numpy)
