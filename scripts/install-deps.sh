@@ -1,23 +1,30 @@
 #!/usr/bin/env bash
 # Installs the Debian packages attnserve needs to build and test, and nothing
 # else (`prometheus` provides promtool and the server the end-to-end metrics
-# test scrapes with; its own service is not used). Idempotent: when everything is present it changes nothing and says so.
+# test scrapes with; its own service is not used; `kubernetes-client` provides
+# the kubectl whose `kustomize` renders deploy/k8s in tests/deploy, unless a
+# kubectl is installed already, e.g. the upstream `kubectl` package, which
+# conflicts with it; python3-yaml reads what it renders). Idempotent: when everything is present it changes nothing and says so.
 #   scripts/install-deps.sh           build + test dependencies
 #   scripts/install-deps.sh --tools   also the Python tooling (PyTorch) used to
 #                                     regenerate fixtures and the demo model
+#   scripts/install-deps.sh --build-only  only what compiling attnserve needs
+#                                     (the Dockerfile's build stage; no test tools)
 set -euo pipefail
 
 packages=(
   build-essential cmake make pkg-config
-  libgtest-dev libgmock-dev libbenchmark-dev
   libabsl-dev libdnnl-dev nlohmann-json3-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   prometheus-cpp-dev
-  prometheus
 )
-if [[ "${1:-}" == "--tools" ]]; then
-  packages+=(python3-torch python3-numpy)
-fi
+test_packages=(libgtest-dev libgmock-dev libbenchmark-dev prometheus python3-yaml)
+command -v kubectl >/dev/null || test_packages+=(kubernetes-client)
+case "${1:-}" in
+  --build-only) ;;
+  --tools) packages+=("${test_packages[@]}" python3-torch python3-numpy) ;;
+  *) packages+=("${test_packages[@]}") ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
