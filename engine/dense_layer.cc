@@ -1,22 +1,62 @@
+// DenseLayer / DensePlan: see dense_layer.h.
 #include "engine/dense_layer.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "engine/dnnl_util.h"
+#include "engine/precision.h"
 
 namespace attnserve::engine {
+namespace {
 
 using dnnl::memory;
+using dt = memory::data_type;
+using tag = memory::format_tag;
+
+dnnl::primitive_attr MakeAttr(DenseActivation activation) {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  if (activation != DenseActivation::kNone) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.0f,
+                       activation == DenseActivation::kRelu ? dnnl::algorithm::eltwise_relu
+                                                            : dnnl::algorithm::eltwise_tanh,
+                       0.0f, 0.0f);
+    attr.set_post_ops(ops);
+  }
+  return attr;
+}
+
+// The bf16 matmul for `rows` rows, weights left to the implementation (any).
+dnnl::matmul::primitive_desc MakeBf16Desc(const DenseLayer& layer, int64_t rows) {
+  memory::desc src({rows, layer.in()}, dt::bf16, tag::ab);
+  memory::desc weights({layer.in(), layer.out()}, dt::bf16, tag::any);
+  memory::desc dst = PlainF32({rows, layer.out()});
+  dnnl::matmul::desc desc(src, weights, layer.bias().get_desc(), dst);
+  return dnnl::matmul::primitive_desc(desc, MakeAttr(layer.activation()), CpuEngine());
+}
+
+memory ReorderTo(const memory& from, const memory::desc& to_desc) {
+  memory to(to_desc, CpuEngine());
+  dnnl::stream stream(CpuEngine());
+  dnnl::reorder(from, to).execute(stream, const_cast<memory&>(from), to);
+  stream.wait();
+  return to;
+}
+
+}  // namespace
 
 absl::StatusOr<DenseLayer> DenseLayer::Create(const FloatTensor& weight, const FloatTensor& bias,
-                                              DenseActivation activation) {
+                                              DenseActivation activation, Precision precision) {
   DenseLayer layer;
   layer.out_ = weight.shape.at(0);
   layer.in_ = weight.shape.at(1);
   layer.activation_ = activation;
+  layer.precision_ = precision;
   absl::Status status = GuardDnnl("dense layer", [&]() -> absl::Status {
-    layer.weights_ = memory(PlainF32({layer.in_, layer.out_}), CpuEngine());
-    float* w = static_cast<float*>(layer.weights_.get_data_handle());
+    layer.weights_plain_ = memory(PlainF32({layer.in_, layer.out_}), CpuEngine());
+    float* w = static_cast<float*>(layer.weights_plain_.get_data_handle());
     for (int64_t o = 0; o < layer.out_; ++o) {
       for (int64_t i = 0; i < layer.in_; ++i) {
         w[i * layer.out_ + o] = weight.values[o * layer.in_ + i];
@@ -25,6 +65,12 @@ absl::StatusOr<DenseLayer> DenseLayer::Create(const FloatTensor& weight, const F
     layer.bias_ = memory(PlainF32({1, layer.out_}), CpuEngine());
     std::memcpy(layer.bias_.get_data_handle(), bias.values.data(),
                 sizeof(float) * static_cast<size_t>(layer.out_));
+    if (precision == Precision::kF32) {
+      layer.weights_ = layer.weights_plain_;
+    } else {
+      // One row tells the preferred layout; it is the same for every row count.
+      layer.weights_ = ReorderTo(layer.weights_plain_, MakeBf16Desc(layer, 1).weights_desc());
+    }
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
@@ -34,26 +80,37 @@ absl::StatusOr<DenseLayer> DenseLayer::Create(const FloatTensor& weight, const F
 DensePlan::DensePlan(const DenseLayer& layer, int64_t rows) {
   memory::desc src_desc = PlainF32({rows, layer.in()});
   memory::desc dst_desc = PlainF32({rows, layer.out()});
-  dnnl::primitive_attr attr;
-  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  if (layer.activation() != DenseActivation::kNone) {
-    dnnl::post_ops ops;
-    ops.append_eltwise(1.0f,
-                       layer.activation() == DenseActivation::kRelu
-                           ? dnnl::algorithm::eltwise_relu
-                           : dnnl::algorithm::eltwise_tanh,
-                       0.0f, 0.0f);
-    attr.set_post_ops(ops);
-  }
-  dnnl::matmul::desc desc(src_desc, layer.weights().get_desc(), layer.bias().get_desc(),
-                          dst_desc);
-  dnnl::matmul::primitive_desc pd(desc, attr, CpuEngine());
-  primitive_ = dnnl::matmul(pd);
-  scratchpad_bytes_ = pd.scratchpad_desc().get_size();
   src_ = memory(src_desc, CpuEngine(), nullptr);
   dst_ = memory(dst_desc, CpuEngine(), nullptr);
-  args_ = {{DNNL_ARG_SRC, src_},
-           {DNNL_ARG_WEIGHTS, layer.weights()},
+  memory weights = layer.weights();
+  dnnl::matmul::primitive_desc pd;
+  if (layer.precision() == Precision::kF32) {
+    dnnl::matmul::desc desc(src_desc, layer.weights().get_desc(), layer.bias().get_desc(),
+                            dst_desc);
+    pd = dnnl::matmul::primitive_desc(desc, MakeAttr(layer.activation()), CpuEngine());
+    primitive_scratchpad_bytes_ = pd.scratchpad_desc().get_size();
+    scratchpad_bytes_ = primitive_scratchpad_bytes_;
+  } else {
+    pd = MakeBf16Desc(layer, rows);
+    if (pd.weights_desc() != weights.get_desc()) {
+      weights = ReorderTo(layer.weights_plain(), pd.weights_desc());
+      weight_reorders_ = 1;
+    }
+    staged_ = memory(pd.src_desc(), CpuEngine(), nullptr);
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    dnnl::reorder::primitive_desc to_bf16(CpuEngine(), src_desc, CpuEngine(), pd.src_desc(), attr);
+    to_bf16_ = dnnl::reorder(to_bf16);
+    to_bf16_args_ = {
+        {DNNL_ARG_FROM, src_}, {DNNL_ARG_TO, staged_}, {DNNL_ARG_SCRATCHPAD, memory()}};
+    primitive_scratchpad_bytes_ =
+        std::max(pd.scratchpad_desc().get_size(), to_bf16.scratchpad_desc().get_size());
+    scratchpad_bytes_ =
+        StagingOffset(primitive_scratchpad_bytes_) + AlignTo64(pd.src_desc().get_size());
+  }
+  primitive_ = dnnl::matmul(pd);
+  args_ = {{DNNL_ARG_SRC, layer.precision() == Precision::kF32 ? src_ : staged_},
+           {DNNL_ARG_WEIGHTS, weights},
            {DNNL_ARG_BIAS, layer.bias()},
            {DNNL_ARG_DST, dst_}};
 }
@@ -62,6 +119,11 @@ void DensePlan::Run(dnnl::stream& stream, const float* src, float* dst,
                     const dnnl::memory& scratchpad) {
   src_.set_data_handle(const_cast<float*>(src));
   dst_.set_data_handle(dst);
+  if (staged_) {
+    staged_.set_data_handle(StagingBuffer(scratchpad, primitive_scratchpad_bytes_));
+    to_bf16_args_[DNNL_ARG_SCRATCHPAD] = scratchpad;
+    to_bf16_.execute(stream, to_bf16_args_);
+  }
   args_[DNNL_ARG_SCRATCHPAD] = scratchpad;
   primitive_.execute(stream, args_);
 }

@@ -8,7 +8,8 @@
 namespace attnserve::engine {
 
 absl::StatusOr<std::unique_ptr<Head>> Head::Create(
-    const HeadSpec& spec, const std::map<std::string, FloatTensor>& weights) {
+    const HeadSpec& spec, const std::map<std::string, FloatTensor>& weights,
+    Precision precision) {
   std::unique_ptr<Head> head(new Head());
   head->output_ = spec.output;
   const int count = static_cast<int>(spec.hidden.size()) + 1;
@@ -16,7 +17,8 @@ absl::StatusOr<std::unique_ptr<Head>> Head::Create(
     const std::string prefix = absl::StrCat("head.layers.", j, ".");
     absl::StatusOr<DenseLayer> layer =
         DenseLayer::Create(weights.at(prefix + "weight"), weights.at(prefix + "bias"),
-                           j + 1 < count ? DenseActivation::kRelu : DenseActivation::kNone);
+                           j + 1 < count ? DenseActivation::kRelu : DenseActivation::kNone,
+                           precision);
     if (!layer.ok()) return layer.status();
     head->layers_.push_back(*std::move(layer));
   }

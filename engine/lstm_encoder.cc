@@ -1,3 +1,4 @@
+// LstmEncoder / LstmEncoderPlan: see lstm_encoder.h.
 #include "engine/lstm_encoder.h"
 
 #include <algorithm>
@@ -5,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/dnnl_util.h"
+#include "engine/precision.h"
 
 namespace attnserve::engine {
 namespace {
@@ -16,17 +18,19 @@ using dt = memory::data_type;
 constexpr int kGates = 4;
 
 // Descriptors of one direction's primitive for a given shape; weights `any`.
-dnnl::lstm_forward::primitive_desc MakePrimitiveDesc(int64_t batch, int64_t steps,
-                                                     int64_t input, int64_t hidden) {
-  memory::desc src({steps, batch, input}, dt::f32, tag::tnc);
-  memory::desc dst({steps, batch, hidden}, dt::f32, tag::tnc);
-  memory::desc weights_layer({1, 1, input, kGates, hidden}, dt::f32, tag::any);
-  memory::desc weights_iter({1, 1, hidden, kGates, hidden}, dt::f32, tag::any);
+// Activations and weights in the compute type; bias always f32.
+dnnl::lstm_forward::primitive_desc MakePrimitiveDesc(int64_t batch, int64_t steps, int64_t input,
+                                                     int64_t hidden, Precision precision) {
+  const dt type = ComputeType(precision);
+  memory::desc src({steps, batch, input}, type, tag::tnc);
+  memory::desc dst({steps, batch, hidden}, type, tag::tnc);
+  memory::desc weights_layer({1, 1, input, kGates, hidden}, type, tag::any);
+  memory::desc weights_iter({1, 1, hidden, kGates, hidden}, type, tag::any);
   memory::desc bias({1, 1, kGates, hidden}, dt::f32, tag::ldgo);
   dnnl::lstm_forward::desc desc(dnnl::prop_kind::forward_inference,
-                                dnnl::rnn_direction::unidirectional_left2right, src,
-                                memory::desc(), memory::desc(), weights_layer, weights_iter,
-                                bias, dst, memory::desc(), memory::desc());
+                                dnnl::rnn_direction::unidirectional_left2right, src, memory::desc(),
+                                memory::desc(), weights_layer, weights_iter, bias, dst,
+                                memory::desc(), memory::desc());
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   return dnnl::lstm_forward::primitive_desc(desc, attr, CpuEngine());
@@ -43,12 +47,18 @@ memory ToLdigo(const FloatTensor& w, int64_t input, int64_t hidden) {
   return m;
 }
 
+// A new memory of `to_desc` holding `from` (layout and data type converted).
 memory Reorder(const memory& from, const memory::desc& to_desc) {
   memory to(to_desc, CpuEngine());
   dnnl::stream stream(CpuEngine());
   dnnl::reorder(from, to).execute(stream, const_cast<memory&>(from), to);
   stream.wait();
   return to;
+}
+
+// `bytes` of room in an f32 workspace buffer, for activations of any type.
+char* ReserveBytes(AlignedBuffer& buffer, size_t bytes) {
+  return reinterpret_cast<char*>(buffer.Reserve((bytes + sizeof(float) - 1) / sizeof(float)));
 }
 
 }  // namespace
@@ -59,13 +69,15 @@ absl::StatusOr<std::unique_ptr<LstmEncoder>> LstmEncoder::Create(
   encoder->input_size_ = spec.input_size;
   encoder->hidden_size_ = spec.encoder.hidden_size;
   encoder->bidirectional_ = spec.encoder.bidirectional;
+  encoder->precision_ = spec.precision;
   const int64_t hidden = spec.encoder.hidden_size;
   absl::Status status = GuardDnnl("LSTM encoder", [&]() -> absl::Status {
     for (int k = 0; k < spec.encoder.num_layers; ++k) {
       const int64_t input = encoder->layer_input_size(k);
       // A reference shape tells the preferred weight layout; it does not
-      // depend on batch or steps for the brgemm implementation.
-      dnnl::lstm_forward::primitive_desc pd = MakePrimitiveDesc(1, 1, input, hidden);
+      // depend on batch or steps for the brgemm implementation (f32 or bf16).
+      dnnl::lstm_forward::primitive_desc pd =
+          MakePrimitiveDesc(1, 1, input, hidden, spec.precision);
       std::vector<Direction> directions;
       for (int dir = 0; dir < spec.encoder.directions(); ++dir) {
         const std::string suffix = absl::StrCat("_l", k, dir == 1 ? "_reverse" : "");
@@ -99,7 +111,8 @@ LstmEncoderPlan::LstmEncoderPlan(const LstmEncoder& encoder, int64_t batch, int6
     const int64_t input = encoder.layer_input_size(k);
     std::vector<Step> directions;
     for (const LstmEncoder::Direction& d : encoder.layers()[k]) {
-      dnnl::lstm_forward::primitive_desc pd = MakePrimitiveDesc(batch, steps, input, hidden);
+      dnnl::lstm_forward::primitive_desc pd =
+          MakePrimitiveDesc(batch, steps, input, hidden, encoder.precision());
       Step step;
       step.primitive = dnnl::lstm_forward(pd);
       step.src = memory(pd.src_layer_desc(), CpuEngine(), nullptr);
@@ -114,22 +127,51 @@ LstmEncoderPlan::LstmEncoderPlan(const LstmEncoder& encoder, int64_t batch, int6
         weights_iter = Reorder(d.weights_iter_plain, pd.weights_iter_desc());
         ++weight_reorders_;
       }
-      step.args = {{DNNL_ARG_SRC_LAYER, step.src},
-                   {DNNL_ARG_WEIGHTS_LAYER, weights_layer},
-                   {DNNL_ARG_WEIGHTS_ITER, weights_iter},
-                   {DNNL_ARG_BIAS, d.bias},
-                   {DNNL_ARG_DST_LAYER, step.dst},
-                   {DNNL_ARG_SCRATCHPAD, memory()}};
+      step.args = {{DNNL_ARG_SRC_LAYER, step.src},        {DNNL_ARG_WEIGHTS_LAYER, weights_layer},
+                   {DNNL_ARG_WEIGHTS_ITER, weights_iter}, {DNNL_ARG_BIAS, d.bias},
+                   {DNNL_ARG_DST_LAYER, step.dst},        {DNNL_ARG_SCRATCHPAD, memory()}};
       scratchpad_bytes_ = std::max(scratchpad_bytes_, pd.scratchpad_desc().get_size());
       directions.push_back(std::move(step));
     }
     layers_.push_back(std::move(directions));
   }
+  if (encoder.precision() == Precision::kBF16) {
+    const int64_t out_size = encoder.output_size();
+    input_to_bf16_ =
+        MakeConversion(memory::desc({steps, batch, encoder.input_size()}, dt::f32, tag::tnc),
+                       layers_[0][0].src.get_desc());
+    output_to_f32_ = MakeConversion(memory::desc({steps, batch, out_size}, dt::bf16, tag::tnc),
+                                    memory::desc({steps, batch, out_size}, dt::f32, tag::tnc));
+  }
 }
 
-void LstmEncoderPlan::Execute(dnnl::stream& stream, Step& step, const float* src, float* dst,
+LstmEncoderPlan::Conversion LstmEncoderPlan::MakeConversion(const memory::desc& from,
+                                                            const memory::desc& to) {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  dnnl::reorder::primitive_desc pd(CpuEngine(), from, CpuEngine(), to, attr);
+  scratchpad_bytes_ = std::max(scratchpad_bytes_, pd.scratchpad_desc().get_size());
+  Conversion conversion;
+  conversion.primitive = dnnl::reorder(pd);
+  conversion.from = memory(from, CpuEngine(), nullptr);
+  conversion.to = memory(to, CpuEngine(), nullptr);
+  conversion.args = {{DNNL_ARG_FROM, conversion.from},
+                     {DNNL_ARG_TO, conversion.to},
+                     {DNNL_ARG_SCRATCHPAD, memory()}};
+  return conversion;
+}
+
+void LstmEncoderPlan::Convert(dnnl::stream& stream, Conversion& conversion, const void* from,
+                              void* to, const dnnl::memory& scratchpad) {
+  conversion.from.set_data_handle(const_cast<void*>(from));
+  conversion.to.set_data_handle(to);
+  conversion.args[DNNL_ARG_SCRATCHPAD] = scratchpad;
+  conversion.primitive.execute(stream, conversion.args);
+}
+
+void LstmEncoderPlan::Execute(dnnl::stream& stream, Step& step, const void* src, void* dst,
                               const dnnl::memory& scratchpad) {
-  step.src.set_data_handle(const_cast<float*>(src));
+  step.src.set_data_handle(const_cast<void*>(src));
   step.dst.set_data_handle(dst);
   step.args[DNNL_ARG_SCRATCHPAD] = scratchpad;
   step.primitive.execute(stream, step.args);
@@ -137,46 +179,63 @@ void LstmEncoderPlan::Execute(dnnl::stream& stream, Step& step, const float* src
 
 const float* LstmEncoderPlan::Run(dnnl::stream& stream, absl::Span<const int> lengths,
                                   Workspace& ws) {
+  const bool bf16 = encoder_.precision() == Precision::kBF16;
+  const size_t elem = ComputeBytes(encoder_.precision());
   const int64_t hidden = encoder_.hidden_size();
   const int64_t out_size = encoder_.output_size();
   const size_t rows = static_cast<size_t>(steps_ * batch_);
   const dnnl::memory& scratchpad = ws.Scratchpad(scratchpad_bytes_);
-  const float* src = ws.input.data();
+  // Layer k writes ws.layer[k % 2]; in bf16 the converted input sits in
+  // ws.layer[1] (free until layer 1 writes it).
+  const char* src = reinterpret_cast<const char*>(ws.input.data());
+  if (bf16) {
+    char* converted = ReserveBytes(ws.layer[1], rows * encoder_.input_size() * elem);
+    Convert(stream, input_to_bf16_, src, converted, scratchpad);
+    src = converted;
+  }
   for (size_t k = 0; k < layers_.size(); ++k) {
-    const int64_t input = encoder_.layer_input_size(static_cast<int>(k));
-    float* out = ws.layer[k % 2].Reserve(rows * out_size);
+    const size_t input = static_cast<size_t>(encoder_.layer_input_size(static_cast<int>(k)));
+    char* out = ReserveBytes(ws.layer[k % 2], rows * out_size * elem);
     if (!encoder_.bidirectional()) {
       Execute(stream, layers_[k][0], src, out, scratchpad);
       src = out;
       continue;
     }
     // Backward direction: reverse each sequence within its own length.
-    float* reversed = ws.reversed.Reserve(rows * input);
-    std::memset(reversed, 0, sizeof(float) * rows * input);
+    const size_t in_row = input * elem;
+    const size_t h_row = static_cast<size_t>(hidden) * elem;
+    const size_t out_row = static_cast<size_t>(out_size) * elem;
+    char* reversed = ReserveBytes(ws.reversed, rows * in_row);
+    std::memset(reversed, 0, rows * in_row);
     for (int64_t b = 0; b < batch_; ++b) {
       const int64_t len = lengths[b];
       for (int64_t t = 0; t < len; ++t) {
-        std::memcpy(reversed + (t * batch_ + b) * input, src + ((len - 1 - t) * batch_ + b) * input,
-                    sizeof(float) * input);
+        std::memcpy(reversed + (t * batch_ + b) * in_row,
+                    src + ((len - 1 - t) * batch_ + b) * in_row, in_row);
       }
     }
-    float* fwd = ws.forward.Reserve(rows * hidden);
-    float* bwd = ws.backward.Reserve(rows * hidden);
+    char* fwd = ReserveBytes(ws.forward, rows * h_row);
+    char* bwd = ReserveBytes(ws.backward, rows * h_row);
     Execute(stream, layers_[k][0], src, fwd, scratchpad);
     Execute(stream, layers_[k][1], reversed, bwd, scratchpad);
-    std::memset(out, 0, sizeof(float) * rows * out_size);
+    std::memset(out, 0, rows * out_row);
     for (int64_t b = 0; b < batch_; ++b) {
       const int64_t len = lengths[b];
       for (int64_t t = 0; t < len; ++t) {
-        float* row = out + (t * batch_ + b) * out_size;
-        std::memcpy(row, fwd + (t * batch_ + b) * hidden, sizeof(float) * hidden);
-        std::memcpy(row + hidden, bwd + ((len - 1 - t) * batch_ + b) * hidden,
-                    sizeof(float) * hidden);
+        char* row = out + (t * batch_ + b) * out_row;
+        std::memcpy(row, fwd + (t * batch_ + b) * h_row, h_row);
+        std::memcpy(row + h_row, bwd + ((len - 1 - t) * batch_ + b) * h_row, h_row);
       }
     }
     src = out;
   }
-  return src;
+  if (bf16) {
+    // The last layer wrote ws.layer[(L - 1) % 2]; the other one is free now.
+    float* out = ws.layer[layers_.size() % 2].Reserve(rows * out_size);
+    Convert(stream, output_to_f32_, src, out, scratchpad);
+    return out;
+  }
+  return reinterpret_cast<const float*>(src);
 }
 
 }  // namespace attnserve::engine

@@ -10,6 +10,12 @@
 // layer's output. Rows at t >= length are zero for bidirectional layers and
 // unspecified for unidirectional ones; consumers mask them.
 //
+// Precision (spec.precision): f32, or bf16 weights and activations with f32
+// bias and f32 gate accumulation (oneDNN's bf16 LSTM wants src_layer and
+// dst_layer in bf16). In bf16 the plan converts the f32 input once, keeps the
+// layers' outputs in bf16 between layers, and converts the last layer's output
+// back to f32: Run() is f32 in, f32 out in both modes.
+//
 // Weights are reordered once, at Create, to the layout the brgemm primitive
 // prefers; a plan reuses them whenever its primitive wants the same layout and
 // otherwise reorders its own copy (counted by weight_reorders()).
@@ -40,7 +46,7 @@ namespace attnserve::engine {
 class LstmEncoder {
  public:
   // Weights named as PyTorch nn.LSTM's state_dict under "encoder." (shapes
-  // already validated against the spec).
+  // already validated against the spec); computes in spec.precision.
   static absl::StatusOr<std::unique_ptr<LstmEncoder>> Create(
       const ModelSpec& spec, const std::map<std::string, FloatTensor>& weights);
 
@@ -48,15 +54,16 @@ class LstmEncoder {
   int hidden_size() const { return hidden_size_; }
   int num_layers() const { return static_cast<int>(layers_.size()); }
   bool bidirectional() const { return bidirectional_; }
+  Precision precision() const { return precision_; }
   int output_size() const { return hidden_size_ * (bidirectional_ ? 2 : 1); }
   int layer_input_size(int layer) const { return layer == 0 ? input_size_ : output_size(); }
 
   struct Direction {
-    dnnl::memory weights_layer_plain;  // ldigo
-    dnnl::memory weights_iter_plain;   // ldigo
-    dnnl::memory weights_layer;        // preferred layout
-    dnnl::memory weights_iter;         // preferred layout
-    dnnl::memory bias;                 // ldgo, b_ih + b_hh
+    dnnl::memory weights_layer_plain;  // ldigo, f32
+    dnnl::memory weights_iter_plain;   // ldigo, f32
+    dnnl::memory weights_layer;        // preferred layout, compute type
+    dnnl::memory weights_iter;         // preferred layout, compute type
+    dnnl::memory bias;                 // ldgo, f32, b_ih + b_hh
   };
   // layers_[k][0] forward, layers_[k][1] backward (bidirectional only).
   const std::vector<std::vector<Direction>>& layers() const { return layers_; }
@@ -66,6 +73,7 @@ class LstmEncoder {
   int input_size_ = 0;
   int hidden_size_ = 0;
   bool bidirectional_ = false;
+  Precision precision_ = Precision::kF32;
   std::vector<std::vector<Direction>> layers_;
 };
 
@@ -79,9 +87,9 @@ class LstmEncoderPlan {
   // primitive preferred another layout than the one prepared at load.
   int weight_reorders() const { return weight_reorders_; }
 
-  // Runs the stack on ws.input ([steps, batch, D], time-major) with each
+  // Runs the stack on ws.input ([steps, batch, D], time-major, f32) with each
   // sequence's valid length; returns the last layer's output [steps, batch, d]
-  // (a pointer into `ws`). Throws dnnl::error.
+  // in f32 (a pointer into `ws`). Throws dnnl::error.
   const float* Run(dnnl::stream& stream, absl::Span<const int> lengths, Workspace& ws);
 
  private:
@@ -91,13 +99,25 @@ class LstmEncoderPlan {
     dnnl::memory dst;
     std::unordered_map<int, dnnl::memory> args;
   };
-  void Execute(dnnl::stream& stream, Step& step, const float* src, float* dst,
+  void Execute(dnnl::stream& stream, Step& step, const void* src, void* dst,
+               const dnnl::memory& scratchpad);
+  // bf16 only: f32 <-> bf16 conversions of the stack's input and output.
+  struct Conversion {
+    dnnl::reorder primitive;
+    dnnl::memory from;
+    dnnl::memory to;
+    std::unordered_map<int, dnnl::memory> args;
+  };
+  Conversion MakeConversion(const dnnl::memory::desc& from, const dnnl::memory::desc& to);
+  void Convert(dnnl::stream& stream, Conversion& conversion, const void* from, void* to,
                const dnnl::memory& scratchpad);
 
   const LstmEncoder& encoder_;
   int64_t batch_;
   int64_t steps_;
   std::vector<std::vector<Step>> layers_;  // [layer][direction]
+  Conversion input_to_bf16_;
+  Conversion output_to_f32_;
   size_t scratchpad_bytes_ = 0;
   int weight_reorders_ = 0;
 };

@@ -30,7 +30,8 @@ absl::StatusOr<std::shared_ptr<const Model>> Model::Build(const ModelFiles& file
     if (!block.ok()) return block.status();
     model->temporal_attention_ = *std::move(block);
   }
-  absl::StatusOr<std::unique_ptr<Head>> head = Head::Create(files.spec.head, files.weights);
+  absl::StatusOr<std::unique_ptr<Head>> head =
+      Head::Create(files.spec.head, files.weights, files.spec.precision);
   if (!head.ok()) return head.status();
   model->head_ = *std::move(head);
   return std::shared_ptr<const Model>(std::move(model));

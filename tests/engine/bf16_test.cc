@@ -1,0 +1,309 @@
+// bf16 precision: the parity fixtures and the demo model loaded with their
+// precision overridden to bf16 (the fixture files are untouched), compared
+// with the fixtures' expected f32 results and with the same model in f32.
+//
+// Bounds (docs/performance.md, "bf16 vs f32", has the measurements behind them):
+//   probabilities (softmax / sigmoid outputs): max abs error <= kMaxProbError
+//   linear outputs: max abs error <= kMaxLinearError x (1 + max |expected|)
+//   attention weights: max abs error <= kMaxAttentionError
+//   decisions (softmax argmax; each sigmoid output's 0.5 threshold) agree
+//   with f32 on >= kMinAgreement of all fixture decisions
+//   a sequence alone and in a padded batch: within kMaxBatchEffect
+//   demo model: held-out accuracy >= 0.95
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/dense_layer.h"
+#include "engine/dnnl_util.h"
+#include "engine/lstm_encoder.h"
+#include "engine/model.h"
+#include "engine/model_files.h"
+#include "engine/session.h"
+#include "engine/workspace.h"
+#include "gtest/gtest.h"
+#include "tests/engine/fixture_cases.h"
+#include "tests/engine/random_model.h"
+
+namespace attnserve::engine {
+namespace {
+
+using attnserve::testing::Cases;
+using attnserve::testing::ReadCases;
+using attnserve::testing::SourcePath;
+
+constexpr double kMaxProbError = 0.05;
+constexpr double kMaxLinearError = 0.05;
+constexpr double kMaxAttentionError = 0.05;
+constexpr double kMinAgreement = 0.95;
+// bf16 keeps "padding is exact": a sequence's result does not depend on its
+// batch (measured: bitwise equal), as in f32.
+constexpr double kMaxBatchEffect = 1e-5;
+
+// A model directory loaded with its precision replaced by `precision`.
+std::shared_ptr<const Model> LoadAs(const std::string& dir, Precision precision) {
+  absl::StatusOr<ModelFiles> files = LoadModelFiles(dir);
+  EXPECT_TRUE(files.ok()) << files.status();
+  if (!files.ok()) return nullptr;
+  files->spec.precision = precision;
+  absl::StatusOr<std::shared_ptr<const Model>> model = Model::Build(*files);
+  EXPECT_TRUE(model.ok()) << model.status();
+  return model.ok() ? *model : nullptr;
+}
+
+std::vector<std::string> FixtureNames() {
+  std::vector<std::string> names;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(SourcePath("tests/fixtures/parity"))) {
+    if (entry.is_directory()) names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+BatchOutput RunAll(const std::shared_ptr<const Model>& model,
+                   const std::vector<SequenceView>& views) {
+  Session session(model, SessionOptions{});
+  BatchOutput out;
+  absl::Status status = session.Run(views, &out);
+  EXPECT_TRUE(status.ok()) << status;
+  return out;
+}
+
+// The decisions a model's outputs make, appended to `out`: the argmax for a
+// softmax head, each output's 0.5 threshold for a sigmoid head (multi-label),
+// none for a linear head (regression).
+void Decisions(OutputActivation activation, const float* outputs, int64_t count,
+               std::vector<int>* out) {
+  switch (activation) {
+    case OutputActivation::kSoftmax:
+      out->push_back(static_cast<int>(std::max_element(outputs, outputs + count) - outputs));
+      return;
+    case OutputActivation::kSigmoid:
+      for (int64_t c = 0; c < count; ++c) out->push_back(outputs[c] >= 0.5f ? 1 : 0);
+      return;
+    case OutputActivation::kLinear:
+      return;
+  }
+}
+
+struct FixtureErrors {
+  double prob = 0;              // softmax / sigmoid outputs vs expected
+  double linear = 0;            // linear outputs vs expected, over (1 + max |expected|)
+  double attention = 0;         // vs expected "attention" (one temporal map)
+  double attention_vs_f32 = 0;  // every attention map vs the f32 engine
+  double batch_vs_alone = 0;    // bf16 batched vs bf16 one at a time
+  int decisions = 0;
+  int agreeing = 0;
+};
+
+FixtureErrors Measure(const std::string& name) {
+  FixtureErrors e;
+  const std::string dir = SourcePath("tests/fixtures/parity/" + name);
+  std::shared_ptr<const Model> f32 = LoadAs(dir, Precision::kF32);
+  std::shared_ptr<const Model> bf16 = LoadAs(dir, Precision::kBF16);
+  absl::StatusOr<Cases> cases = ReadCases(dir + "/cases.safetensors");
+  EXPECT_TRUE(cases.ok()) << cases.status();
+  if (f32 == nullptr || bf16 == nullptr || !cases.ok()) return e;
+  std::vector<SequenceView> views;
+  for (int64_t i = 0; i < cases->count(); ++i) views.push_back(cases->View(i));
+
+  const BatchOutput out32 = RunAll(f32, views);
+  const BatchOutput out16 = RunAll(bf16, views);
+  const FloatTensor expected = *cases->file.GetFloat("probabilities");
+  const int64_t classes = expected.shape[1];
+  const OutputActivation activation = bf16->spec().head.output;
+  double scale = 0;
+  for (float v : expected.values) scale = std::max<double>(scale, std::fabs(v));
+  for (int64_t b = 0; b < cases->count(); ++b) {
+    for (int64_t c = 0; c < classes; ++c) {
+      const double err =
+          std::fabs(out16.outputs[b * classes + c] - expected.values[b * classes + c]);
+      if (activation == OutputActivation::kLinear) {
+        e.linear = std::max(e.linear, err / (1.0 + scale));
+      } else {
+        e.prob = std::max(e.prob, err);
+      }
+    }
+    std::vector<int> d16, d32;
+    Decisions(activation, out16.outputs.data() + b * classes, classes, &d16);
+    Decisions(activation, out32.outputs.data() + b * classes, classes, &d32);
+    for (size_t i = 0; i < d32.size(); ++i) {
+      ++e.decisions;
+      e.agreeing += d16[i] == d32[i];
+    }
+  }
+  EXPECT_EQ(out16.attention.size(), out32.attention.size());
+  for (size_t m = 0; m < std::min(out16.attention.size(), out32.attention.size()); ++m) {
+    const AttentionMap& a16 = out16.attention[m];
+    const AttentionMap& a32 = out32.attention[m];
+    for (int64_t b = 0; b < cases->count(); ++b) {
+      for (int64_t i = 0; i < a32.shapes[b].size(); ++i) {
+        e.attention_vs_f32 = std::max<double>(
+            e.attention_vs_f32,
+            std::fabs(a16.values[b * a16.stride + i] - a32.values[b * a32.stride + i]));
+      }
+    }
+  }
+  // The expected weights of a single temporal map ([B, Tmax], weights over
+  // each sequence's own steps); other maps are covered by the f32 comparison.
+  if (cases->file.Contains("attention") && out16.attention.size() == 1) {
+    const FloatTensor attention = *cases->file.GetFloat("attention");
+    const AttentionMap& map = out16.attention[0];
+    bool temporal = attention.shape == std::vector<int64_t>{cases->count(), cases->max_steps()};
+    for (int64_t b = 0; b < cases->count() && temporal; ++b) {
+      temporal = map.shapes[b].rank == 1 && map.shapes[b].dims[0] == cases->lengths[b];
+    }
+    for (int64_t b = 0; b < cases->count() && temporal; ++b) {
+      for (int64_t t = 0; t < cases->lengths[b]; ++t) {
+        e.attention =
+            std::max<double>(e.attention, std::fabs(map.values[b * map.stride + t] -
+                                                    attention.values[b * cases->max_steps() + t]));
+      }
+    }
+  }
+  // Alone vs batched, in bf16.
+  Session session(bf16, SessionOptions{});
+  BatchOutput single;
+  for (int64_t b = 0; b < cases->count(); ++b) {
+    EXPECT_TRUE(session.Run({&views[b], 1}, &single).ok());
+    for (int64_t c = 0; c < classes; ++c) {
+      e.batch_vs_alone = std::max<double>(
+          e.batch_vs_alone, std::fabs(single.outputs[c] - out16.outputs[b * classes + c]));
+    }
+  }
+  return e;
+}
+
+TEST(Bf16Test, ParityFixturesStayWithinTheDocumentedBounds) {
+  const std::vector<std::string> names = FixtureNames();
+  ASSERT_FALSE(names.empty());
+  FixtureErrors all;
+  std::printf("%-32s %9s %9s %9s %9s %9s %s\n", "fixture", "prob", "linear", "attn", "attn/f32",
+              "alone", "agree");
+  for (const std::string& name : names) {
+    const FixtureErrors e = Measure(name);
+    std::printf("%-32s %9.2e %9.2e %9.2e %9.2e %9.2e %d/%d\n", name.c_str(), e.prob, e.linear,
+                e.attention, e.attention_vs_f32, e.batch_vs_alone, e.agreeing, e.decisions);
+    all.prob = std::max(all.prob, e.prob);
+    all.linear = std::max(all.linear, e.linear);
+    all.attention = std::max(all.attention, e.attention);
+    all.attention_vs_f32 = std::max(all.attention_vs_f32, e.attention_vs_f32);
+    all.batch_vs_alone = std::max(all.batch_vs_alone, e.batch_vs_alone);
+    all.decisions += e.decisions;
+    all.agreeing += e.agreeing;
+  }
+  const double agreement = static_cast<double>(all.agreeing) / std::max(1, all.decisions);
+  std::printf("%-32s %9.2e %9.2e %9.2e %9.2e %9.2e %d/%d (%.4f)\n", "all", all.prob, all.linear,
+              all.attention, all.attention_vs_f32, all.batch_vs_alone, all.agreeing, all.decisions,
+              agreement);
+  EXPECT_LE(all.prob, kMaxProbError);
+  EXPECT_LE(all.linear, kMaxLinearError);
+  EXPECT_LE(all.attention, kMaxAttentionError);
+  EXPECT_LE(all.attention_vs_f32, kMaxAttentionError);
+  EXPECT_LE(all.batch_vs_alone, kMaxBatchEffect);
+  EXPECT_GE(agreement, kMinAgreement);
+}
+
+TEST(Bf16Test, DemoModelKeepsItsAccuracy) {
+  std::shared_ptr<const Model> model = LoadAs(SourcePath("models/demo/1"), Precision::kBF16);
+  ASSERT_NE(model, nullptr);
+  absl::StatusOr<Cases> cases = ReadCases(SourcePath("tests/fixtures/demo/heldout.safetensors"));
+  ASSERT_TRUE(cases.ok()) << cases.status();
+  const std::vector<int64_t> labels = *cases->file.GetInt("labels");
+  const std::vector<int64_t> marked = *cases->file.GetInt("marked");
+  Session session(model, {});
+  int correct = 0;
+  int on_marked_step = 0;
+  constexpr int64_t kBatch = 32;
+  BatchOutput out;
+  for (int64_t start = 0; start < cases->count(); start += kBatch) {
+    std::vector<SequenceView> views;
+    for (int64_t i = start; i < std::min(cases->count(), start + kBatch); ++i) {
+      views.push_back(cases->View(i));
+    }
+    ASSERT_TRUE(session.Run(views, &out).ok());
+    for (int64_t b = 0; b < static_cast<int64_t>(views.size()); ++b) {
+      const float* probs = out.outputs.data() + b * out.num_outputs;
+      correct += std::max_element(probs, probs + out.num_outputs) - probs == labels[start + b];
+      const AttentionMap& map = out.attention[0];
+      const float* w = map.values.data() + b * map.stride;
+      on_marked_step += std::max_element(w, w + map.shapes[b].size()) - w == marked[start + b];
+    }
+  }
+  const double accuracy = static_cast<double>(correct) / cases->count();
+  const double hits = static_cast<double>(on_marked_step) / cases->count();
+  std::printf("demo model bf16: accuracy %.4f, attention argmax on the marked step %.4f (n=%lld)\n",
+              accuracy, hits, static_cast<long long>(cases->count()));
+  EXPECT_GE(accuracy, 0.95);
+  EXPECT_GE(hits, 0.90);
+}
+
+// The bf16 weights prepared at load serve every shape: no plan reorders its own.
+TEST(Bf16Test, WeightsPreparedAtLoadServeEveryShape) {
+  for (int hidden : {16, 128}) {
+    ModelSpec spec = attnserve::testing::MakeSpec(5, hidden, 2, true, 3);
+    spec.precision = Precision::kBF16;
+    absl::StatusOr<std::shared_ptr<const Model>> model =
+        Model::Build(attnserve::testing::RandomModel(spec, 3));
+    ASSERT_TRUE(model.ok()) << model.status();
+    for (int batch : {1, 3, 8, 64}) {
+      for (int steps : {1, 7, 50, 200}) {
+        LstmEncoderPlan plan((*model)->encoder(), batch, steps);
+        EXPECT_EQ(plan.weight_reorders(), 0) << batch << "x" << steps;
+        for (const DenseLayer& layer : (*model)->head().layers()) {
+          EXPECT_EQ(DensePlan(layer, batch * steps).weight_reorders(), 0);
+        }
+      }
+    }
+  }
+}
+
+// A bf16 dense layer (input staged in the scratchpad) computes what the f32
+// one does, to bf16 rounding of its inputs and weights.
+TEST(Bf16Test, DenseLayerMatchesF32ToBf16Rounding) {
+  constexpr int64_t kRows = 37, kIn = 96, kOut = 40;
+  std::vector<float> x = attnserve::testing::RandomSequence(kRows, kIn, 1);
+  FloatTensor weight{{kOut, kIn}, attnserve::testing::RandomSequence(kOut, kIn, 2)};
+  FloatTensor bias{{kOut}, attnserve::testing::RandomSequence(1, kOut, 3)};
+  dnnl::stream stream(CpuEngine());
+  std::vector<float> results[2];
+  int k = 0;
+  for (Precision precision : {Precision::kF32, Precision::kBF16}) {
+    absl::StatusOr<DenseLayer> layer =
+        DenseLayer::Create(weight, bias, DenseActivation::kTanh, precision);
+    ASSERT_TRUE(layer.ok()) << layer.status();
+    DensePlan plan(*layer, kRows);
+    Workspace ws;
+    results[k].assign(kRows * kOut, 0.0f);
+    plan.Run(stream, x.data(), results[k].data(), ws.Scratchpad(plan.scratchpad_bytes()));
+    stream.wait();
+    ++k;
+  }
+  double max_error = 0;
+  for (size_t i = 0; i < results[0].size(); ++i) {
+    max_error = std::max<double>(max_error, std::fabs(results[0][i] - results[1][i]));
+  }
+  // |x|, |w| ~ N(0, 1), 96 terms: each product is off by about 2^-8 relative.
+  EXPECT_GT(max_error, 0.0);  // it really ran in bf16
+  EXPECT_LT(max_error, 0.1);
+}
+
+TEST(Bf16Test, PrecisionSelectsTheWeightType) {
+  FloatTensor weight{{3, 4}, std::vector<float>(12, 0.25f)};
+  FloatTensor bias{{3}, std::vector<float>(3, 0.5f)};
+  absl::StatusOr<DenseLayer> f32 = DenseLayer::Create(weight, bias, DenseActivation::kNone);
+  absl::StatusOr<DenseLayer> bf16 =
+      DenseLayer::Create(weight, bias, DenseActivation::kNone, Precision::kBF16);
+  ASSERT_TRUE(f32.ok() && bf16.ok());
+  EXPECT_EQ(f32->weights().get_desc().data_type(), dnnl::memory::data_type::f32);
+  EXPECT_EQ(bf16->weights().get_desc().data_type(), dnnl::memory::data_type::bf16);
+  EXPECT_EQ(bf16->bias().get_desc().data_type(), dnnl::memory::data_type::f32);
+}
+
+}  // namespace
+}  // namespace attnserve::engine
