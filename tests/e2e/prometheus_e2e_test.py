@@ -484,7 +484,11 @@ def run(args, children, tmp):
     check(status == 200 and len(rules) == 7 and all(r["health"] == "ok" for r in rules),
           f"deploy/prometheus/alerts.yml: {len(rules)} rules loaded, all healthy "
           f"({[r.get('lastError') for r in rules if r['health'] != 'ok']})")
-    active = [(r["name"], r["state"]) for r in rules if r["state"] != "inactive"]
+    # A machine stalled for half a second (a loaded CI runner) legitimately makes
+    # the p99 alert pending: it is then the one rule allowed to be.
+    slow = max(server_s) > 0.5
+    active = [(r["name"], r["state"]) for r in rules if r["state"] != "inactive"
+              and not (slow and r["name"] == "AttnserveHighLatencyP99")]
     check(not active, f"no alert pending or firing on a healthy server ({active})")
 
     # ---- every dashboard expression runs and returns data
