@@ -47,7 +47,12 @@ absl::StatusOr<std::shared_ptr<ClassifyCall>> StartCall(
   }
   absl::StatusOr<const ServableVersion*> servable =
       service.registry().Find(request.model(), request.version());
-  if (!servable.ok()) return Unresolved(service, servable.status(), RejectReason::kInvalid);
+  if (!servable.ok()) {
+    return Unresolved(service, servable.status(),
+                      servable.status().code() == absl::StatusCode::kUnavailable
+                          ? RejectReason::kNotReady
+                          : RejectReason::kInvalid);
+  }
   *batcher = (*servable)->batcher.get();
   return ClassifyCall::Create(request, **servable, service.limits(), service.clock(), deadline,
                               cancelled, response, std::move(on_done));

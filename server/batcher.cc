@@ -26,7 +26,6 @@ Batcher::Batcher(const BatchingOptions& options, int workers, ExecutorFactory fa
 Batcher::~Batcher() { Stop(Clock::Duration::zero()); }
 
 absl::Status Batcher::Schedule(std::unique_ptr<BatchTask>* task) {
-  size_t depth = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return absl::UnavailableError("the server is shutting down");
@@ -36,10 +35,9 @@ absl::Status Batcher::Schedule(std::unique_ptr<BatchTask>* task) {
     }
     (*task)->enqueued = clock_->Now();
     queue_.Push(std::move(*task));
-    depth = queue_.size();
+    if (observer_ != nullptr) observer_->OnQueueDepth(queue_.size());
   }
   cv_.notify_one();
-  if (observer_ != nullptr) observer_->OnQueueDepth(depth);
   return absl::OkStatus();
 }
 
@@ -128,9 +126,9 @@ void Batcher::WorkerLoop(int index, ExecutorFactory factory) {
     if (stopping_ && now >= drain_deadline_) queue_.TakeAll(&refused);
     if (queue_.Due(now, stopping_)) queue_.TakeBatch(&batch);
     if (!batch.empty() || !expired.empty() || !cancelled.empty() || !refused.empty()) {
-      const size_t depth = queue_.size();
+      // Under the lock, so the gauge always ends at the latest depth.
+      if (observer_ != nullptr) observer_->OnQueueDepth(queue_.size());
       lock.unlock();
-      if (observer_ != nullptr) observer_->OnQueueDepth(depth);
       Answer(expired, absl::DeadlineExceededError(
                           "the deadline passed while the request waited in the queue"));
       Answer(cancelled, absl::CancelledError("the call was cancelled"));

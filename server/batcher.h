@@ -39,7 +39,9 @@
 
 namespace attnserve::server {
 
-// Observes the batcher; called on worker threads outside the lock. Default: no-op.
+// Observes the batcher; called on worker threads outside the lock, except
+// OnQueueDepth, which runs under the batcher's lock (so successive depths are
+// never reordered) and must only record the value. Default: no-op.
 class BatcherObserver {
  public:
   virtual ~BatcherObserver() = default;

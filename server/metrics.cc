@@ -3,7 +3,8 @@
 namespace attnserve::server {
 namespace {
 
-const char* const kReasonNames[] = {"invalid", "queue_full", "deadline", "cancelled", "shutdown"};
+const char* const kReasonNames[] = {"invalid",   "queue_full", "deadline",
+                                    "cancelled", "shutdown",   "not_ready"};
 const char* const kStateNames[] = {"loading", "ready", "failed"};
 
 }  // namespace

@@ -29,7 +29,15 @@
 namespace attnserve::server {
 
 // Why a request or sequence was not computed.
-enum class RejectReason { kInvalid, kQueueFull, kDeadline, kCancelled, kShutdown, kCount };
+enum class RejectReason {
+  kInvalid,    // bad request, unknown model or version
+  kQueueFull,
+  kDeadline,
+  kCancelled,
+  kShutdown,
+  kNotReady,   // the model version exists but is not ready (failed to load)
+  kCount
+};
 
 // A model version's lifecycle state, as exported by attnserve_model_state.
 enum class ModelStateMetric { kLoading, kReady, kFailed, kCount };

@@ -85,6 +85,10 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
       servable->state = VersionState::kFailed;
       servable->reason = absl::StrCat("no version directories (positive integers) under ",
                                       model_dir.path().string());
+      if (options.metrics != nullptr) {
+        servable->metrics = options.metrics->ForModel(name, "0");
+        servable->metrics->SetState(ModelStateMetric::kFailed);
+      }
       versions[0] = std::move(servable);
     }
   }

@@ -227,10 +227,6 @@ def scalar(url, expr):
 
 # ------------------------------------------------------------------ traffic
 
-# attnserve_queue_depth can be left stale (non-zero) on an idle server: see the
-# check below. While this is True, that check logs instead of failing.
-QUEUE_DEPTH_STALE_BUG = True
-
 LENGTHS = [8, 16, 24, 32, 48, 64]  # PaddedSteps(L) == L for each (docs/batching.md)
 OK_REQUESTS = 40
 NOT_FOUND_REQUESTS = 3
@@ -454,13 +450,7 @@ def run(args, children, tmp):
     # ---- gauges and model state
     check(value(f"attnserve_inflight_requests{{{demo}}}") == 0, "inflight_requests == 0 when idle")
     depth = value(f"attnserve_queue_depth{{{demo}}}")
-    if depth != 0 and QUEUE_DEPTH_STALE_BUG:
-        log(f"KNOWN SERVER BUG (not failed): attnserve_queue_depth = {depth:.0f} with an empty "
-            "queue. Batcher::Schedule (server/batcher.cc) sets the gauge after releasing the "
-            "queue's lock, so it can overwrite a worker's later, smaller depth; the stale value "
-            "stays until the next request. Set QUEUE_DEPTH_STALE_BUG = False once fixed.")
-    else:
-        check(depth == 0, f"queue_depth == 0 when idle (scraped {depth})")
+    check(depth == 0, f"queue_depth == 0 when idle (scraped {depth})")
     for state, want in (("loading", 0), ("ready", 1), ("failed", 0)):
         check(value(f'attnserve_model_state{{{demo}, state="{state}"}}') == want,
               f'model_state{{model="demo", version="1", state="{state}"}} == {want}')
