@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 BUILD_TYPE ?= Release
 
-.PHONY: all deps build test serve bench fixtures demo-model clean
+.PHONY: all deps build test test-container serve bench fixtures demo-model clean
 
 all: build
 
@@ -18,6 +18,12 @@ build: deps $(BUILD_DIR)/CMakeCache.txt
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
+
+# Builds the container image with podman (offline) and runs it: health, classify,
+# /metrics, drain on stop. Minutes, so not part of `make test` (docs/deploy.md).
+test-container: deps $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j$(JOBS) --target attnctl
+	tests/deploy/container_test.sh --attnctl $(BUILD_DIR)/client/attnctl
 
 # Starts attnserve on the bundled demo model repository (Ctrl-C stops it).
 PORT ?= 8500

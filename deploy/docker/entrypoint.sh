@@ -1,0 +1,81 @@
+#!/bin/sh
+# attnserve's container entrypoint: turns ATTNSERVE_* environment variables into
+# flags, then execs attnserve (PID 1, so SIGTERM from `docker stop` or the
+# kubelet reaches it and it drains). Arguments given to the container (CMD, or
+# `docker run IMAGE --flag=value`) come after the environment's flags and win:
+# attnserve takes the last value of a repeated flag.
+#
+# Model repository: ATTNSERVE_MODEL_REPOSITORY if set; otherwise /models when a
+# repository is mounted there (the directory is not empty); otherwise the bundled
+# demo repository /opt/attnserve/models.
+#
+# `attnserve-entrypoint health` checks the running server through grpc.health.v1
+# (the image's HEALTHCHECK); any other first argument starting without "-" is run
+# as a command (e.g. `attnctl models`, `sh`).
+set -eu
+
+fail() {
+  echo "attnserve-entrypoint: $*" >&2
+  exit 2
+}
+
+# Numeric settings must be plain numbers: Kubernetes "service links" define
+# e.g. ATTNSERVE_METRICS_PORT=tcp://10.0.0.7:8502 for a Service named
+# attnserve-metrics, which must not be taken for a port.
+number() {  # number VAR VALUE
+  case "$2" in
+    tcp://*|udp://*) fail "$1='$2' is not a number: a Kubernetes service link? (set enableServiceLinks: false)" ;;
+    ''|*[!0-9.]*) fail "$1='$2' is not a number" ;;
+  esac
+}
+
+grpc_port=${ATTNSERVE_GRPC_PORT:-8500}
+number ATTNSERVE_GRPC_PORT "$grpc_port"
+
+if [ "${1:-}" = "health" ]; then
+  shift
+  exec attnctl health --server "127.0.0.1:$grpc_port" --timeout_ms "${ATTNSERVE_HEALTH_TIMEOUT_MS:-3000}" "$@"
+fi
+case "${1:-}" in
+  ''|-*) ;;
+  *) exec "$@" ;;
+esac
+
+if [ -n "${ATTNSERVE_MODEL_REPOSITORY:-}" ]; then
+  repository=$ATTNSERVE_MODEL_REPOSITORY
+elif [ -d /models ] && [ -n "$(ls -A /models 2>/dev/null)" ]; then
+  repository=/models
+else
+  repository=/opt/attnserve/models
+fi
+
+# VAR:flag pairs; a variable that is unset or empty leaves attnserve's default.
+set -- --model_repository="$repository" --port="$grpc_port" "$@"
+for pair in \
+    ATTNSERVE_HOST:host \
+    ATTNSERVE_METRICS:metrics \
+    ATTNSERVE_METRICS_PORT:metrics_port \
+    ATTNSERVE_WORKERS:workers \
+    ATTNSERVE_THREADS_PER_WORKER:threads_per_worker \
+    ATTNSERVE_MAX_BATCH_SIZE:max_batch_size \
+    ATTNSERVE_MAX_QUEUE_DELAY_US:max_queue_delay_us \
+    ATTNSERVE_MAX_QUEUE_SIZE:max_queue_size \
+    ATTNSERVE_BATCH_GROUPING:batch_grouping \
+    ATTNSERVE_MAX_PADDING_FRACTION:max_padding_fraction \
+    ATTNSERVE_MAX_SEQUENCE_LENGTH:max_sequence_length \
+    ATTNSERVE_MAX_MESSAGE_BYTES:max_message_bytes \
+    ATTNSERVE_SHUTDOWN_GRACE_S:shutdown_grace_s; do
+  var=${pair%%:*}
+  flag=${pair#*:}
+  eval "value=\${$var:-}"
+  [ -n "$value" ] || continue
+  case "$var" in
+    ATTNSERVE_HOST|ATTNSERVE_METRICS|ATTNSERVE_BATCH_GROUPING) ;;
+    *) number "$var" "$value" ;;
+  esac
+  # Before the container's own arguments, so that those win.
+  set -- "--$flag=$value" "$@"
+done
+
+echo "attnserve-entrypoint: attnserve $*" >&2
+exec attnserve "$@"
