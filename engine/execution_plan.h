@@ -1,10 +1,13 @@
 // ExecutionPlan: a model prepared for one padded batch shape (batch x steps):
-// the encoder, attention and head primitives with their argument maps.
+// the primitives of the attention block before the LSTM, the encoder, the
+// block after it, the head's gate and the head, with their argument maps.
 //
-// Contract: Run() reads the time-major padded input from ws.input and writes
-// the model's outputs and attention weights into a BatchOutput sized for this
-// shape. Ownership: holds a reference to the Model, which must outlive it
-// (Session keeps the Model alive). Thread-safety: one thread at a time.
+// Contract: Run() reads the time-major padded input from ws.input (and may
+// rewrite it: a block before the LSTM reweighs it in place) and writes the
+// model's outputs and every attention map into a BatchOutput sized for this
+// shape (Session::ShapeOutput). Ownership: holds a reference to the Model,
+// which must outlive it (Session keeps the Model alive). Thread-safety: one
+// thread at a time.
 // The constructor and Run() throw dnnl::error (Session guards them).
 #ifndef ATTNSERVE_ENGINE_EXECUTION_PLAN_H_
 #define ATTNSERVE_ENGINE_EXECUTION_PLAN_H_
@@ -14,8 +17,10 @@
 #include <memory>
 
 #include "absl/types/span.h"
+#include "engine/attention/dense_gate.h"
 #include "engine/batch.h"
 #include "engine/head.h"
+#include "engine/input_attention.h"
 #include "engine/lstm_encoder.h"
 #include "engine/model.h"
 #include "engine/temporal_attention.h"
@@ -38,8 +43,10 @@ class ExecutionPlan {
   const Model& model_;
   int64_t batch_;
   int64_t steps_;
+  std::unique_ptr<InputAttentionPlan> input_attention_;  // null without one
   LstmEncoderPlan encoder_;
-  std::unique_ptr<TemporalAttentionPlan> attention_;  // null without attention
+  std::unique_ptr<TemporalAttentionPlan> attention_;  // null: the head reads q
+  std::unique_ptr<DenseGatePlan> gate_;                // null without a gate
   HeadPlan head_;
   size_t scratchpad_bytes_ = 0;
 };

@@ -24,12 +24,9 @@ absl::StatusOr<std::shared_ptr<const Model>> Model::Build(const ModelFiles& file
       LstmEncoder::Create(files.spec, files.weights);
   if (!encoder.ok()) return encoder.status();
   model->encoder_ = *std::move(encoder);
-  for (size_t i = 0; i < files.spec.attention.size(); ++i) {
-    absl::StatusOr<std::unique_ptr<TemporalAttention>> block =
-        CreateTemporalAttention(files.spec.attention[i], static_cast<int>(i), files.weights);
-    if (!block.ok()) return block.status();
-    model->temporal_attention_ = *std::move(block);
-  }
+  absl::StatusOr<AttentionBlocks> attention = CreateAttentionBlocks(files.spec, files.weights);
+  if (!attention.ok()) return attention.status();
+  model->attention_ = *std::move(attention);
   absl::StatusOr<std::unique_ptr<Head>> head =
       Head::Create(files.spec.head, files.weights, files.spec.precision);
   if (!head.ok()) return head.status();

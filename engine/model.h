@@ -1,5 +1,6 @@
 // Model: one loaded model version, ready to run: spec plus oneDNN-prepared
-// weights of the encoder, attention block and head.
+// weights of the encoder, attention blocks (before and after the LSTM), the
+// head's gate and the head.
 //
 // Contract: Load() validates the directory fully (LoadModelFiles) and prepares
 // the weights once (reordered to the LSTM primitive's preferred layout);
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/attention/attention_factory.h"
 #include "engine/head.h"
 #include "engine/lstm_encoder.h"
 #include "engine/model_files.h"
@@ -33,8 +35,16 @@ class Model {
 
   const ModelSpec& spec() const { return spec_; }
   const LstmEncoder& encoder() const { return *encoder_; }
-  // Null when the model has no temporal attention block (the head reads q).
-  const TemporalAttention* temporal_attention() const { return temporal_attention_.get(); }
+  // The block before the LSTM (feature, time_dense before_lstm); null if none.
+  const InputAttention* input_attention() const { return attention_.input.get(); }
+  // The block after the LSTM (temporal, time_dense after_lstm); null when the
+  // head reads q.
+  const TemporalAttention* temporal_attention() const { return attention_.temporal.get(); }
+  // Indexes of those blocks' maps in BatchOutput::attention; -1 if absent.
+  int input_attention_map() const { return attention_.input_index; }
+  int temporal_attention_map() const { return attention_.temporal_index; }
+  // The head's gate; null if none.
+  const DenseGate* gate() const { return attention_.gate.get(); }
   const Head& head() const { return *head_; }
   // The attention maps every run returns, in BatchOutput::attention order.
   const std::vector<AttentionOutputInfo>& attention_outputs() const { return attention_outputs_; }
@@ -43,7 +53,7 @@ class Model {
   Model() = default;
   ModelSpec spec_;
   std::unique_ptr<LstmEncoder> encoder_;
-  std::unique_ptr<TemporalAttention> temporal_attention_;
+  AttentionBlocks attention_;
   std::unique_ptr<Head> head_;
   std::vector<AttentionOutputInfo> attention_outputs_;
 };

@@ -5,8 +5,28 @@
 namespace attnserve::engine {
 
 std::vector<AttentionOutputInfo> AttentionOutputs(const ModelSpec& spec) {
+  // With a window every block sees all of its steps; otherwise a sequence's own length.
+  const int64_t steps = spec.window() > 0 ? spec.window() : kSequenceLength;
+  const int64_t d = spec.encoder.output_size();
   std::vector<AttentionOutputInfo> outputs;
-  if (!spec.attention.empty()) outputs.push_back({"temporal", {kSequenceLength}});
+  for (const AttentionSpec& block : spec.attention) {
+    switch (block.kind) {
+      case AttentionKind::kFeature:
+        outputs.push_back({"feature", block.single_vector
+                                          ? std::vector<int64_t>{spec.input_size}
+                                          : std::vector<int64_t>{steps, spec.input_size}});
+        break;
+      case AttentionKind::kTimeDense: {
+        const int64_t k = block.placement == Placement::kBeforeLstm ? spec.input_size : d;
+        outputs.push_back({"time", block.single_vector ? std::vector<int64_t>{block.window}
+                                                       : std::vector<int64_t>{block.window, k}});
+        break;
+      }
+      default:
+        outputs.push_back({"temporal", {steps}});
+        break;
+    }
+  }
   return outputs;
 }
 
@@ -14,6 +34,12 @@ absl::Status CheckSequenceLength(const ModelSpec& spec, int64_t length) {
   if (length < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("sequence length is ", length, "; it must be at least 1"));
+  }
+  const AttentionSpec* window = spec.time_dense();
+  if (window != nullptr && window->truncate == Truncation::kNone && length > window->window) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sequence length ", length, " exceeds the model's window of ", window->window,
+                     " steps (its time_dense attention does not truncate)"));
   }
   if (spec.max_length > 0 && length > spec.max_length) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -19,15 +19,23 @@ namespace attnserve::engine {
 inline constexpr int64_t kSequenceLength = -1;
 
 struct AttentionOutputInfo {
-  std::string name;           // e.g. "temporal"
-  std::vector<int64_t> dims;  // e.g. {kSequenceLength}
+  std::string name;           // "feature", "time" or "temporal"
+  std::vector<int64_t> dims;  // per sequence, e.g. {kSequenceLength} or {T, k}
 };
 
-// The attention maps the model returns, in BatchOutput::attention order.
+// The attention maps the model returns, one per attention block in the
+// model's (pipeline) order, as BatchOutput::attention lists them:
+//   feature attention: "feature", {l, D}, or {D} with single_vector;
+//   time_dense:        "time", {T, k} (k = D before the LSTM, d after), or {T};
+//   temporal blocks:   "temporal", {l}.
+// With a time_dense block every sequence is padded or truncated to its window
+// T, so l is T for every map of that model.
 std::vector<AttentionOutputInfo> AttentionOutputs(const ModelSpec& spec);
 
 // OK if the model accepts a sequence of `length` steps; InvalidArgument saying
-// why otherwise (`length` < 1, above the model's max_length).
+// why otherwise: `length` < 1; above the window of a time_dense model that does
+// not truncate (shorter sequences are padded to it); above the model's
+// max_length. The one rule Session and the server apply.
 absl::Status CheckSequenceLength(const ModelSpec& spec, int64_t length);
 
 }  // namespace attnserve::engine

@@ -19,25 +19,37 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "engine/attention_spec_parser.h"
+#include "engine/json_fields.h"
 #include "nlohmann/json.hpp"
 
 namespace attnserve::engine {
 namespace {
 
-using Json = nlohmann::json;
+using json_fields::CheckInt;
+using json_fields::CheckKeys;
+using json_fields::Describe;
+using json_fields::FieldError;
+using json_fields::Find;
+using json_fields::Index;
+using json_fields::Join;
+using json_fields::Json;
+using json_fields::kMaxSize;
+using json_fields::Need;
+using json_fields::Printable;
+using json_fields::Quoted;
+using json_fields::ReadBool;
+using json_fields::ReadChoice;
+using json_fields::ReadInt;
+using json_fields::ReadObject;
+using json_fields::ReadString;
 
 constexpr char kFormat[] = "attnserve.model";
 constexpr int kFormatVersion = 1;
-// Bounds that keep every derived size (4H, 2H, ...) comfortably inside int.
-constexpr int64_t kMaxSize = 1 << 20;
 constexpr int64_t kMaxLayers = 1024;
 constexpr int64_t kMaxLength = std::numeric_limits<int>::max();
 constexpr size_t kMaxNesting = 16;
 
-constexpr std::pair<AttentionKind, const char*> kAttentionKinds[] = {
-    {AttentionKind::kFeedForward, "feedforward"},
-    {AttentionKind::kAdditive, "additive"},
-};
 constexpr std::pair<OutputActivation, const char*> kOutputs[] = {
     {OutputActivation::kSoftmax, "softmax"},
     {OutputActivation::kSigmoid, "sigmoid"},
@@ -47,55 +59,6 @@ constexpr std::pair<Precision, const char*> kPrecisions[] = {
     {Precision::kF32, "f32"},
     {Precision::kBF16, "bf16"},
 };
-
-// Escapes control characters, and with `ascii_only` every byte >= 0x80 too (for
-// text echoed from input that may not be valid UTF-8).
-std::string Printable(absl::string_view text, bool ascii_only = false) {
-  std::string out;
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f || (ascii_only && byte >= 0x80)) {
-      absl::StrAppendFormat(&out, "\\x%02x", byte);
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-std::string Quoted(absl::string_view text) { return absl::StrCat("\"", Printable(text), "\""); }
-
-std::string Join(absl::string_view path, absl::string_view key) {
-  return path.empty() ? Printable(key) : absl::StrCat(path, ".", Printable(key));
-}
-
-std::string Index(absl::string_view path, size_t i) { return absl::StrCat(path, "[", i, "]"); }
-
-absl::Status FieldError(absl::string_view path, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat("model.json: ", path, ": ", what));
-}
-
-std::string Describe(const Json& value) {
-  switch (value.type()) {
-    case Json::value_t::null:
-      return "null";
-    case Json::value_t::boolean:
-      return "a boolean";
-    case Json::value_t::string:
-      return "a string";
-    case Json::value_t::array:
-      return "an array";
-    case Json::value_t::object:
-      return "an object";
-    case Json::value_t::number_float:
-      return absl::StrCat("the non-integer number ", value.dump());
-    case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned:
-      return "an integer";
-    default:
-      return "an unsupported value";
-  }
-}
 
 // First pass: syntax errors with their position, and keys given twice (the DOM
 // parser would silently keep the last one).
@@ -174,109 +137,6 @@ class SyntaxCheck : public nlohmann::json_sax<Json> {
   std::string error_;
 };
 
-// Refuses keys outside `allowed`, naming the full path and the allowed keys.
-absl::Status CheckKeys(const Json& object, const std::string& path,
-                       std::initializer_list<const char*> allowed) {
-  for (const auto& item : object.items()) {
-    bool known = false;
-    for (const char* key : allowed) known = known || item.key() == key;
-    if (!known) {
-      return FieldError(
-          Join(path, item.key()),
-          absl::StrCat("unknown field (allowed here: ", absl::StrJoin(allowed, ", "), ")"));
-    }
-  }
-  return absl::OkStatus();
-}
-
-enum class Need { kRequired, kOptional };
-
-// The value of `key`, nullptr when an optional key is absent.
-absl::StatusOr<const Json*> Find(const Json& object, const std::string& path, const char* key,
-                                 Need need) {
-  const auto it = object.find(key);
-  if (it != object.end()) return &*it;
-  if (need == Need::kRequired) return FieldError(Join(path, key), "required field is missing");
-  return nullptr;
-}
-
-absl::Status CheckInt(const Json& value, const std::string& path, int64_t min, int64_t max,
-                      int* out) {
-  if (!value.is_number_integer()) {
-    return FieldError(path, absl::StrCat("must be an integer, got ", Describe(value)));
-  }
-  const bool too_big = value.is_number_unsigned() && value.get<uint64_t>() > uint64_t{1} << 62;
-  const int64_t number = too_big ? std::numeric_limits<int64_t>::max() : value.get<int64_t>();
-  if (number < min) return FieldError(path, absl::StrCat("must be >= ", min, ", got ", number));
-  if (number > max) {
-    return FieldError(path, absl::StrCat("must be at most ", max, ", got ", value.dump()));
-  }
-  *out = static_cast<int>(number);
-  return absl::OkStatus();
-}
-
-// Reads an optional (left unchanged when absent) or required integer field.
-absl::Status ReadInt(const Json& object, const std::string& path, const char* key, Need need,
-                     int64_t min, int64_t max, int* out) {
-  absl::StatusOr<const Json*> value = Find(object, path, key, need);
-  if (!value.ok() || *value == nullptr) return value.status();
-  return CheckInt(**value, Join(path, key), min, max, out);
-}
-
-absl::Status ReadBool(const Json& object, const std::string& path, const char* key, bool* out) {
-  absl::StatusOr<const Json*> value = Find(object, path, key, Need::kOptional);
-  if (!value.ok() || *value == nullptr) return value.status();
-  if (!(*value)->is_boolean()) {
-    return FieldError(Join(path, key),
-                      absl::StrCat("must be true or false, got ", Describe(**value)));
-  }
-  *out = (*value)->get<bool>();
-  return absl::OkStatus();
-}
-
-absl::Status ReadString(const Json& object, const std::string& path, const char* key, Need need,
-                        std::string* out) {
-  absl::StatusOr<const Json*> value = Find(object, path, key, need);
-  if (!value.ok() || *value == nullptr) return value.status();
-  if (!(*value)->is_string()) {
-    return FieldError(Join(path, key), absl::StrCat("must be a string, got ", Describe(**value)));
-  }
-  *out = (*value)->get<std::string>();
-  return absl::OkStatus();
-}
-
-// Reads a string field that must name one of `choices`.
-template <typename Enum, size_t N>
-absl::Status ReadChoice(const Json& object, const std::string& path, const char* key, Need need,
-                        const std::pair<Enum, const char*> (&choices)[N], Enum* out) {
-  absl::StatusOr<const Json*> value = Find(object, path, key, need);
-  if (!value.ok() || *value == nullptr) return value.status();
-  if (!(*value)->is_string()) {
-    return FieldError(Join(path, key), absl::StrCat("must be a string, got ", Describe(**value)));
-  }
-  const std::string& text = (*value)->get_ref<const std::string&>();
-  std::vector<std::string> names;
-  for (const auto& [choice, name] : choices) {
-    if (text == name) {
-      *out = choice;
-      return absl::OkStatus();
-    }
-    names.push_back(Quoted(name));
-  }
-  return FieldError(Join(path, key), absl::StrCat(Quoted(text), " is not supported (supported: ",
-                                                  absl::StrJoin(names, ", "), ")"));
-}
-
-absl::StatusOr<const Json*> ReadObject(const Json& object, const std::string& path,
-                                       const char* key) {
-  absl::StatusOr<const Json*> value = Find(object, path, key, Need::kRequired);
-  if (!value.ok()) return value.status();
-  if (!(*value)->is_object()) {
-    return FieldError(Join(path, key), absl::StrCat("must be an object, got ", Describe(**value)));
-  }
-  return value;
-}
-
 absl::Status ParseInput(const Json& root, ModelSpec* spec) {
   absl::StatusOr<const Json*> input = ReadObject(root, "", "input");
   if (!input.ok()) return input.status();
@@ -350,60 +210,12 @@ absl::Status ParseEncoder(const Json& root, EncoderSpec* encoder) {
   return absl::OkStatus();
 }
 
-absl::Status ParseAttentionBlock(const Json& block, const std::string& path, AttentionSpec* spec) {
-  if (!block.is_object()) {
-    return FieldError(path, absl::StrCat("must be an object, got ", Describe(block)));
-  }
-  if (absl::Status s =
-          ReadChoice(block, path, "type", Need::kRequired, kAttentionKinds, &spec->kind);
-      !s.ok()) {
-    return s;
-  }
-  if (spec->kind == AttentionKind::kFeedForward) {
-    for (const char* option : {"units", "residual_last"}) {
-      if (block.contains(option)) {
-        return FieldError(Join(path, option),
-                          "only additive attention takes this option (feedforward has none)");
-      }
-    }
-    return CheckKeys(block, path, {"type"});
-  }
-  if (absl::Status s = CheckKeys(block, path, {"type", "units", "residual_last"}); !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = ReadInt(block, path, "units", Need::kRequired, 1, kMaxSize, &spec->units);
-      !s.ok()) {
-    return s;
-  }
-  return ReadBool(block, path, "residual_last", &spec->residual_last);
-}
-
-absl::Status ParseAttention(const Json& root, std::vector<AttentionSpec>* attention) {
-  absl::StatusOr<const Json*> found = Find(root, "", "attention", Need::kOptional);
-  if (!found.ok() || *found == nullptr) return found.status();
-  const Json& blocks = **found;
-  if (!blocks.is_array()) {
-    return FieldError("attention", absl::StrCat("must be an array, got ", Describe(blocks)));
-  }
-  for (size_t i = 0; i < blocks.size(); ++i) {
-    AttentionSpec block;
-    if (absl::Status s = ParseAttentionBlock(blocks[i], Index("attention", i), &block); !s.ok()) {
-      return s;
-    }
-    attention->push_back(block);
-  }
-  if (attention->size() > 1) {
-    return FieldError("attention", absl::StrCat("at most one attention block is supported, got ",
-                                                attention->size()));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status ParseHead(const Json& root, HeadSpec* head) {
   absl::StatusOr<const Json*> found = ReadObject(root, "", "head");
   if (!found.ok()) return found.status();
   const Json& object = **found;
-  if (absl::Status s = CheckKeys(object, "head", {"hidden", "output"}); !s.ok()) return s;
+  if (absl::Status s = CheckKeys(object, "head", {"gate", "hidden", "output"}); !s.ok()) return s;
+  if (absl::Status s = ReadBool(object, "head", "gate", &head->gate); !s.ok()) return s;
   if (object.contains("hidden")) {
     const Json& hidden = object["hidden"];
     if (!hidden.is_array()) {
@@ -451,14 +263,6 @@ absl::Status ParseLabels(const Json& root, ModelSpec* spec) {
         absl::StrCat("head.output \"softmax\" needs at least 2 labels, got ", spec->labels.size()));
   }
   return absl::OkStatus();
-}
-
-template <typename Enum, size_t N>
-const char* NameOf(Enum value, const std::pair<Enum, const char*> (&names)[N]) {
-  for (const auto& [candidate, name] : names) {
-    if (candidate == value) return name;
-  }
-  return "unknown";
 }
 
 }  // namespace
@@ -511,7 +315,7 @@ absl::StatusOr<ModelSpec> ParseModelSpec(absl::string_view json_text) {
   }
   if (absl::Status s = ParseInput(root, &spec); !s.ok()) return s;
   if (absl::Status s = ParseEncoder(root, &spec.encoder); !s.ok()) return s;
-  if (absl::Status s = ParseAttention(root, &spec.attention); !s.ok()) return s;
+  if (absl::Status s = ParseAttention(root, &spec); !s.ok()) return s;
   if (absl::Status s = ParseHead(root, &spec.head); !s.ok()) return s;
   if (absl::Status s = ParseLabels(root, &spec); !s.ok()) return s;
   if (absl::Status s =
@@ -536,20 +340,12 @@ std::vector<TensorRequirement> RequiredTensors(const ModelSpec& spec) {
       out.push_back({absl::StrCat("encoder.bias_hh", suffix), {4 * hidden}});
     }
   }
-  for (size_t i = 0; i < spec.attention.size(); ++i) {
-    const AttentionSpec& block = spec.attention[i];
-    const std::string prefix = absl::StrCat("attention.", i, ".");
-    if (block.kind == AttentionKind::kFeedForward) {
-      out.push_back({prefix + "score.weight", {1, d}});
-      out.push_back({prefix + "score.bias", {1}});
-    } else {
-      out.push_back({prefix + "score.weight", {1, block.units}});
-      out.push_back({prefix + "score.bias", {1}});
-      out.push_back({prefix + "proj.weight", {block.units, d}});
-      out.push_back({prefix + "proj.bias", {block.units}});
-    }
+  AppendAttentionTensors(spec, &out);
+  int64_t in = spec.head_input_size();
+  if (spec.head.gate) {
+    out.push_back({"head.gate.weight", {in, in}});
+    out.push_back({"head.gate.bias", {in}});
   }
-  int64_t in = d;
   const size_t layers = spec.head.hidden.size() + 1;
   for (size_t j = 0; j < layers; ++j) {
     const int64_t out_size = j < spec.head.hidden.size() ? spec.head.hidden[j] : spec.num_outputs();
@@ -561,10 +357,30 @@ std::vector<TensorRequirement> RequiredTensors(const ModelSpec& spec) {
   return out;
 }
 
-const char* AttentionKindName(AttentionKind kind) { return NameOf(kind, kAttentionKinds); }
-const char* OutputActivationName(OutputActivation activation) {
-  return NameOf(activation, kOutputs);
+const AttentionSpec* ModelSpec::time_dense() const {
+  for (const AttentionSpec& block : attention) {
+    if (block.kind == AttentionKind::kTimeDense) return &block;
+  }
+  return nullptr;
 }
-const char* PrecisionName(Precision precision) { return NameOf(precision, kPrecisions); }
+
+int ModelSpec::window() const { return time_dense() != nullptr ? time_dense()->window : 0; }
+
+int64_t ModelSpec::head_input_size() const {
+  const int64_t d = encoder.output_size();
+  for (const AttentionSpec& block : attention) {
+    if (block.before_lstm()) continue;
+    if (block.kind == AttentionKind::kTimeDense) return int64_t{block.window} * d;
+    if (IsQueryBased(block.kind) && block.output == QueryOutput::kLuong) return block.units;
+  }
+  return d;
+}
+
+const char* OutputActivationName(OutputActivation activation) {
+  return json_fields::NameOf(activation, kOutputs);
+}
+const char* PrecisionName(Precision precision) {
+  return json_fields::NameOf(precision, kPrecisions);
+}
 
 }  // namespace attnserve::engine

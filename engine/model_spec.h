@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "engine/attention_spec.h"
 
 namespace attnserve::engine {
 
@@ -26,17 +27,10 @@ struct EncoderSpec {
   int output_size() const { return hidden_size * directions(); }
 };
 
-enum class AttentionKind { kFeedForward, kAdditive };
-
-struct AttentionSpec {
-  AttentionKind kind = AttentionKind::kFeedForward;
-  int units = 0;               // additive: W1 rows
-  bool residual_last = false;  // additive: output c + q
-};
-
 enum class OutputActivation { kSoftmax, kSigmoid, kLinear };
 
 struct HeadSpec {
+  bool gate = false;        // v * sigmoid(Wg v + bg) on the head's input
   std::vector<int> hidden;  // dense layer sizes before the output layer
   OutputActivation output = OutputActivation::kSoftmax;
 };
@@ -49,12 +43,20 @@ struct ModelSpec {
   int input_size = 0;
   int max_length = 0;  // 0: the model sets no limit
   EncoderSpec encoder;
-  std::vector<AttentionSpec> attention;  // at most one (temporal) block
+  std::vector<AttentionSpec> attention;  // in pipeline order (attention_spec.h)
   HeadSpec head;
   std::vector<std::string> labels;
   Precision precision = Precision::kF32;
 
   int num_outputs() const { return static_cast<int>(labels.size()); }
+  // The time_dense block, or nullptr.
+  const AttentionSpec* time_dense() const;
+  // The fixed window T every sequence is padded or truncated to; 0 without
+  // a time_dense block.
+  int window() const;
+  // Size of the vector the head reads: the temporal block's output, the
+  // flattened time_dense output (window x d), or q (d).
+  int64_t head_input_size() const;
 };
 
 // Parses and validates model.json text.
@@ -69,7 +71,6 @@ struct TensorRequirement {
 // Every tensor the spec needs, in a stable order (encoder, attention, head).
 std::vector<TensorRequirement> RequiredTensors(const ModelSpec& spec);
 
-const char* AttentionKindName(AttentionKind kind);
 const char* OutputActivationName(OutputActivation activation);
 const char* PrecisionName(Precision precision);
 

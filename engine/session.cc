@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/dnnl_util.h"
+#include "engine/input_window.h"
 #include "engine/model_outputs.h"
 #include "engine/shape_policy.h"
 
@@ -51,56 +52,52 @@ ExecutionPlan& Session::PlanFor(int64_t batch, int64_t steps) {
   return *plans_.front().second;
 }
 
-void Session::PackInput(absl::Span<const SequenceView> batch, int64_t steps) {
-  const int64_t features = model_->spec().input_size;
-  const int64_t count = static_cast<int64_t>(batch.size());
-  float* input = ws_.input.Reserve(static_cast<size_t>(steps * count * features));
-  std::memset(input, 0, sizeof(float) * static_cast<size_t>(steps * count * features));
-  for (int64_t b = 0; b < count; ++b) {
-    const float* src = batch[b].values;
-    for (int64_t t = 0; t < batch[b].length; ++t) {
-      std::memcpy(input + (t * count + b) * features, src + t * features,
-                  sizeof(float) * static_cast<size_t>(features));
-    }
-  }
-}
-
 void Session::ShapeOutput(int64_t batch, int64_t steps, BatchOutput* out) const {
   out->batch_size = batch;
   out->num_outputs = model_->spec().num_outputs();
   out->padded_steps = steps;
   out->outputs.resize(static_cast<size_t>(batch * out->num_outputs));
-  const bool has_temporal = model_->temporal_attention() != nullptr;
-  out->attention.resize(has_temporal ? 1 : 0);
-  if (!has_temporal) return;
-  AttentionMap& map = out->attention[0];
-  map.name = model_->attention_outputs()[0].name;
-  map.stride = steps;
-  map.values.resize(static_cast<size_t>(batch * steps));
-  map.shapes.resize(static_cast<size_t>(batch));
-  for (int64_t b = 0; b < batch; ++b) {
-    map.shapes[b].rank = 1;
-    map.shapes[b].dims[0] = lengths_[b];
-    map.shapes[b].dims[1] = 0;
+  const std::vector<AttentionOutputInfo>& infos = model_->attention_outputs();
+  out->attention.resize(infos.size());
+  for (size_t i = 0; i < infos.size(); ++i) {
+    const AttentionOutputInfo& info = infos[i];
+    AttentionMap& map = out->attention[i];
+    map.name = info.name;
+    map.stride = 1;
+    for (int64_t d : info.dims) map.stride *= d == kSequenceLength ? steps : d;
+    map.values.resize(static_cast<size_t>(batch * map.stride));
+    map.shapes.resize(static_cast<size_t>(batch));
+    for (int64_t b = 0; b < batch; ++b) {
+      AttentionShape& shape = map.shapes[b];
+      shape.rank = static_cast<int>(info.dims.size());
+      shape.dims[1] = 0;
+      for (int r = 0; r < shape.rank; ++r) {
+        shape.dims[r] = info.dims[r] == kSequenceLength ? lengths_[b] : info.dims[r];
+      }
+    }
   }
 }
 
 absl::Status Session::Run(absl::Span<const SequenceView> batch, BatchOutput* out) {
   if (absl::Status valid = Validate(batch); !valid.ok()) return valid;
   const int64_t count = static_cast<int64_t>(batch.size());
+  const int window = model_->spec().window();
   lengths_.resize(batch.size());
   int64_t longest = 0;
   for (size_t b = 0; b < batch.size(); ++b) {
-    lengths_[b] = batch[b].length;
+    // A windowed model sees every sequence padded or truncated to the window.
+    lengths_[b] = window > 0 ? window : batch[b].length;
     longest = std::max<int64_t>(longest, batch[b].length);
     stats_.steps_requested += batch[b].length;
   }
-  const int64_t steps = PaddedSteps(longest);
+  const int64_t steps = window > 0 ? window : PaddedSteps(longest);
   // Primitives are built and run with this session's thread count.
   omp_set_num_threads(options_.threads);
   return GuardDnnl("running a batch", [&]() -> absl::Status {
     ExecutionPlan& plan = PlanFor(count, steps);
-    PackInput(batch, steps);
+    const int64_t features = model_->spec().input_size;
+    engine::PackInput(batch, steps, features, model_->spec().time_dense(),
+                      ws_.input.Reserve(static_cast<size_t>(steps * count * features)));
     ShapeOutput(count, steps, out);
     plan.Run(stream_, lengths_, ws_, out);
     ++stats_.batches;

@@ -1,13 +1,14 @@
 // Session: runs batches of one Model on the calling thread. One per worker.
 //
 // Contract: Run() takes B sequences of any lengths (right-padded internally to
-// a common length, see shape_policy.h) and returns per-sequence outputs and
-// attention weights equal to running each sequence alone. Bad input (empty
-// batch, length < 1 or above the model's max_length, null values) is
-// InvalidArgument; oneDNN failures are Internal. Prepared primitives are cached
-// per (batch, steps) shape, least recently used evicted beyond
-// max_cached_plans; buffers are reused, so a shape seen before allocates
-// nothing.
+// a common length, see shape_policy.h; a model with a time_dense window pads
+// or truncates each to its window instead, see input_window.h) and returns
+// per-sequence outputs and attention maps equal to running each sequence
+// alone. Bad input (empty batch, a length CheckSequenceLength refuses, null
+// values) is InvalidArgument; oneDNN failures are Internal. Prepared
+// primitives are cached per (batch, steps) shape, least recently used evicted
+// beyond max_cached_plans; buffers are reused, so a shape seen before
+// allocates nothing.
 // Ownership: keeps the Model alive. Thread-safety: not thread-safe; each
 // worker thread owns its Session (its oneDNN scratchpad is private).
 #ifndef ATTNSERVE_ENGINE_SESSION_H_
@@ -57,7 +58,6 @@ class Session {
  private:
   absl::Status Validate(absl::Span<const SequenceView> batch) const;
   ExecutionPlan& PlanFor(int64_t batch, int64_t steps);  // throws dnnl::error
-  void PackInput(absl::Span<const SequenceView> batch, int64_t steps);
   void ShapeOutput(int64_t batch, int64_t steps, BatchOutput* out) const;
 
   std::shared_ptr<const Model> model_;

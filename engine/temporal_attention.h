@@ -1,13 +1,16 @@
-// TemporalAttention: a block that weighs the encoder's timesteps and reduces
-// them to one vector per sequence. Each catalog entry is one implementation
-// (engine/attention/); TemporalAttentionPlan is that block prepared for one
-// padded batch shape.
+// TemporalAttention: a block after the LSTM that weighs the encoder's output
+// and turns it into the vector the head reads: the temporal blocks (a masked
+// softmax over the steps, reduced to one vector per sequence) and time_dense
+// with placement after_lstm (its reweighed output, flattened). Each catalog
+// entry is one implementation (engine/attention/); TemporalAttentionPlan is
+// that block prepared for one padded batch shape.
 //
 // Contract of a plan's Run(): given the encoder output H ([steps, batch, d],
-// time-major; rows at t >= length are unspecified) and each sequence's length,
-// write the attention weights [batch, steps] (a masked softmax: zero at
-// t >= length, the valid ones sum to 1) and the block output [batch,
-// output_size()]. Padding never changes a result.
+// time-major; rows at t >= length are unspecified but finite), the query q and
+// each sequence's length, write the attention weights (sequence b at weights +
+// b * stride, stride and shape as AttentionOutputs() gives them; for temporal
+// blocks [steps] per sequence, zero at t >= length) and the block output
+// [batch, output_size()]. Padding never changes a result.
 //
 // Ownership/thread-safety: blocks are immutable and shared by sessions; a plan
 // belongs to one session thread. Run() may throw dnnl::error.
@@ -47,7 +50,8 @@ class TemporalAttention {
   virtual ~TemporalAttention() = default;
   // Size of the vector Run() writes per sequence.
   virtual int64_t output_size() const = 0;
-  // Prepares the block for `batch` x `steps`. Throws dnnl::error.
+  // Prepares the block for `batch` x `steps` (d = the encoder output size it
+  // was created for). Throws dnnl::error.
   virtual std::unique_ptr<TemporalAttentionPlan> Plan(int64_t batch, int64_t steps) const = 0;
 };
 

@@ -1,53 +1,81 @@
-#include "engine/attention/additive_attention.h"
-
+// `additive` attention (HAN-style, Yang et al. 2016; the "temporal attention
+// on LSTM" recipe): e_t = w2 . tanh(W1 h_t + b1) + b2; output c, or c + q
+// with residual_last (AttentionPooling's context_plus_query).
+// Two matmuls: the projection over all T*B rows (bias and tanh fused), then the
+// score reading the projection as [B, T, units] and writing e batch-major.
 #include <algorithm>
+#include <memory>
 
-#include "engine/attention/attention_math.h"
+#include "engine/attention/primitive_step.h"
+#include "engine/attention/scorers.h"
+#include "engine/dnnl_util.h"
 
 namespace attnserve::engine {
 namespace {
 
-class AdditivePlan : public TemporalAttentionPlan {
- public:
-  AdditivePlan(const DenseLayer& proj, const DenseLayer& score, bool residual_last,
-               int64_t batch, int64_t steps)
-      : proj_(proj, batch * steps),
-        score_(score, batch * steps),
-        units_(proj.out()),
-        residual_last_(residual_last) {}
+struct AdditiveWeights {
+  int64_t dim;
+  int64_t units;
+  dnnl::memory proj;        // W1^T [d, units]
+  dnnl::memory proj_bias;   // [1, units]
+  dnnl::memory score;       // w2 as [1, units, 1]
+  dnnl::memory score_bias;  // [1, 1, 1]
+};
 
+class AdditivePlan : public ScorePlan {
+ public:
+  AdditivePlan(const AdditiveWeights& w, int64_t batch, int64_t steps)
+      : rows_(batch * steps), units_(w.units) {
+    const Operand proj_bias = Operand::Constant(w.proj_bias);
+    proj_ = MatmulStep(Operand::Runtime(PlainF32({rows_, w.dim})), Operand::Constant(w.proj),
+                       &proj_bias, Operand::Runtime(PlainF32({rows_, w.units})),
+                       EltwiseOps(dnnl::algorithm::eltwise_tanh));
+    const Operand score_bias = Operand::Constant(w.score_bias);
+    score_ = MatmulStep(Operand::Runtime(BatchMajorView(steps, batch, w.units)),
+                        Operand::Constant(w.score), &score_bias,
+                        Operand::Runtime(PlainF32({batch, steps, 1})));
+  }
   size_t scratchpad_bytes() const override {
     return std::max(proj_.scratchpad_bytes(), score_.scratchpad_bytes());
   }
-
-  void Run(dnnl::stream& stream, const EncoderOutput& enc, Workspace& ws, float* weights,
-           float* output) override {
-    const size_t rows = static_cast<size_t>(enc.steps * enc.batch);
-    float* projected = ws.projection.Reserve(rows * units_);
-    float* scores = ws.scores.Reserve(rows);
+  void Run(dnnl::stream& stream, const EncoderOutput& enc, Workspace& ws,
+           float* scores) override {
     const dnnl::memory& scratchpad = ws.Scratchpad(scratchpad_bytes());
-    proj_.Run(stream, enc.h, projected, scratchpad);
-    score_.Run(stream, projected, scores, scratchpad);
-    stream.wait();
-    MaskedSoftmax(scores, enc.lengths, enc.batch, enc.steps, weights);
-    WeightedSum(enc.h, weights, enc.lengths, enc.batch, enc.steps, enc.dim, output);
-    if (residual_last_) {
-      for (int64_t i = 0; i < enc.batch * enc.dim; ++i) output[i] += enc.query[i];
-    }
+    float* projected = ws.projection.Reserve(static_cast<size_t>(rows_ * units_));
+    proj_.Run(stream, scratchpad, {enc.h, projected});
+    score_.Run(stream, scratchpad, {projected, scores});
   }
 
  private:
-  DensePlan proj_;
-  DensePlan score_;
+  int64_t rows_;
   int64_t units_;
-  bool residual_last_;
+  PrimitiveStep proj_;
+  PrimitiveStep score_;
+};
+
+class AdditiveScorer : public Scorer {
+ public:
+  explicit AdditiveScorer(AdditiveWeights weights) : weights_(std::move(weights)) {}
+  std::unique_ptr<ScorePlan> Plan(int64_t batch, int64_t steps) const override {
+    return std::make_unique<AdditivePlan>(weights_, batch, steps);
+  }
+
+ private:
+  AdditiveWeights weights_;
 };
 
 }  // namespace
 
-std::unique_ptr<TemporalAttentionPlan> AdditiveAttention::Plan(int64_t batch,
-                                                               int64_t steps) const {
-  return std::make_unique<AdditivePlan>(proj_, score_, residual_last_, batch, steps);
+std::unique_ptr<Scorer> MakeAdditiveScorer(const FloatTensor& proj_weight,
+                                           const FloatTensor& proj_bias,
+                                           const FloatTensor& score_weight,
+                                           const FloatTensor& score_bias) {
+  const int64_t units = proj_weight.shape.at(0);
+  const int64_t dim = proj_weight.shape.at(1);
+  return std::make_unique<AdditiveScorer>(AdditiveWeights{
+      dim, units, TransposedMemory({dim, units}, proj_weight),
+      ConstantMemory({1, units}, proj_bias), ConstantMemory({1, units, 1}, score_weight),
+      ConstantMemory({1, 1, 1}, score_bias)});
 }
 
 }  // namespace attnserve::engine

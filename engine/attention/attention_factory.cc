@@ -1,37 +1,98 @@
 #include "engine/attention/attention_factory.h"
 
 #include "absl/strings/str_cat.h"
-#include "engine/attention/additive_attention.h"
-#include "engine/attention/feedforward_attention.h"
-#include "engine/dense_layer.h"
+#include "engine/attention/feature_attention.h"
+#include "engine/attention/scorers.h"
+#include "engine/attention/time_dense_attention.h"
+#include "engine/dnnl_util.h"
 
 namespace attnserve::engine {
+namespace {
 
-absl::StatusOr<std::unique_ptr<TemporalAttention>> CreateTemporalAttention(
-    const AttentionSpec& spec, int index, const std::map<std::string, FloatTensor>& weights) {
-  const std::string prefix = absl::StrCat("attention.", index, ".");
-  auto dense = [&](const char* name, DenseActivation act) {
-    return DenseLayer::Create(weights.at(prefix + name + ".weight"),
-                              weights.at(prefix + name + ".bias"), act);
-  };
+using Weights = std::map<std::string, FloatTensor>;
+
+std::unique_ptr<Scorer> CreateScorer(const AttentionSpec& spec, int64_t d,
+                                     const std::string& prefix, const Weights& weights) {
+  auto get = [&](const char* name) -> const FloatTensor& { return weights.at(prefix + name); };
   switch (spec.kind) {
-    case AttentionKind::kFeedForward: {
-      absl::StatusOr<DenseLayer> score = dense("score", DenseActivation::kTanh);
-      if (!score.ok()) return score.status();
-      return std::unique_ptr<TemporalAttention>(
-          new FeedForwardAttention(*std::move(score)));
-    }
-    case AttentionKind::kAdditive: {
-      absl::StatusOr<DenseLayer> proj = dense("proj", DenseActivation::kTanh);
-      if (!proj.ok()) return proj.status();
-      absl::StatusOr<DenseLayer> score = dense("score", DenseActivation::kNone);
-      if (!score.ok()) return score.status();
-      return std::unique_ptr<TemporalAttention>(
-          new AdditiveAttention(*std::move(proj), *std::move(score), spec.residual_last));
-    }
+    case AttentionKind::kFeedForward:
+      return MakeFeedForwardScorer(get("score.weight"), get("score.bias"));
+    case AttentionKind::kAdditive:
+      return MakeAdditiveScorer(get("proj.weight"), get("proj.bias"), get("score.weight"),
+                                get("score.bias"));
+    case AttentionKind::kDot:
+      return MakeDotScorer(d);
+    case AttentionKind::kGeneral:
+      return MakeGeneralScorer(get("proj.weight"));
+    case AttentionKind::kGeneralTanh:
+      return MakeGeneralTanhScorer(get("proj.weight"), get("proj.bias"));
+    case AttentionKind::kCosine:
+      return MakeCosineScorer(d);
+    case AttentionKind::kBahdanau:
+      return MakeBahdanauScorer(get("query_proj.weight"), get("proj.weight"),
+                                get("score.weight"));
+    case AttentionKind::kTimeDense:
+    case AttentionKind::kFeature:
+      break;
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("attention[", index, "]: unsupported attention kind"));
+  return nullptr;
+}
+
+std::unique_ptr<TemporalAttention> CreateTemporal(const AttentionSpec& spec, int64_t d,
+                                                  const std::string& prefix,
+                                                  const Weights& weights) {
+  if (spec.kind == AttentionKind::kTimeDense) {
+    return MakeTimeDenseAfterLstm(spec, d, weights.at(prefix + "score.weight"),
+                                  weights.at(prefix + "score.bias"));
+  }
+  // feedforward takes c; additive c or c + q (residual_last); the query-based
+  // kinds any output mode.
+  QueryOutput output = spec.output;
+  if (spec.kind == AttentionKind::kFeedForward) output = QueryOutput::kContext;
+  if (spec.kind == AttentionKind::kAdditive) {
+    output = spec.residual_last ? QueryOutput::kContextPlusQuery : QueryOutput::kContext;
+  }
+  const FloatTensor* combine = nullptr;
+  if (output == QueryOutput::kLuong) combine = &weights.at(prefix + "combine.weight");
+  return std::make_unique<ScoredAttention>(
+      CreateScorer(spec, d, prefix, weights),
+      AttentionPooling(d, output, IsQueryBased(spec.kind) && spec.exclude_query_step, combine));
+}
+
+std::unique_ptr<InputAttention> CreateInput(const AttentionSpec& spec, int64_t features,
+                                            const std::string& prefix, const Weights& weights) {
+  const FloatTensor& weight = weights.at(prefix + "score.weight");
+  const FloatTensor& bias = weights.at(prefix + "score.bias");
+  if (spec.kind == AttentionKind::kFeature) return MakeFeatureAttention(spec, weight, bias);
+  return MakeTimeDenseBeforeLstm(spec, features, weight, bias);
+}
+
+}  // namespace
+
+absl::StatusOr<AttentionBlocks> CreateAttentionBlocks(const ModelSpec& spec,
+                                                      const Weights& weights) {
+  AttentionBlocks blocks;
+  absl::Status status = GuardDnnl("attention", [&]() -> absl::Status {
+    const int64_t d = spec.encoder.output_size();
+    for (size_t i = 0; i < spec.attention.size(); ++i) {
+      const AttentionSpec& block = spec.attention[i];
+      const std::string prefix = absl::StrCat("attention.", i, ".");
+      if (block.before_lstm()) {
+        blocks.input = CreateInput(block, spec.input_size, prefix, weights);
+        blocks.input_index = static_cast<int>(i);
+      } else {
+        blocks.temporal = CreateTemporal(block, d, prefix, weights);
+        blocks.temporal_index = static_cast<int>(i);
+      }
+    }
+    if (spec.head.gate) {
+      blocks.gate = std::make_unique<DenseGate>(weights.at("head.gate.weight"),
+                                                weights.at("head.gate.bias"));
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return blocks;
 }
 
 }  // namespace attnserve::engine

@@ -1,8 +1,7 @@
-// Masked reductions shared by the temporal attention blocks.
+// Glue shared by the blocks after the LSTM: gathering the query.
 //
-// Layouts: scores and H are time-major ([steps, batch] and [steps, batch, dim]);
-// weights are batch-major [batch, steps]. Only t < lengths[b] is read for
-// sequence b, so padded rows never influence a result.
+// Layout: H is time-major [steps, batch, dim]. Only row lengths[b] - 1 is
+// read for sequence b, so padded rows never influence the query.
 // Thread-safety: pure functions over caller-owned memory.
 #ifndef ATTNSERVE_ENGINE_ATTENTION_ATTENTION_MATH_H_
 #define ATTNSERVE_ENGINE_ATTENTION_ATTENTION_MATH_H_
@@ -13,15 +12,7 @@
 
 namespace attnserve::engine {
 
-// weights[b, t] = softmax over t < lengths[b] of scores[t, b]; 0 elsewhere.
-void MaskedSoftmax(const float* scores, absl::Span<const int> lengths, int64_t batch,
-                   int64_t steps, float* weights);
-
-// out[b, :] = sum over t < lengths[b] of weights[b, t] * h[t, b, :].
-void WeightedSum(const float* h, const float* weights, absl::Span<const int> lengths,
-                 int64_t batch, int64_t steps, int64_t dim, float* out);
-
-// out[b, :] = h[lengths[b] - 1, b, :].
+// out[b, :] = h[lengths[b] - 1, b, :] (q: the output at the last valid step).
 void GatherLastValid(const float* h, absl::Span<const int> lengths, int64_t batch, int64_t dim,
                      float* out);
 

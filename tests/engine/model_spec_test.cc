@@ -385,10 +385,10 @@ TEST(ModelSpecTest, RejectsMissingAttentionType) {
 }
 
 TEST(ModelSpecTest, RejectsUnsupportedAttentionType) {
-  EXPECT_TRUE(HasError(ErrorAfter([](Json& j) { j["attention"][0]["type"] = "bahdanau"; }),
+  EXPECT_TRUE(HasError(ErrorAfter([](Json& j) { j["attention"][0]["type"] = "multihead"; }),
                        kInvalid,
-                       {"model.json: attention[0].type: \"bahdanau\" is not supported",
-                        "\"feedforward\", \"additive\""}));
+                       {"model.json: attention[0].type: \"multihead\" is not supported",
+                        "\"feedforward\", \"additive\", \"dot\"", "\"feature\""}));
 }
 
 TEST(ModelSpecTest, RejectsAdditiveWithoutUnits) {
@@ -412,18 +412,24 @@ TEST(ModelSpecTest, RejectsResidualLastOnFeedForward) {
       ErrorAfter([](Json& j) {
         j["attention"][0] = Json::parse(R"({"type": "feedforward", "residual_last": true})");
       }),
-      kInvalid, {"model.json: attention[0].residual_last: only additive attention"}));
+      kInvalid, {"model.json: attention[0].residual_last: \"feedforward\" attention does not "
+                 "take this option (only additive)"}));
 }
 
 TEST(ModelSpecTest, RejectsUnitsOnFeedForward) {
-  EXPECT_TRUE(HasError(ErrorAfter([](Json& j) { j["attention"][0]["type"] = "feedforward"; }),
-                       kInvalid, {"model.json: attention[0].units: only additive attention"}));
+  EXPECT_TRUE(HasError(ErrorAfter([](Json& j) {
+                         j["attention"][0]["type"] = "feedforward";
+                         j["attention"][0].erase("residual_last");
+                       }),
+                       kInvalid, {"model.json: attention[0].units: \"feedforward\" attention "
+                                  "does not take this option (only additive, and the query-based"}));
 }
 
 TEST(ModelSpecTest, RejectsTwoAttentionBlocks) {
   EXPECT_TRUE(HasError(ErrorAfter([](Json& j) { j["attention"].push_back(j["attention"][0]); }),
                        kInvalid,
-                       {"model.json: attention: at most one attention block is supported, got 2"}));
+                       {"model.json: attention[1]: a model takes at most one temporal block "
+                        "(attention[0] is one"}));
 }
 
 // ---- head. ----

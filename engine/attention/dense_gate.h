@@ -1,0 +1,49 @@
+// The head's optional `gate` (the "attention on a dense layer" recipe):
+// v * sigmoid(Wg v + bg) on the vector the head reads, before its dense
+// layers. Tensors: head.gate.weight [n, n], head.gate.bias [n] (n = the head's
+// input size). One matmul with the bias, a sigmoid and the multiply by v fused
+// as post-ops.
+// Ownership/thread-safety: DenseGate is immutable after construction and
+// shared by sessions; a plan belongs to one session thread. Construction and
+// Run() throw dnnl::error.
+#ifndef ATTNSERVE_ENGINE_ATTENTION_DENSE_GATE_H_
+#define ATTNSERVE_ENGINE_ATTENTION_DENSE_GATE_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "engine/attention/primitive_step.h"
+#include "engine/tensor_file.h"
+#include "engine/workspace.h"
+
+namespace attnserve::engine {
+
+class DenseGate {
+ public:
+  DenseGate(const FloatTensor& weight, const FloatTensor& bias);
+
+  int64_t size() const { return size_; }
+  const dnnl::memory& weight() const { return weight_; }
+  const dnnl::memory& bias() const { return bias_; }
+
+ private:
+  int64_t size_;
+  dnnl::memory weight_;  // Wg^T [n, n]
+  dnnl::memory bias_;    // [1, n]
+};
+
+class DenseGatePlan {
+ public:
+  DenseGatePlan(const DenseGate& gate, int64_t batch);
+
+  size_t scratchpad_bytes() const { return step_.scratchpad_bytes(); }
+  // out[batch, n] = v * sigmoid(v Wg^T + bg); `out` must not alias `v`.
+  void Run(dnnl::stream& stream, Workspace& ws, const float* v, float* out);
+
+ private:
+  PrimitiveStep step_;
+};
+
+}  // namespace attnserve::engine
+
+#endif  // ATTNSERVE_ENGINE_ATTENTION_DENSE_GATE_H_
