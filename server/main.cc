@@ -156,8 +156,10 @@ int main(int argc, char** argv) {
     sigwait(&signals, &signal);
     Log(absl::StrCat("received ", signal == SIGTERM ? "SIGTERM" : "SIGINT",
                      "; draining (grace ", absl::GetFlag(FLAGS_shutdown_grace_s), " s)"));
-    health->Shutdown();  // every service NOT_SERVING from now on
+    // Refuse new work before saying so: a client that sees NOT_SERVING must
+    // find new calls refused.
     service.BeginShutdown();
+    health->Shutdown();  // every service NOT_SERVING from now on
     const auto grace = std::chrono::duration_cast<attnserve::server::Clock::Duration>(
         std::chrono::duration<double>(absl::GetFlag(FLAGS_shutdown_grace_s)));
     (*registry)->Stop(grace);  // every accepted request has been answered

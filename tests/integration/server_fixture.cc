@@ -1,0 +1,51 @@
+#include "tests/integration/server_fixture.h"
+
+#include <cstdio>
+
+namespace attnserve::testing {
+
+TestRepository* ServerTest::repository_ = nullptr;
+
+void ServerTest::SetUpTestSuite() {
+  absl::StatusOr<std::unique_ptr<TestRepository>> repository = TestRepository::Create();
+  ASSERT_TRUE(repository.ok()) << repository.status();
+  repository_ = repository->release();
+}
+
+void ServerTest::TearDownTestSuite() {
+  delete repository_;
+  repository_ = nullptr;
+}
+
+void ServerTest::TearDown() {
+  if (HasFailure()) {
+    for (const auto& server : servers_) {
+      std::fprintf(stderr, "---- attnserve (pid %d, port %d) stderr ----\n%s----\n",
+                   static_cast<int>(server->pid()), server->port(), server->Stderr().c_str());
+    }
+  }
+  servers_.clear();
+}
+
+std::vector<std::string> ServerTest::WithDefaults(const std::vector<std::string>& flags) {
+  std::vector<std::string> all = {"--metrics_port=0"};
+  all.insert(all.end(), flags.begin(), flags.end());
+  return all;
+}
+
+ServerProcess* ServerTest::StartServer(const std::vector<std::string>& flags) {
+  if (repository_ == nullptr) {
+    ADD_FAILURE() << "no model repository (SetUpTestSuite failed)";
+    return nullptr;
+  }
+  absl::StatusOr<std::unique_ptr<ServerProcess>> server =
+      ServerProcess::Start(repository_->path(), WithDefaults(flags));
+  if (!server.ok()) {
+    ADD_FAILURE() << server.status();
+    return nullptr;
+  }
+  servers_.push_back(*std::move(server));
+  return servers_.back().get();
+}
+
+}  // namespace attnserve::testing
