@@ -1,3 +1,4 @@
+// LatencyStats and WithinTolerance (see latency_stats.h).
 #include "client/latency_stats.h"
 
 #include <algorithm>
@@ -25,6 +26,19 @@ double LatencyStats::Percentile(double p) {
 double LatencyStats::Mean() const {
   if (samples_.empty()) return 0;
   return std::accumulate(samples_.begin(), samples_.end(), 0.0) / samples_.size();
+}
+
+double LatencyStats::Min() { return samples_.empty() ? 0 : Percentile(0); }
+
+double LatencyStats::Max() { return samples_.empty() ? 0 : Percentile(100); }
+
+bool WithinTolerance(const std::vector<double>& values, double tolerance) {
+  if (values.empty()) return false;
+  const double mean = std::accumulate(values.begin(), values.end(), 0.0) / values.size();
+  for (double v : values) {
+    if (std::fabs(v - mean) > tolerance * std::fabs(mean)) return false;
+  }
+  return true;
 }
 
 }  // namespace attnserve::client
