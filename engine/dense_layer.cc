@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
+#include <string>
+#include <utility>
 
 #include "engine/dnnl_util.h"
 #include "engine/precision.h"
@@ -75,6 +78,13 @@ absl::StatusOr<DenseLayer> DenseLayer::Create(const FloatTensor& weight, const F
   });
   if (!status.ok()) return status;
   return layer;
+}
+
+DenseLayer CreateDenseLayerOrThrow(const FloatTensor& weight, const FloatTensor& bias,
+                                   DenseActivation activation, Precision precision) {
+  absl::StatusOr<DenseLayer> layer = DenseLayer::Create(weight, bias, activation, precision);
+  if (!layer.ok()) throw std::runtime_error(std::string(layer.status().message()));
+  return *std::move(layer);
 }
 
 DensePlan::DensePlan(const DenseLayer& layer, int64_t rows) {

@@ -58,6 +58,11 @@ class DenseLayer {
   dnnl::memory bias_;  // [1, out], f32
 };
 
+// DenseLayer::Create for factories that run under GuardDnnl: a failure is
+// thrown as std::runtime_error carrying the status message.
+DenseLayer CreateDenseLayerOrThrow(const FloatTensor& weight, const FloatTensor& bias,
+                                   DenseActivation activation, Precision precision);
+
 class DensePlan {
  public:
   DensePlan() = default;

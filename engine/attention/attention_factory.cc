@@ -12,25 +12,26 @@ namespace {
 using Weights = std::map<std::string, FloatTensor>;
 
 std::unique_ptr<Scorer> CreateScorer(const AttentionSpec& spec, int64_t d,
-                                     const std::string& prefix, const Weights& weights) {
+                                     const std::string& prefix, const Weights& weights,
+                                     Precision precision) {
   auto get = [&](const char* name) -> const FloatTensor& { return weights.at(prefix + name); };
   switch (spec.kind) {
     case AttentionKind::kFeedForward:
       return MakeFeedForwardScorer(get("score.weight"), get("score.bias"));
     case AttentionKind::kAdditive:
       return MakeAdditiveScorer(get("proj.weight"), get("proj.bias"), get("score.weight"),
-                                get("score.bias"));
+                                get("score.bias"), precision);
     case AttentionKind::kDot:
       return MakeDotScorer(d);
     case AttentionKind::kGeneral:
       return MakeGeneralScorer(get("proj.weight"));
     case AttentionKind::kGeneralTanh:
-      return MakeGeneralTanhScorer(get("proj.weight"), get("proj.bias"));
+      return MakeGeneralTanhScorer(get("proj.weight"), get("proj.bias"), precision);
     case AttentionKind::kCosine:
       return MakeCosineScorer(d);
     case AttentionKind::kBahdanau:
-      return MakeBahdanauScorer(get("query_proj.weight"), get("proj.weight"),
-                                get("score.weight"));
+      return MakeBahdanauScorer(get("query_proj.weight"), get("proj.weight"), get("score.weight"),
+                                precision);
     case AttentionKind::kTimeDense:
     case AttentionKind::kFeature:
       break;
@@ -39,8 +40,8 @@ std::unique_ptr<Scorer> CreateScorer(const AttentionSpec& spec, int64_t d,
 }
 
 std::unique_ptr<TemporalAttention> CreateTemporal(const AttentionSpec& spec, int64_t d,
-                                                  const std::string& prefix,
-                                                  const Weights& weights) {
+                                                  const std::string& prefix, const Weights& weights,
+                                                  Precision precision) {
   if (spec.kind == AttentionKind::kTimeDense) {
     return MakeTimeDenseAfterLstm(spec, d, weights.at(prefix + "score.weight"),
                                   weights.at(prefix + "score.bias"));
@@ -55,7 +56,7 @@ std::unique_ptr<TemporalAttention> CreateTemporal(const AttentionSpec& spec, int
   const FloatTensor* combine = nullptr;
   if (output == QueryOutput::kLuong) combine = &weights.at(prefix + "combine.weight");
   return std::make_unique<ScoredAttention>(
-      CreateScorer(spec, d, prefix, weights),
+      CreateScorer(spec, d, prefix, weights, precision),
       AttentionPooling(d, output, IsQueryBased(spec.kind) && spec.exclude_query_step, combine));
 }
 
@@ -81,7 +82,7 @@ absl::StatusOr<AttentionBlocks> CreateAttentionBlocks(const ModelSpec& spec,
         blocks.input = CreateInput(block, spec.input_size, prefix, weights);
         blocks.input_index = static_cast<int>(i);
       } else {
-        blocks.temporal = CreateTemporal(block, d, prefix, weights);
+        blocks.temporal = CreateTemporal(block, d, prefix, weights, spec.precision);
         blocks.temporal_index = static_cast<int>(i);
       }
     }

@@ -1,6 +1,7 @@
 // `bahdanau` attention (additive with the last step as query; keras-attention
 // score='bahdanau'): e_t = v . tanh(W1 q + W2 h_t), no biases, W1, W2 [d, d].
-// Matmuls project the B queries and all T*B steps; a binary add broadcasts
+// Matmuls project the B queries and all T*B steps (the latter a DenseLayer
+// with a zero bias, bf16 in bf16 models); a binary add broadcasts
 // W1 q over the steps with tanh fused; a batched matmul applies v and writes
 // e batch-major.
 #include <algorithm>
@@ -8,6 +9,7 @@
 
 #include "engine/attention/primitive_step.h"
 #include "engine/attention/scorers.h"
+#include "engine/dense_layer.h"
 #include "engine/dnnl_util.h"
 
 namespace attnserve::engine {
@@ -16,7 +18,7 @@ namespace {
 struct BahdanauWeights {
   int64_t dim;
   dnnl::memory query;  // W1^T [d, d]
-  dnnl::memory key;    // W2^T [d, d]
+  DenseLayer key;      // W2, zero bias: d -> d
   dnnl::memory score;  // v as [1, d, 1]
 };
 
@@ -27,9 +29,7 @@ class BahdanauPlan : public ScorePlan {
     const int64_t d = w.dim;
     project_query_ = MatmulStep(Operand::Runtime(PlainF32({batch, d})), Operand::Constant(w.query),
                                 nullptr, Operand::Runtime(PlainF32({batch, d})));
-    project_steps_ = MatmulStep(Operand::Runtime(PlainF32({steps * batch, d})),
-                                Operand::Constant(w.key), nullptr,
-                                Operand::Runtime(PlainF32({steps * batch, d})));
+    project_steps_ = DensePlan(w.key, steps * batch);
     const Operand projected = Operand::Runtime(PlainF32({steps, batch, d}));
     add_query_ = BinaryStep(dnnl::algorithm::binary_add, projected,
                             Operand::Runtime(PlainF32({1, batch, d})), projected,
@@ -48,7 +48,7 @@ class BahdanauPlan : public ScorePlan {
     float* queries = ws.query_proj.Reserve(static_cast<size_t>(batch_ * dim_));
     float* projected = ws.projection.Reserve(static_cast<size_t>(steps_ * batch_ * dim_));
     project_query_.Run(stream, scratchpad, {enc.query, queries});
-    project_steps_.Run(stream, scratchpad, {enc.h, projected});
+    project_steps_.Run(stream, enc.h, projected, scratchpad);
     add_query_.Run(stream, scratchpad, {projected, queries, projected});
     score_.Run(stream, scratchpad, {projected, scores});
   }
@@ -58,7 +58,7 @@ class BahdanauPlan : public ScorePlan {
   int64_t steps_;
   int64_t dim_;
   PrimitiveStep project_query_;
-  PrimitiveStep project_steps_;
+  DensePlan project_steps_;
   PrimitiveStep add_query_;
   PrimitiveStep score_;
 };
@@ -78,12 +78,13 @@ class BahdanauScorer : public Scorer {
 
 std::unique_ptr<Scorer> MakeBahdanauScorer(const FloatTensor& query_weight,
                                            const FloatTensor& key_weight,
-                                           const FloatTensor& score_weight) {
+                                           const FloatTensor& score_weight, Precision precision) {
   const int64_t d = key_weight.shape.at(0);
-  return std::make_unique<BahdanauScorer>(
-      BahdanauWeights{d, TransposedMemory({d, d}, query_weight),
-                      TransposedMemory({d, d}, key_weight),
-                      ConstantMemory({1, d, 1}, score_weight)});
+  const FloatTensor zero_bias{{d}, std::vector<float>(static_cast<size_t>(d), 0.0f)};
+  return std::make_unique<BahdanauScorer>(BahdanauWeights{
+      d, TransposedMemory({d, d}, query_weight),
+      CreateDenseLayerOrThrow(key_weight, zero_bias, DenseActivation::kNone, precision),
+      ConstantMemory({1, d, 1}, score_weight)});
 }
 
 }  // namespace attnserve::engine
