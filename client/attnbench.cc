@@ -108,6 +108,7 @@ class Recorder {
   void Answered(const grpc::Status& status, const v1::ClassifyResponse& response,
                 Clock::time_point intended, Clock::time_point sent, Clock::time_point done) {
     std::lock_guard<std::mutex> lock(mu_);
+    ++answered_all_;
     if (!measuring_) return;
     window_.send_lag_us.Add(Micros(sent - intended));
     if (!status.ok()) {
@@ -139,10 +140,16 @@ class Recorder {
     std::lock_guard<std::mutex> lock(mu_);
     measuring_ = false;
   }
+  // Answers received since construction, measured or not.
+  int64_t answered_all() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return answered_all_;
+  }
 
  private:
   std::mutex mu_;
   bool measuring_ = false;
+  int64_t answered_all_ = 0;
   BenchResult window_;
   Clock::time_point window_start_;
 };
@@ -261,6 +268,7 @@ BenchResult RunClosed(v1::AttnServe::Stub* stub, const std::vector<v1::ClassifyR
   BenchResult result = MeasureWindows(&recorder, "closed", concurrency);
   running.store(false);
   caller.Drain(std::chrono::seconds(10));
+  result.answered_all = recorder.answered_all();
   return result;
 }
 
@@ -288,6 +296,7 @@ BenchResult RunOpen(v1::AttnServe::Stub* stub, const std::vector<v1::ClassifyReq
   running.store(false);
   sender.join();
   caller.Drain(std::chrono::seconds(10));
+  result.answered_all = recorder.answered_all();
   return result;
 }
 

@@ -65,6 +65,7 @@ nlohmann::json ToJson(BenchResult& r) {
           {"stable", r.stable},
           {"issued", r.issued},
           {"ok", r.ok},
+          {"answered_all", r.answered_all},
           {"requests_per_s", r.requests_per_s()},
           {"sequences_per_s", r.sequences_per_s()},
           {"latency_ms",

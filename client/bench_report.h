@@ -29,6 +29,7 @@ struct BenchResult {
   int64_t issued = 0;    // requests the generator started (or dropped)
   int64_t ok = 0;        // requests answered OK
   int64_t sequences = 0;  // sequences in the OK answers
+  int64_t answered_all = 0;  // every answer of the level, warm-up and drain included
   std::map<std::string, int64_t> errors;  // by status name; CLIENT_BACKLOG = not sent
   LatencyStats latency_us;   // per OK request
   LatencyStats send_lag_us;  // actual minus intended send time
