@@ -3,10 +3,12 @@
 
 Contract: each fixture directory is a model version directory (model.json +
 weights.safetensors, F32) plus cases.safetensors with
-  inputs         F32 [B, Tmax, D]  right-padded, zero beyond each length
-  lengths        I32 [B]           1 <= l <= Tmax; one is 1, one is exactly Tmax
-  probabilities  F32 [B, C]        head output (raw values for "linear")
-  attention      F32 [B, Tmax]     zero beyond each length; absent without attention
+  inputs               F32 [B, Tmax, D]  right-padded, zero beyond each length
+  lengths              I32 [B]           1 <= l <= Tmax; one is 1, one is exactly Tmax
+  probabilities        F32 [B, C]        head output (raw values for "linear")
+  attention.<name>     F32 [B, ...]      one per attention map the model returns:
+      temporal [B, S], feature [B, S, D] or [B, D], time [B, W, k] or [B, W]
+      (S = Tmax, or the window W of a time_dense model); zero beyond each length
 The expected values come from the float32 weights and inputs, computed in
 float64 with each sequence run alone (unpadded, batch of 1), then rounded to f32.
 The script asserts that the padded float64 batch matches the per-sequence results
@@ -32,13 +34,15 @@ from attnserve_ref.modules import Classifier  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUT = os.path.join(REPO, "tests", "fixtures", "parity")
-MAX_TOTAL_BYTES = 3 * 1024 * 1024
+MAX_TOTAL_BYTES = 5 * 1024 * 1024
 ATTENTION_GAIN = 4.0
 HEAD_GAIN = 2.0
 
 # name: (layers, bidirectional, D, H, C, attention, head hidden, output, Tmax, B, extra)
-# attention: None | "ff" | ("add", units, residual_last or None to omit the key)
-# extra: "minimal" writes only required model.json keys; "max_length" an int or None.
+# attention: None | "ff" | ("add", units, residual_last or None to omit the key) |
+#            a list of model.json attention blocks
+# extra: "minimal" writes only required model.json keys; "max_length" an int or None;
+#        "gate" adds head.gate.
 FAMILIES = [
     ("uni1_none_d1_h8_c2_softmax", 1, False, 1, 8, 2, None, [], "softmax", 12, 6,
      {"minimal": True}),
@@ -63,6 +67,99 @@ FAMILIES = [
     ("bi2_ff_d20_h24_c7_softmax", 2, True, 20, 24, 7, "ff", [32, 16], "softmax", 40, 8, {}),
 ]
 
+
+
+def _catalog_families():
+    """The catalog entries of docs/attention.md, each option combination once.
+
+    Query-based scores x output modes x exclude_query_step, cycling through uni/bi and
+    1/2 layers; time_dense in both placements with every padding and truncation
+    option; feature attention alone and with temporal blocks; the head gate.
+    """
+    families = []
+    encoders = [("uni1", 1, False), ("bi1", 1, True), ("uni2", 2, False), ("bi2", 2, True)]
+    modes = [("ctx", "context"), ("ctxq", "context_plus_query"), ("luong", "luong")]
+    outputs = [("softmax", 3), ("sigmoid", 1), ("softmax", 2), ("linear", 2)]
+    kinds = ["dot", "general", "general_tanh", "cosine", "bahdanau"]
+    idx = 0
+    for kind in kinds:
+        for short, mode in modes:
+            for exclude in (False, True):
+                enc, layers, bi = encoders[idx % 4]
+                block = {"type": kind}
+                if mode != "context" or idx % 3 == 0:
+                    block["output"] = mode
+                if mode == "luong":
+                    block["units"] = 6 + idx % 5
+                if exclude or idx % 4 == 1:
+                    block["exclude_query_step"] = exclude
+                output, C = outputs[idx % 4]
+                name = f"{enc}_{kind}_{short}" + ("_excl" if exclude else "")
+                families.append((name, layers, bi, 3 + idx % 4, 8 + 4 * (idx % 3), C, [block],
+                                 [8] if idx % 2 else [], output, 9 + idx % 6, 6, {}))
+                idx += 1
+
+    def td(window, placement, **options):
+        return dict(type="time_dense", window=window, placement=placement, **options)
+
+    # (name, layers, bi, D, H, C, blocks, hidden, output, Tmax, B, extra)
+    families += [
+        ("uni1_td_after", 1, False, 4, 8, 3, [td(8, "after_lstm")], [8], "softmax", 8, 7, {}),
+        ("bi1_td_after_sv_post_truncpost", 1, True, 3, 6, 2,
+         [td(7, "after_lstm", single_vector=True, pad="post", pad_value=-1.0,
+             truncate="post")], [], "softmax", 11, 7, {}),
+        ("uni2_td_after_truncpre_gate", 2, False, 3, 8, 2,
+         [td(6, "after_lstm", truncate="pre")], [8], "sigmoid", 10, 7, {"gate": True}),
+        ("bi2_td_after_sv", 2, True, 2, 6, 3, [td(9, "after_lstm", single_vector=True)], [],
+         "linear", 9, 6, {"max_length": 9}),
+        ("bi2_td_before_post", 2, True, 4, 8, 3, [td(8, "before_lstm", pad="post")], [],
+         "softmax", 8, 7, {}),
+        ("uni1_td_before_sv_truncpost", 1, False, 5, 12, 2,
+         [td(6, "before_lstm", single_vector=True, pad_value=0.5, truncate="post")], [8],
+         "softmax", 10, 7, {"max_length": 64}),
+        ("bi1_td_before_truncpre_general_luong", 1, True, 3, 8, 4,
+         [td(7, "before_lstm", truncate="pre"), {"type": "general", "output": "luong",
+                                                 "units": 6}], [], "softmax", 12, 7, {}),
+        ("uni2_td_before_sv_bahdanau_ctxq_excl", 2, False, 4, 8, 2,
+         [td(8, "before_lstm", single_vector=True, pad="post", pad_value=-0.5),
+          {"type": "bahdanau", "output": "context_plus_query", "exclude_query_step": True}],
+         [6], "softmax", 8, 6, {}),
+        ("uni1_td_before_additive_res", 1, False, 3, 10, 3,
+         [td(9, "before_lstm"), {"type": "additive", "units": 6, "residual_last": True}], [],
+         "softmax", 9, 6, {}),
+        ("uni1_feature", 1, False, 5, 8, 3, [{"type": "feature"}], [], "softmax", 10, 7, {}),
+        ("bi1_feature_sv", 1, True, 4, 8, 2, [{"type": "feature", "single_vector": True}], [8],
+         "softmax", 12, 7, {}),
+        ("uni2_feature_dot_luong", 2, False, 6, 8, 3,
+         [{"type": "feature"}, {"type": "dot", "output": "luong", "units": 5}], [], "softmax",
+         11, 7, {}),
+        ("bi2_feature_sv_cosine_ctxq_excl", 2, True, 4, 6, 2,
+         [{"type": "feature", "single_vector": True},
+          {"type": "cosine", "output": "context_plus_query", "exclude_query_step": True}],
+         [], "sigmoid", 10, 7, {}),
+        ("uni1_feature_additive", 1, False, 4, 12, 3,
+         [{"type": "feature", "single_vector": False}, {"type": "additive", "units": 6}],
+         [8], "softmax", 13, 7, {}),
+        ("bi1_feature_sv_ff", 1, True, 3, 8, 2,
+         [{"type": "feature", "single_vector": True}, {"type": "feedforward"}], [], "softmax",
+         9, 6, {}),
+        ("uni1_feature_td_after_truncpre", 1, False, 4, 8, 3,
+         [{"type": "feature"}, td(7, "after_lstm", truncate="pre")], [], "softmax", 10, 7, {}),
+        ("bi1_feature_sv_td_after_sv", 1, True, 3, 6, 2,
+         [{"type": "feature", "single_vector": True}, td(8, "after_lstm", single_vector=True)],
+         [6], "softmax", 8, 6, {}),
+        ("uni1_gate_none", 1, False, 3, 8, 3, [], [8], "softmax", 9, 6, {"gate": True}),
+        ("bi1_gate_additive", 1, True, 4, 8, 2, [{"type": "additive", "units": 6}], [],
+         "softmax", 10, 6, {"gate": True}),
+        ("uni2_gate_general_luong", 2, False, 3, 8, 3,
+         [{"type": "general", "output": "luong", "units": 7}], [8], "softmax", 10, 6,
+         {"gate": True}),
+    ]
+    return families
+
+
+FAMILIES += _catalog_families()
+
 LABELS = {
     ("sigmoid", 1): ["positive"],
     ("sigmoid", 3): ["urgent", "spam", "billing"],
@@ -75,7 +172,9 @@ def make_spec(name, layers, bi, D, H, C, attention, hidden, output, extra):
     """The model.json dict of one family."""
     labels = LABELS.get((output, C), [f"class_{k}" for k in range(C)])
     blocks = []
-    if attention == "ff":
+    if isinstance(attention, list):
+        blocks = [dict(b) for b in attention]
+    elif attention == "ff":
         blocks = [{"type": "feedforward"}]
     elif attention is not None:
         block = {"type": "additive", "units": attention[1]}
@@ -102,7 +201,10 @@ def make_spec(name, layers, bi, D, H, C, attention, hidden, output, extra):
         "labels": labels,
         "precision": "f32",
     }
-    max_length = extra.get("max_length", 512)
+    if extra.get("gate"):
+        spec["head"]["gate"] = True
+    windowed = any(b["type"] == "time_dense" for b in blocks)
+    max_length = extra.get("max_length", None if windowed else 512)
     if max_length is not None:
         spec["input"]["max_length"] = max_length
     return spec
@@ -125,7 +227,8 @@ def make_model(spec, seed):
         for module, gain in gains:
             if isinstance(module, torch.nn.Linear):
                 module.weight.normal_(0.0, gain / module.in_features ** 0.5)
-                module.bias.uniform_(-0.5, 0.5)
+                if module.bias is not None:
+                    module.bias.uniform_(-0.5, 0.5)
     return model.eval()
 
 
@@ -139,37 +242,71 @@ def make_inputs(rng, batch, tmax, D):
     return x, lengths.astype(np.int32)
 
 
+def _stack_padded(arrays):
+    """Stacks per-sequence maps, zero-padding each dim to the largest."""
+    shape = np.max([a.shape for a in arrays], axis=0)
+    out = np.zeros((len(arrays),) + tuple(shape))
+    for b, a in enumerate(arrays):
+        out[(b,) + tuple(slice(0, n) for n in a.shape)] = a
+    return out
+
+
+def _strip(name, weights, length, window):
+    """A batched map row reduced to what the sequence alone returns."""
+    if window is None and name in ("temporal", "feature") and weights.ndim >= 1 and \
+            not (name == "feature" and weights.ndim == 1):
+        return weights[:length]
+    return weights
+
+
 def reference(model, x, lengths):
-    """Float64, one sequence at a time: (outputs [B, C], attention [B, T] or None)."""
+    """Float64, one sequence at a time: (outputs [B, C], {name: attention [B, ...]})."""
     ref = copy.deepcopy(model).double()
-    batch, tmax = x.shape[0], x.shape[1]
-    outputs, attention = [], np.zeros((batch, tmax))
+    batch = x.shape[0]
+    outputs, maps = [], {}
     with torch.no_grad():
         for b in range(batch):
             l = int(lengths[b])
             seq = torch.from_numpy(x[b:b + 1, :l]).double()
-            out, a = ref(seq, torch.tensor([l]))
+            out, alone = ref(seq, torch.tensor([l]))
             outputs.append(out[0].numpy())
-            if a is not None:
-                attention[b, :l] = a[0].numpy()
-        padded_out, padded_a = ref(torch.from_numpy(x).double(), torch.from_numpy(lengths).long())
+            for name, weights in alone.items():
+                maps.setdefault(name, []).append(weights[0].numpy())
+        padded_out, padded_maps = ref(torch.from_numpy(x).double(),
+                                      torch.from_numpy(lengths).long())
     outputs = np.stack(outputs)
-    has_attention = padded_a is not None
+    maps = {name: _stack_padded(rows) for name, rows in maps.items()}
     err = np.abs(padded_out.numpy() - outputs).max()
-    if has_attention:
-        err = max(err, np.abs(padded_a.numpy() - attention).max())
+    assert list(padded_maps) == list(maps)
+    for name, expected in maps.items():
+        got = padded_maps[name].numpy()
+        assert got.shape == expected.shape, (name, got.shape, expected.shape)
+        err = max(err, np.abs(got - expected).max())
     assert err <= 1e-6, f"padded batch differs from per-sequence runs by {err}"
-    return outputs, (attention if has_attention else None)
+    return outputs, maps
 
 
-def f32_error(model, x, lengths, outputs, attention):
+def f32_error(model, x, lengths, outputs, maps):
     """Max |PyTorch f32 padded batch - f64 reference| over outputs and attention."""
     with torch.no_grad():
-        out, a = model(torch.from_numpy(x), torch.from_numpy(lengths).long())
+        out, got = model(torch.from_numpy(x), torch.from_numpy(lengths).long())
     err = np.abs(out.numpy() - outputs).max()
-    if attention is not None:
-        err = max(err, np.abs(a.numpy() - attention).max())
+    for name, expected in maps.items():
+        err = max(err, np.abs(got[name].numpy() - expected).max())
     return float(err)
+
+
+def describe(blocks, gate):
+    """A short text for the table: the blocks and their options."""
+    parts = []
+    for b in blocks:
+        text = {"feedforward": "ff", "additive": "add"}.get(b["type"], b["type"])
+        opts = [k if v is True else f"{k}={v}" for k, v in b.items()
+                if k not in ("type", "units", "window") and v not in (False, None)]
+        if "window" in b:
+            text += f"(W={b['window']})"
+        parts.append(text + (f"[{','.join(opts)}]" if opts else ""))
+    return " + ".join(parts or ["none"]) + (" +gate" if gate else "")
 
 
 def build(family, out_dir):
@@ -178,8 +315,8 @@ def build(family, out_dir):
     spec = make_spec(name, layers, bi, D, H, C, attention, hidden, output, extra)
     model = make_model(spec, seed)
     x, lengths = make_inputs(np.random.default_rng(seed), batch, tmax, D)
-    outputs, weights = reference(model, x, lengths)
-    err = f32_error(model, x, lengths, outputs, weights)
+    outputs, maps = reference(model, x, lengths)
+    err = f32_error(model, x, lengths, outputs, maps)
     assert err <= 1e-5, f"{name}: PyTorch f32 is {err} from the f64 reference"
 
     directory = os.path.join(out_dir, name)
@@ -189,19 +326,19 @@ def build(family, out_dir):
         "lengths": lengths,
         "probabilities": outputs.astype(np.float32),
     }
-    if weights is not None:
-        cases["attention"] = weights.astype(np.float32)
+    for map_name, weights in maps.items():
+        cases[f"attention.{map_name}"] = weights.astype(np.float32)
     safetensors_io.save(os.path.join(directory, "cases.safetensors"), cases,
                         metadata={"reference": "float64, each sequence alone"})
     size = sum(os.path.getsize(os.path.join(directory, f)) for f in os.listdir(directory))
     peak = None
-    if weights is not None:
-        peak = float(np.mean([weights[b, :l].max() for b, l in enumerate(lengths) if l > 1]))
-    attn = {None: "none", "ff": "feedforward"}.get(attention) if not isinstance(
-        attention, tuple) else ("additive+res" if attention[2] else "additive")
-    return dict(name=name, layers=layers, bi=bi, D=D, H=H, C=C, attention=attn,
+    if maps:
+        first = next(iter(maps.values()))
+        peak = float(np.mean([first[b].max() for b, l in enumerate(lengths) if l > 1]))
+    return dict(name=name, layers=layers, bi=bi, D=D, H=H, C=C,
+                attention=describe(spec.get("attention", []), extra.get("gate")),
                 hidden=hidden, output=output, tmax=tmax, batch=batch, size=size,
-                f32_err=err, peak=peak)
+                f32_err=err, peak=peak, maps=", ".join(maps) or "-")
 
 
 def main():
@@ -210,19 +347,18 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(1)
     rows = [build(f, args.out) for f in FAMILIES]
-    header = (f"{'name':32} {'L':>1} {'bi':>3} {'D':>3} {'H':>4} {'C':>3} {'attention':12} "
-              f"{'head':8} {'output':8} {'T':>3} {'B':>2} {'bytes':>8} {'f32 err':>8} {'peak a':>6}")
-    print(header)
-    print("-" * len(header))
+    # A markdown table, as in tests/fixtures/parity/README.md.
+    print("| name | layers | bi | D | H | C | attention | head hidden | output | Tmax | B | "
+          "bytes | f32 err | peak a |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
         peak = "-" if r["peak"] is None else f"{r['peak']:.2f}"
-        print(f"{r['name']:32} {r['layers']:>1} {'yes' if r['bi'] else 'no':>3} {r['D']:>3} "
-              f"{r['H']:>4} {r['C']:>3} {r['attention']:12} {str(r['hidden']):8} "
-              f"{r['output']:8} {r['tmax']:>3} {r['batch']:>2} {r['size']:>8} "
-              f"{r['f32_err']:8.1e} {peak:>6}")
+        print(f"| `{r['name']}` | {r['layers']} | {'yes' if r['bi'] else 'no'} | {r['D']} | "
+              f"{r['H']} | {r['C']} | {r['attention']} | {r['hidden']} | {r['output']} | "
+              f"{r['tmax']} | {r['batch']} | {r['size']} | {r['f32_err']:.1e} | {peak} |")
     total = sum(r["size"] for r in rows)
     print(f"total {total} bytes in {len(rows)} fixtures (f32 err: PyTorch f32 padded batch "
-          f"vs f64 reference; peak a: mean max attention weight)")
+          f"vs f64 reference; peak a: mean largest weight of the first attention map)")
     assert total <= MAX_TOTAL_BYTES, "fixtures exceed the size budget"
 
 

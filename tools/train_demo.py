@@ -87,7 +87,8 @@ def evaluate(model, data, batch=512):
     with torch.no_grad():
         for s in range(0, len(lengths), batch):
             sl = slice(s, s + batch)
-            probs, attention = model(torch.from_numpy(x[sl]), torch.from_numpy(lengths[sl]))
+            probs, maps = model(torch.from_numpy(x[sl]), torch.from_numpy(lengths[sl]))
+            attention = maps["temporal"]
             correct += (probs.argmax(1).numpy() == labels[sl]).sum()
             peaked += (attention.argmax(1).numpy() == marked[sl]).sum()
     return correct / len(lengths), peaked / len(lengths)

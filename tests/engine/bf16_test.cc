@@ -94,7 +94,7 @@ void Decisions(OutputActivation activation, const float* outputs, int64_t count,
 struct FixtureErrors {
   double prob = 0;              // softmax / sigmoid outputs vs expected
   double linear = 0;            // linear outputs vs expected, over (1 + max |expected|)
-  double attention = 0;         // vs expected "attention" (one temporal map)
+  double attention = 0;         // vs expected "attention.temporal" (one temporal map)
   double attention_vs_f32 = 0;  // every attention map vs the f32 engine
   double batch_vs_alone = 0;    // bf16 batched vs bf16 one at a time
   int decisions = 0;
@@ -151,8 +151,8 @@ FixtureErrors Measure(const std::string& name) {
   }
   // The expected weights of a single temporal map ([B, Tmax], weights over
   // each sequence's own steps); other maps are covered by the f32 comparison.
-  if (cases->file.Contains("attention") && out16.attention.size() == 1) {
-    const FloatTensor attention = *cases->file.GetFloat("attention");
+  if (cases->file.Contains("attention.temporal") && out16.attention.size() == 1) {
+    const FloatTensor attention = *cases->file.GetFloat("attention.temporal");
     const AttentionMap& map = out16.attention[0];
     bool temporal = attention.shape == std::vector<int64_t>{cases->count(), cases->max_steps()};
     for (int64_t b = 0; b < cases->count() && temporal; ++b) {

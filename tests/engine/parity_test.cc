@@ -1,10 +1,16 @@
 // Parity with PyTorch: every fixture under tests/fixtures/parity, run as one
 // padded batch and one sequence at a time, within 1e-5 (max absolute error)
-// of the reference computed per sequence by tools/make_fixtures.py.
+// of the reference computed per sequence by tools/make_fixtures.py: the
+// outputs and every attention map the model returns (cases tensors
+// "attention.<name>": temporal [N, S], feature [N, S, D] or [N, D], time
+// [N, W, k] or [N, W]). Also checks that the fixtures cover the catalog.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -21,6 +27,7 @@ using attnserve::testing::ReadCases;
 using attnserve::testing::SourcePath;
 
 constexpr double kTolerance = 1e-5;
+constexpr char kMapPrefix[] = "attention.";
 
 std::vector<std::string> FixtureNames() {
   std::vector<std::string> names;
@@ -37,9 +44,47 @@ struct Errors {
   double attention = 0;
 };
 
+// Compares one map of sequence `b` (fixture row `row`) with its expected
+// tensor [N, ...]: same rank, the map's shape within the expected one, every
+// value, zeros in the expected tensor beyond the map's shape (the map covers
+// the sequence's own steps only) and in the map's storage beyond its shape.
+void CompareMap(const Cases& cases, const AttentionMap& map, int64_t b, int64_t row,
+                double* error) {
+  const absl::StatusOr<FloatTensor> expected = cases.file.GetFloat(kMapPrefix + map.name);
+  ASSERT_TRUE(expected.ok()) << "the model returns \"" << map.name << "\"; the fixture has no "
+                             << kMapPrefix << map.name;
+  const AttentionShape& shape = map.shapes[b];
+  const std::vector<int64_t>& dims = expected->shape;
+  ASSERT_EQ(static_cast<int>(dims.size()) - 1, shape.rank) << map.name;
+  const int64_t rows = shape.rank == 2 ? shape.dims[0] : 1;
+  const int64_t cols = shape.rank == 2 ? shape.dims[1] : shape.dims[0];
+  const int64_t expected_rows = shape.rank == 2 ? dims[1] : 1;
+  const int64_t expected_cols = dims.back();
+  ASSERT_LE(rows, expected_rows) << map.name;
+  ASSERT_LE(cols, expected_cols) << map.name;
+  if (shape.rank == 2) {
+    ASSERT_EQ(cols, expected_cols) << map.name;
+  }
+  const float* want = expected->values.data() + row * expected_rows * expected_cols;
+  const float* got = map.values.data() + b * map.stride;
+  for (int64_t r = 0; r < expected_rows; ++r) {
+    for (int64_t c = 0; c < expected_cols; ++c) {
+      const float w = want[r * expected_cols + c];
+      if (r >= rows || c >= cols) {
+        EXPECT_EQ(w, 0.0f) << map.name << ": the reference has weight beyond the returned shape";
+        continue;
+      }
+      *error = std::max<double>(*error, std::fabs(got[r * cols + c] - w));
+    }
+  }
+  for (int64_t i = shape.size(); i < map.stride; ++i) {
+    ASSERT_EQ(got[i], 0.0f) << map.name << ": storage beyond the shape must be 0";
+  }
+}
+
 // Compares sequence `b` of `out` with row `row` of the expected tensors.
-void Accumulate(const Cases& cases, const BatchOutput& out, int64_t b, int64_t row,
-                Errors* errors) {
+void Accumulate(const Cases& cases, const Model& model, const BatchOutput& out, int64_t b,
+                int64_t row, Errors* errors) {
   const FloatTensor expected = *cases.file.GetFloat("probabilities");
   const int64_t classes = expected.shape[1];
   ASSERT_EQ(out.num_outputs, classes);
@@ -48,24 +93,25 @@ void Accumulate(const Cases& cases, const BatchOutput& out, int64_t b, int64_t r
         errors->outputs,
         std::fabs(out.outputs[b * classes + c] - expected.values[row * classes + c]));
   }
-  if (!cases.file.Contains("attention")) {
-    EXPECT_TRUE(out.attention.empty());
-    return;
+  std::set<std::string> names;
+  for (const auto& [name, info] : cases.file.tensors()) {
+    if (name.rfind(kMapPrefix, 0) == 0) names.insert(name.substr(sizeof(kMapPrefix) - 1));
   }
-  const FloatTensor attention = *cases.file.GetFloat("attention");
-  ASSERT_EQ(out.attention.size(), 1u);
-  const AttentionMap& map = out.attention[0];
-  const int64_t length = cases.lengths[row];
-  ASSERT_EQ(map.shapes[b].rank, 1);
-  ASSERT_EQ(map.shapes[b].dims[0], length);  // covers its own valid steps only
-  double sum = 0;
-  for (int64_t t = 0; t < length; ++t) {
-    const float got = map.values[b * map.stride + t];
-    sum += got;
-    errors->attention = std::max<double>(
-        errors->attention, std::fabs(got - attention.values[row * cases.max_steps() + t]));
+  ASSERT_EQ(out.attention.size(), names.size());
+  ASSERT_EQ(out.attention.size(), model.attention_outputs().size());
+  for (size_t m = 0; m < out.attention.size(); ++m) {
+    const AttentionMap& map = out.attention[m];
+    EXPECT_EQ(map.name, model.attention_outputs()[m].name);
+    EXPECT_EQ(names.count(map.name), 1u) << map.name;
+    const std::vector<int64_t>& dims = model.attention_outputs()[m].dims;
+    for (size_t r = 0; r < dims.size(); ++r) {
+      // A sequence-length dimension covers the sequence's own steps.
+      if (dims[r] == kSequenceLength) {
+        EXPECT_EQ(map.shapes[b].dims[r], cases.lengths[row]);
+      }
+    }
+    CompareMap(cases, map, b, row, &errors->attention);
   }
-  EXPECT_NEAR(sum, 1.0, 1e-5);
 }
 
 class ParityTest : public ::testing::TestWithParam<std::string> {};
@@ -85,16 +131,18 @@ TEST_P(ParityTest, MatchesPyTorchBatchedAndAlone) {
   BatchOutput batched;
   ASSERT_TRUE(session.Run(all, &batched).ok());
   Errors batch_errors;
-  for (int64_t i = 0; i < cases->count(); ++i) Accumulate(*cases, batched, i, i, &batch_errors);
+  for (int64_t i = 0; i < cases->count(); ++i) {
+    Accumulate(*cases, **model, batched, i, i, &batch_errors);
+  }
 
   Errors alone_errors;
   BatchOutput single;
   for (int64_t i = 0; i < cases->count(); ++i) {
     ASSERT_TRUE(session.Run({&all[i], 1}, &single).ok());
-    Accumulate(*cases, single, 0, i, &alone_errors);
+    Accumulate(*cases, **model, single, 0, i, &alone_errors);
   }
   std::printf(
-      "parity %-28s batched: outputs %.2e attention %.2e | alone: outputs %.2e "
+      "parity %-38s batched: outputs %.2e attention %.2e | alone: outputs %.2e "
       "attention %.2e\n",
       GetParam().c_str(), batch_errors.outputs, batch_errors.attention, alone_errors.outputs,
       alone_errors.attention);
@@ -108,9 +156,66 @@ TEST_P(ParityTest, MatchesPyTorchBatchedAndAlone) {
 INSTANTIATE_TEST_SUITE_P(Fixtures, ParityTest, ::testing::ValuesIn(FixtureNames()),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
-TEST(ParityFixtures, CoverTheFamilies) {
-  // Guards against a fixture directory silently emptied or not generated.
-  EXPECT_GE(FixtureNames().size(), 12u);
+// Every catalog entry and option the fixtures must exercise, as short labels.
+std::set<std::string> CoveredLabels() {
+  std::set<std::string> labels;
+  for (const std::string& name : FixtureNames()) {
+    std::ifstream file(SourcePath("tests/fixtures/parity/" + name + "/model.json"));
+    std::stringstream text;
+    text << file.rdbuf();
+    absl::StatusOr<ModelSpec> spec = ParseModelSpec(text.str());
+    if (!spec.ok()) continue;
+    const std::string encoder = spec->encoder.bidirectional ? "bi" : "uni";
+    labels.insert(encoder + std::to_string(spec->encoder.num_layers));
+    if (spec->head.gate) labels.insert("gate");
+    if (spec->attention.size() == 2) {
+      labels.insert(std::string(AttentionKindName(spec->attention[0].kind)) + "+" +
+                    (IsTemporal(spec->attention[1].kind) ? "temporal" : "time_dense"));
+    }
+    for (const AttentionSpec& block : spec->attention) {
+      std::string label = AttentionKindName(block.kind);
+      if (IsQueryBased(block.kind)) {
+        label += std::string(".") + QueryOutputName(block.output) +
+                 (block.exclude_query_step ? ".exclude" : "");
+      }
+      if (block.kind == AttentionKind::kTimeDense) {
+        label += std::string(".") + PlacementName(block.placement);
+        labels.insert(std::string("pad.") + (block.pad == PadSide::kPre ? "pre" : "post"));
+        labels.insert(std::string("truncate.") + (block.truncate == Truncation::kNone ? "none"
+                                                  : block.truncate == Truncation::kPre ? "pre"
+                                                                                       : "post"));
+        if (block.pad_value != 0.0f) labels.insert("pad_value");
+      }
+      if (block.kind == AttentionKind::kTimeDense || block.kind == AttentionKind::kFeature) {
+        label += block.single_vector ? ".single" : ".per_step";
+      }
+      labels.insert(label);
+    }
+  }
+  return labels;
+}
+
+TEST(ParityFixtures, CoverTheCatalog) {
+  const std::set<std::string> covered = CoveredLabels();
+  std::vector<std::string> wanted = {
+      "uni1", "uni2", "bi1", "bi2", "gate", "feedforward", "additive", "pad.pre", "pad.post",
+      "pad_value", "truncate.none", "truncate.pre", "truncate.post", "feature+temporal",
+      "feature+time_dense", "time_dense+temporal"};
+  for (const char* kind : {"dot", "general", "general_tanh", "cosine", "bahdanau"}) {
+    for (const char* output : {"context", "context_plus_query", "luong"}) {
+      for (const char* exclude : {"", ".exclude"}) {
+        wanted.push_back(std::string(kind) + "." + output + exclude);
+      }
+    }
+  }
+  for (const char* placement : {"before_lstm", "after_lstm"}) {
+    for (const char* single : {".single", ".per_step"}) {
+      wanted.push_back(std::string("time_dense.") + placement + single);
+    }
+  }
+  wanted.push_back("feature.single");
+  wanted.push_back("feature.per_step");
+  for (const std::string& label : wanted) EXPECT_EQ(covered.count(label), 1u) << label;
 }
 
 }  // namespace

@@ -27,8 +27,9 @@ _ORDER = {
     "input": ["size", "max_length"],
     "encoder": ["type", "hidden_size", "num_layers", "bidirectional", "activation",
                 "recurrent_activation"],
-    "attention": ["type", "units", "residual_last"],
-    "head": ["hidden", "output"],
+    "attention": ["type", "units", "residual_last", "output", "exclude_query_step", "window",
+                  "placement", "single_vector", "pad", "pad_value", "truncate"],
+    "head": ["gate", "hidden", "output"],
 }
 
 

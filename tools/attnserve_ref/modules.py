@@ -7,19 +7,27 @@ Contract (docs/model-format.md, shared/attention-catalog.md):
   nn.LSTM's names), run on packed sequences so the backward direction starts at
   each sequence's own last valid step. Returns H [B, T, d] (rows t >= l are zero)
   and the query q = H[b, l_b - 1].
-- Attention blocks return (vector [B, d], weights a [B, T]); a is a softmax over
-  the valid steps only (scores at t >= l are -inf), so a is zero beyond l.
-- Head: nn.Linear layers with relu between them and none after the last, then
-  softmax, sigmoid or identity.
-- Classifier(spec) composes `encoder`, `attention` (ModuleList), `head`, so that
-  state_dict() names are exactly the tensor names of the model format.
+- Temporal blocks (after the LSTM) return (vector [B, out], weights a [B, T]); a
+  is a softmax over the valid steps only (scores at t >= l are -inf), so a is
+  zero beyond l. The query-based ones take an output mode and exclude_query_step.
+- TimeDenseAttention (attention_3d_block) works on a fixed window: Classifier
+  pads or truncates every sequence to it first, as the model was trained.
+- FeatureAttention reweighs the LSTM's input per feature.
+- Head: optional gate v * sigmoid(Wg v + bg), then nn.Linear layers with relu
+  between them and none after the last, then softmax, sigmoid or identity.
+- Classifier(spec) composes `encoder`, `attention` (ModuleList, one module per
+  model.json block), `head`, so that state_dict() names are exactly the tensor
+  names of the model format. Its forward returns (outputs, {name: weights}) with
+  one named map per block ("feature", "time", "temporal").
 """
 
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .spec import normalize_spec
+from .spec import QUERY_TYPES, before_lstm, head_input_size, normalize_spec, window_block
+
+COSINE_EPS = 1e-8
 
 
 def valid_mask(lengths, max_length):
@@ -85,16 +93,110 @@ class AdditiveAttention(nn.Module):
         return (c + q if self.residual_last else c), a
 
 
-class Head(nn.Module):
-    """Dense layers (relu between, none after the last) and the output activation."""
+class QueryAttention(nn.Module):
+    """Scores against the query q = h_{l-1}: dot, general, general_tanh, cosine, bahdanau.
 
-    def __init__(self, in_size, hidden, num_outputs, output):
+    Output modes: context (c), context_plus_query (c + q), luong (tanh(Wc [c; q])).
+    exclude_query_step scores only t < l-1 (the query step's weight is 0); with l = 1
+    nothing is attended to and c = 0.
+    """
+
+    def __init__(self, kind, d, output="context", units=None, exclude_query_step=False):
         super().__init__()
+        self.kind, self.output, self.exclude = kind, output, exclude_query_step
+        if kind in ("general", "general_tanh"):
+            self.proj = nn.Linear(d, d, bias=kind == "general_tanh")
+        elif kind == "bahdanau":
+            self.query_proj = nn.Linear(d, d, bias=False)
+            self.proj = nn.Linear(d, d, bias=False)
+            self.score = nn.Linear(d, 1, bias=False)
+        if output == "luong":
+            self.combine = nn.Linear(2 * d, units, bias=False)
+
+    def scores(self, H, q):
+        if self.kind == "dot":
+            return (H * q.unsqueeze(1)).sum(-1)
+        if self.kind == "general":
+            return (self.proj(H) * q.unsqueeze(1)).sum(-1)
+        if self.kind == "general_tanh":
+            return (torch.tanh(self.proj(H)) * q.unsqueeze(1)).sum(-1)
+        if self.kind == "cosine":
+            dots = (H * q.unsqueeze(1)).sum(-1)
+            q_norm = q.norm(dim=-1).clamp_min(COSINE_EPS).unsqueeze(1)
+            return dots / (q_norm * H.norm(dim=-1).clamp_min(COSINE_EPS))
+        hidden = torch.tanh(self.query_proj(q).unsqueeze(1) + self.proj(H))
+        return self.score(hidden).squeeze(-1)
+
+    def forward(self, H, q, mask):
+        if self.exclude:
+            lengths = mask.sum(1, keepdim=True)
+            mask = mask & (torch.arange(H.shape[1]).unsqueeze(0) < lengths - 1)
+        a = masked_softmax(self.scores(H, q), mask)
+        a = torch.where(mask.any(1, keepdim=True), a, torch.zeros_like(a))  # l = 1, excluded
+        c = torch.bmm(a.unsqueeze(1), H).squeeze(1)
+        if self.output == "context_plus_query":
+            return c + q, a
+        if self.output == "luong":
+            return torch.tanh(self.combine(torch.cat([c, q], dim=-1))), a
+        return c, a
+
+
+class TimeDenseAttention(nn.Module):
+    """attention_3d_block on Z [B, T, k] (all T steps valid).
+
+    A[:, :, j] = softmax over t of (score(Z[:, :, j])), score = nn.Linear(T, T) (Keras
+    Dense(T, softmax) after a permute); single_vector averages A over the channels.
+    Returns (Z * A [B, T, k], weights [B, T, k] or [B, T]).
+    """
+
+    def __init__(self, window, single_vector=False):
+        super().__init__()
+        self.score = nn.Linear(window, window)
+        self.single_vector = single_vector
+
+    def forward(self, Z):
+        A = torch.softmax(self.score(Z.transpose(1, 2)), dim=-1).transpose(1, 2)
+        if self.single_vector:
+            a = A.mean(dim=2)
+            return Z * a.unsqueeze(-1), a
+        return Z * A, A
+
+
+class FeatureAttention(nn.Module):
+    """b_t = softmax over features of (Wf x_t + bf); the LSTM reads x_t * b_t.
+
+    single_vector: b = mean over the valid t of b_t, one weight per feature.
+    Returns (x reweighed [B, T, D], weights [B, T, D] zero beyond l, or [B, D]).
+    """
+
+    def __init__(self, features, single_vector=False):
+        super().__init__()
+        self.score = nn.Linear(features, features)
+        self.single_vector = single_vector
+
+    def forward(self, x, mask):
+        b = torch.softmax(self.score(x), dim=-1)
+        valid = mask.unsqueeze(-1).to(b.dtype)
+        if self.single_vector:
+            mean = (b * valid).sum(1) / valid.sum(1)
+            return x * mean.unsqueeze(1), mean
+        return x * b, b * valid
+
+
+class Head(nn.Module):
+    """Optional gate, dense layers (relu between, none after the last), output activation."""
+
+    def __init__(self, in_size, hidden, num_outputs, output, gate=False):
+        super().__init__()
+        if gate:
+            self.gate = nn.Linear(in_size, in_size)
         sizes = [in_size] + list(hidden) + [num_outputs]
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         self.output = output
 
     def forward(self, v, apply_output=True):
+        if hasattr(self, "gate"):
+            v = v * torch.sigmoid(self.gate(v))
         for j, layer in enumerate(self.layers):
             v = layer(v)
             if j + 1 < len(self.layers):
@@ -108,14 +210,49 @@ class Head(nn.Module):
         return v
 
 
-def make_attention(block, d):
-    if block["type"] == "feedforward":
+def make_attention(block, spec):
+    """The module of one (normalized) model.json attention block."""
+    enc = spec["encoder"]
+    d = enc["hidden_size"] * (2 if enc["bidirectional"] else 1)
+    kind = block["type"]
+    if kind == "feedforward":
         return FeedForwardAttention(d)
-    return AdditiveAttention(d, block["units"], block["residual_last"])
+    if kind == "additive":
+        return AdditiveAttention(d, block["units"], block["residual_last"])
+    if kind in QUERY_TYPES:
+        return QueryAttention(kind, d, block["output"], block.get("units"),
+                              block["exclude_query_step"])
+    if kind == "time_dense":
+        return TimeDenseAttention(block["window"], block["single_vector"])
+    return FeatureAttention(spec["input"]["size"], block["single_vector"])
+
+
+def apply_window(x, lengths, block):
+    """Pads or truncates each sequence to the window as the model was trained.
+
+    x [B, T, D] right-padded with valid lengths [B] -> [B, window, D]: shorter
+    sequences padded with pad_value before (pre) or after (post) their steps; longer
+    ones keep their last (truncate pre) or first (truncate post) window steps.
+    """
+    window, rows = block["window"], []
+    for b, length in enumerate(lengths.tolist()):
+        seq = x[b, :length]
+        if length > window:
+            if "truncate" not in block:
+                raise ValueError(f"sequence {b} has {length} steps; the window is {window}")
+            seq = seq[length - window:] if block["truncate"] == "pre" else seq[:window]
+        fill = seq.new_full((window - seq.shape[0], x.shape[2]), float(block["pad_value"]))
+        rows.append(torch.cat([fill, seq] if block["pad"] == "pre" else [seq, fill]))
+    return torch.stack(rows), torch.full_like(lengths, window)
+
+
+def map_name(block):
+    return {"feature": "feature", "time_dense": "time"}.get(block["type"], "temporal")
 
 
 class Classifier(nn.Module):
-    """The model of one model.json: encoder -> attention (0 or 1 block) -> head."""
+    """The model of one model.json: [block before the LSTM] -> encoder -> [block after
+    it] -> head."""
 
     def __init__(self, spec):
         super().__init__()
@@ -123,20 +260,39 @@ class Classifier(nn.Module):
         enc = self.spec["encoder"]
         self.encoder = LstmEncoder(self.spec["input"]["size"], enc["hidden_size"],
                                    enc["num_layers"], enc["bidirectional"])
-        d = self.encoder.output_size
-        self.attention = nn.ModuleList(make_attention(b, d) for b in self.spec["attention"])
-        self.head = Head(d, self.spec["head"]["hidden"], len(self.spec["labels"]),
-                         self.spec["head"]["output"])
+        self.attention = nn.ModuleList(make_attention(b, self.spec)
+                                       for b in self.spec["attention"])
+        self.head = Head(head_input_size(self.spec), self.spec["head"]["hidden"],
+                         len(self.spec["labels"]), self.spec["head"]["output"],
+                         self.spec["head"]["gate"])
 
     def forward(self, x, lengths, apply_output=True):
-        """x [B, T, D], lengths [B] -> (outputs [B, C], attention [B, T] or None).
+        """x [B, T, D], lengths [B] -> (outputs [B, C], {map name: attention weights}).
 
-        apply_output=False returns the last layer's raw values (logits, for training).
+        The maps follow model.json's block order: "feature" [B, T, D] or [B, D],
+        "time" [B, W, k] or [B, W], "temporal" [B, T] (T = the window with one),
+        zero beyond each length. apply_output=False returns the last layer's raw
+        values (logits, for training).
         """
         lengths = torch.as_tensor(lengths, dtype=torch.int64).cpu()
-        H, q = self.encoder(x, lengths)
-        v, weights = q, None
+        window = window_block(self.spec)
+        if window is not None:
+            x, lengths = apply_window(x, lengths, window)
         mask = valid_mask(lengths, x.shape[1])
-        for block in self.attention:
-            v, weights = block(H, q, mask)
-        return self.head(v, apply_output), weights
+        maps, v = {}, None
+        blocks = list(zip(self.spec["attention"], self.attention))
+        for block, module in blocks:
+            if before_lstm(block):
+                x, maps[map_name(block)] = module(x, mask) if block["type"] == "feature" \
+                    else module(x)
+        H, q = self.encoder(x, lengths)
+        v = q
+        for block, module in blocks:
+            if before_lstm(block):
+                continue
+            if block["type"] == "time_dense":
+                out, maps["time"] = module(H)
+                v = out.flatten(1)
+            else:
+                v, maps["temporal"] = module(H, q, mask)
+        return self.head(v, apply_output), maps

@@ -1,9 +1,11 @@
 """The model.json schema of docs/model-format.md, on the Python side.
 
 Contract: normalize_spec() accepts exactly the documented schema (unknown keys,
-wrong types, out-of-range values and unsupported options raise ValueError naming
-the field by its full path, e.g. "model.json: attention[0].unit: unknown field") and returns a deep copy with
-every optional field filled with its default. expected_tensors() lists the
+wrong types, out-of-range values, options on blocks that do not take them and
+the combinations the catalog refuses raise ValueError naming the field by its
+full path, e.g. "model.json: attention[0].unit: unknown field") and returns a
+deep copy with every optional field filled with its default (a time_dense model
+without truncate also gets input.max_length = its window). expected_tensors() lists the
 state_dict names and shapes a spec needs, in the order of the format doc
 (encoder, attention, head).
 """
@@ -12,7 +14,12 @@ import copy
 
 FORMAT = "attnserve.model"
 FORMAT_VERSION = 1
-ATTENTION_TYPES = ("feedforward", "additive")
+QUERY_TYPES = ("dot", "general", "general_tanh", "cosine", "bahdanau")
+TEMPORAL_TYPES = ("feedforward", "additive") + QUERY_TYPES
+ATTENTION_TYPES = TEMPORAL_TYPES + ("time_dense", "feature")
+QUERY_OUTPUTS = ("context", "context_plus_query", "luong")
+PLACEMENTS = ("before_lstm", "after_lstm")
+PAD_SIDES = ("pre", "post")
 OUTPUTS = ("softmax", "sigmoid", "linear")
 PRECISIONS = ("f32", "bf16")
 MAX_SIZE = 1048576        # input.size, hidden_size, units, head.hidden[j]
@@ -24,8 +31,20 @@ _TOP_KEYS = {"format", "format_version", "description", "input", "encoder",
 _INPUT_KEYS = {"size", "max_length"}
 _ENCODER_KEYS = {"type", "hidden_size", "num_layers", "bidirectional", "activation",
                  "recurrent_activation"}
-_ATTENTION_KEYS = {"feedforward": {"type"}, "additive": {"type", "units", "residual_last"}}
-_HEAD_KEYS = {"hidden", "output"}
+# option -> the types that take it
+_OPTIONS = {
+    "units": ("additive",) + QUERY_TYPES,
+    "residual_last": ("additive",),
+    "output": QUERY_TYPES,
+    "exclude_query_step": QUERY_TYPES,
+    "window": ("time_dense",),
+    "placement": ("time_dense",),
+    "single_vector": ("time_dense", "feature"),
+    "pad": ("time_dense",),
+    "pad_value": ("time_dense",),
+    "truncate": ("time_dense",),
+}
+_HEAD_KEYS = {"gate", "hidden", "output"}
 
 
 def _fail(field, what):
@@ -61,6 +80,119 @@ def _choice(value, field, choices):
     return value
 
 
+def _bool(block, key, field):
+    if not isinstance(block.setdefault(key, False), bool):
+        _fail(f"{field}.{key}", "must be a boolean")
+
+
+def _normalize_block(block, field):
+    """Validates one attention block in place and fills its defaults."""
+    if not isinstance(block, dict):
+        _fail(field, "must be an object")
+    kind = _choice(block.get("type"), field + ".type", ATTENTION_TYPES)
+    for key in block:
+        if key == "type":
+            continue
+        if key not in _OPTIONS:
+            _fail(f"{field}.{key}", "unknown field")
+        if kind not in _OPTIONS[key]:
+            _fail(f"{field}.{key}", f"{kind!r} attention does not take this option")
+    if kind == "additive":
+        _object(block, field, {"type", "units", "residual_last"}, ("units",))
+        _positive_int(block["units"], field + ".units")
+        _bool(block, "residual_last", field)
+    elif kind in QUERY_TYPES:
+        _choice(block.setdefault("output", "context"), field + ".output", QUERY_OUTPUTS)
+        _bool(block, "exclude_query_step", field)
+        if block["output"] == "luong":
+            _object(block, field, set(_OPTIONS) | {"type"}, ("units",))
+            _positive_int(block["units"], field + ".units")
+        elif "units" in block:
+            _fail(field + ".units", "only the 'luong' output takes units")
+    elif kind == "time_dense":
+        _object(block, field, set(_OPTIONS) | {"type"}, ("window", "placement"))
+        _positive_int(block["window"], field + ".window")
+        _choice(block["placement"], field + ".placement", PLACEMENTS)
+        _bool(block, "single_vector", field)
+        _choice(block.setdefault("pad", "pre"), field + ".pad", PAD_SIDES)
+        value = block.setdefault("pad_value", 0.0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not abs(value) <= 3.4028234663852886e38:
+            _fail(field + ".pad_value", "must be a finite number within the f32 range")
+        if "truncate" in block:
+            _choice(block["truncate"], field + ".truncate", PAD_SIDES)
+    elif kind == "feature":
+        _bool(block, "single_vector", field)
+
+
+def before_lstm(block):
+    """True for the blocks that run before the LSTM."""
+    return block["type"] == "feature" or (
+        block["type"] == "time_dense" and block["placement"] == "before_lstm")
+
+
+def _check_combination(blocks):
+    """The catalog's combinations: one block before the LSTM, one after, in that order."""
+    before = after = time_dense = None
+    for i, block in enumerate(blocks):
+        field = f"attention[{i}]"
+        if block["type"] == "time_dense":
+            if time_dense is not None:
+                _fail(field, "a model takes at most one time_dense block")
+            time_dense = i
+        if before_lstm(block):
+            if before is not None:
+                if blocks[before]["type"] != block["type"]:
+                    _fail(field, "feature attention and time_dense with placement "
+                                 "'before_lstm' cannot be combined")
+                _fail(field, "a model takes at most one feature attention block")
+            if after is not None:
+                _fail(field, f"runs before the LSTM, so it must be listed before "
+                             f"attention[{after}]")
+            before = i
+            continue
+        if after is not None:
+            if "time_dense" in (block["type"], blocks[after]["type"]):
+                _fail(field, "time_dense after the LSTM cannot be combined with a "
+                             "temporal block")
+            _fail(field, "a model takes at most one temporal block")
+        after = i
+
+
+def _check_window(block, i, inp, d):
+    """The window against input.max_length; fills max_length = window without truncate."""
+    window = block["window"]
+    if block["placement"] == "after_lstm" and window * d > MAX_SIZE:
+        _fail(f"attention[{i}].window", "the flattened head input exceeds 1048576")
+    if "max_length" not in inp:
+        if "truncate" not in block:
+            inp["max_length"] = window
+        return
+    if inp["max_length"] < window:
+        _fail("input.max_length", f"is shorter than attention[{i}].window")
+    if "truncate" not in block and inp["max_length"] != window:
+        _fail("input.max_length", f"differs from attention[{i}].window")
+
+
+def window_block(spec):
+    """The time_dense block of a normalized spec, or None."""
+    return next((b for b in spec["attention"] if b["type"] == "time_dense"), None)
+
+
+def head_input_size(spec):
+    """Size of the vector the head reads (normalized spec)."""
+    enc = spec["encoder"]
+    d = enc["hidden_size"] * (2 if enc["bidirectional"] else 1)
+    for block in spec["attention"]:
+        if before_lstm(block):
+            continue
+        if block["type"] == "time_dense":
+            return block["window"] * d
+        if block["type"] in QUERY_TYPES and block["output"] == "luong":
+            return block["units"]
+    return d
+
+
 def normalize_spec(spec):
     """Validates a model.json dict and returns a copy with defaults filled in."""
     spec = copy.deepcopy(spec)
@@ -93,21 +225,17 @@ def normalize_spec(spec):
     blocks = spec.setdefault("attention", [])
     if not isinstance(blocks, list):
         _fail("attention", "must be an array")
-    if len(blocks) > 1:
-        _fail("attention", "at most one temporal block")
     for i, block in enumerate(blocks):
-        field = f"attention[{i}]"
-        if not isinstance(block, dict):
-            _fail(field, "must be an object")
-        kind = _choice(block.get("type"), field + ".type", ATTENTION_TYPES)
-        _object(block, field, _ATTENTION_KEYS[kind], ("type",))
-        if kind == "additive":
-            _object(block, field, _ATTENTION_KEYS[kind], ("units",))
-            _positive_int(block["units"], field + ".units")
-            if not isinstance(block.setdefault("residual_last", False), bool):
-                _fail(field + ".residual_last", "must be a boolean")
+        _normalize_block(block, f"attention[{i}]")
+    _check_combination(blocks)
+    d = enc["hidden_size"] * (2 if enc["bidirectional"] else 1)
+    for i, block in enumerate(blocks):
+        if block["type"] == "time_dense":
+            _check_window(block, i, inp, d)
 
     head = _object(spec["head"], "head", _HEAD_KEYS, ("output",))
+    if not isinstance(head.setdefault("gate", False), bool):
+        _fail("head.gate", "must be a boolean")
     hidden = head.setdefault("hidden", [])
     if not isinstance(hidden, list):
         _fail("head.hidden", "must be an array")
@@ -144,15 +272,39 @@ def expected_tensors(spec):
             out[f"encoder.weight_hh_l{k}{suffix}"] = (4 * hidden, hidden)
             out[f"encoder.bias_ih_l{k}{suffix}"] = (4 * hidden,)
             out[f"encoder.bias_hh_l{k}{suffix}"] = (4 * hidden,)
+    D = spec["input"]["size"]
     for i, block in enumerate(spec["attention"]):
-        if block["type"] == "feedforward":
-            out[f"attention.{i}.score.weight"] = (1, d)
-        else:
-            out[f"attention.{i}.proj.weight"] = (block["units"], d)
-            out[f"attention.{i}.proj.bias"] = (block["units"],)
-            out[f"attention.{i}.score.weight"] = (1, block["units"])
-        out[f"attention.{i}.score.bias"] = (1,)
-    sizes = [d] + list(spec["head"]["hidden"]) + [len(spec["labels"])]
+        p, kind = f"attention.{i}.", block["type"]
+        if kind == "feedforward":
+            out[p + "score.weight"] = (1, d)
+            out[p + "score.bias"] = (1,)
+        elif kind == "additive":
+            out[p + "proj.weight"] = (block["units"], d)
+            out[p + "proj.bias"] = (block["units"],)
+            out[p + "score.weight"] = (1, block["units"])
+            out[p + "score.bias"] = (1,)
+        elif kind == "general":
+            out[p + "proj.weight"] = (d, d)
+        elif kind == "general_tanh":
+            out[p + "proj.weight"] = (d, d)
+            out[p + "proj.bias"] = (d,)
+        elif kind == "bahdanau":
+            out[p + "query_proj.weight"] = (d, d)
+            out[p + "proj.weight"] = (d, d)
+            out[p + "score.weight"] = (1, d)
+        elif kind == "time_dense":
+            out[p + "score.weight"] = (block["window"], block["window"])
+            out[p + "score.bias"] = (block["window"],)
+        elif kind == "feature":
+            out[p + "score.weight"] = (D, D)
+            out[p + "score.bias"] = (D,)
+        if kind in QUERY_TYPES and block["output"] == "luong":
+            out[p + "combine.weight"] = (block["units"], 2 * d)
+    n = head_input_size(spec)
+    if spec["head"]["gate"]:
+        out["head.gate.weight"] = (n, n)
+        out["head.gate.bias"] = (n,)
+    sizes = [n] + list(spec["head"]["hidden"]) + [len(spec["labels"])]
     for j in range(len(sizes) - 1):
         out[f"head.layers.{j}.weight"] = (sizes[j + 1], sizes[j])
         out[f"head.layers.{j}.bias"] = (sizes[j + 1],)

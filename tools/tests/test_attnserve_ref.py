@@ -21,18 +21,19 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from attnserve_ref import safetensors_io  # noqa: E402
 from attnserve_ref.export import load_model, save_model  # noqa: E402
-from attnserve_ref.modules import Classifier  # noqa: E402
-from attnserve_ref.spec import expected_tensors, normalize_spec  # noqa: E402
+from attnserve_ref.modules import Classifier, apply_window  # noqa: E402
+from attnserve_ref.spec import QUERY_TYPES, expected_tensors, normalize_spec  # noqa: E402
 
 
-def spec_for(D=3, H=5, layers=1, bi=False, attention=(), hidden=(), output="softmax", C=3):
+def spec_for(D=3, H=5, layers=1, bi=False, attention=(), hidden=(), output="softmax", C=3,
+             gate=False):
     return {
         "format": "attnserve.model", "format_version": 1,
         "input": {"size": D},
         "encoder": {"type": "lstm", "hidden_size": H, "num_layers": layers,
                     "bidirectional": bi},
-        "attention": list(attention),
-        "head": {"hidden": list(hidden), "output": output},
+        "attention": [dict(b) for b in attention],
+        "head": {"gate": gate, "hidden": list(hidden), "output": output},
         "labels": [f"l{k}" for k in range(C)],
     }
 
@@ -41,10 +42,74 @@ def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
+def softmax(z, axis):
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def numpy_window(x, block):
+    """Pads or truncates one sequence [l, D] to the block's window."""
+    window = block["window"]
+    if len(x) > window:
+        x = x[len(x) - window:] if block["truncate"] == "pre" else x[:window]
+    fill = np.full((window - len(x), x.shape[1]), float(block["pad_value"]))
+    return np.concatenate([fill, x] if block["pad"] == "pre" else [x, fill])
+
+
+def numpy_time_dense(z, weight, bias, single_vector):
+    """attention_3d_block on z [T, k] -> (z * A, A [T, k] or a [T])."""
+    A = softmax(weight @ z + bias[:, None], axis=0)  # softmax over t, per channel
+    if single_vector:
+        a = A.mean(axis=1)
+        return z * a[:, None], a
+    return z * A, A
+
+
+def numpy_query_attention(block, p, w, Hs, q):
+    """The query-based scores, pooling and output mode on one sequence."""
+    kind, l = block["type"], len(Hs)
+    if kind == "dot":
+        e = Hs @ q
+    elif kind == "general":
+        e = (Hs @ w[p + "proj.weight"].T) @ q
+    elif kind == "general_tanh":
+        e = np.tanh(Hs @ w[p + "proj.weight"].T + w[p + "proj.bias"]) @ q
+    elif kind == "cosine":
+        norms = np.maximum(np.linalg.norm(Hs, axis=1), 1e-8)
+        e = (Hs @ q) / (max(np.linalg.norm(q), 1e-8) * norms)
+    else:
+        hidden = np.tanh(w[p + "query_proj.weight"] @ q + Hs @ w[p + "proj.weight"].T)
+        e = hidden @ w[p + "score.weight"][0]
+    kept = l - 1 if block["exclude_query_step"] else l
+    a = np.zeros(l)
+    if kept > 0:
+        a[:kept] = softmax(e[:kept], axis=0)
+    c = a @ Hs
+    if block["output"] == "context_plus_query":
+        return c + q, a
+    if block["output"] == "luong":
+        return np.tanh(w[p + "combine.weight"] @ np.concatenate([c, q])), a
+    return c, a
+
+
 def numpy_forward(spec, w, x):
-    """One unpadded sequence x [l, D] -> (outputs [C], attention [l] or None)."""
+    """One unpadded sequence x [l, D] -> (outputs [C], {map name: attention weights})."""
+    spec = normalize_spec(spec)
     enc = spec["encoder"]
     H = enc["hidden_size"]
+    maps = {}
+    blocks = [(f"attention.{i}.", b) for i, b in enumerate(spec["attention"])]
+    for p, block in blocks:
+        if block["type"] == "time_dense":
+            x = numpy_window(x, block)
+    for p, block in blocks:
+        if block["type"] == "feature":
+            b = softmax(x @ w[p + "score.weight"].T + w[p + "score.bias"], axis=1)
+            weights = b.mean(axis=0) if block["single_vector"] else b
+            x, maps["feature"] = x * weights, weights
+        elif block["type"] == "time_dense" and block["placement"] == "before_lstm":
+            x, maps["time"] = numpy_time_dense(x, w[p + "score.weight"], w[p + "score.bias"],
+                                               block["single_vector"])
 
     def run(seq, suffix):
         h, c, out = np.zeros(H), np.zeros(H), []
@@ -62,28 +127,43 @@ def numpy_forward(spec, w, x):
         fwd = run(seq, f"l{k}")
         seq = np.concatenate([fwd, run(seq[::-1], f"l{k}_reverse")[::-1]], axis=1) \
             if enc["bidirectional"] else fwd
-    Hs, q, v, a = seq, seq[-1], seq[-1], None
-    for i, block in enumerate(spec["attention"]):
-        p = f"attention.{i}."
-        if block["type"] == "feedforward":
+    Hs, q = seq, seq[-1]
+    v = q
+    for p, block in blocks:
+        kind = block["type"]
+        if kind == "feedforward":
             e = np.tanh(Hs @ w[p + "score.weight"][0] + w[p + "score.bias"][0])
-        else:
+        elif kind == "additive":
             e = np.tanh(Hs @ w[p + "proj.weight"].T + w[p + "proj.bias"]) @ w[p + "score.weight"][0] \
                 + w[p + "score.bias"][0]
-        a = np.exp(e - e.max())
-        a /= a.sum()
-        v = a @ Hs + (q if block.get("residual_last") else 0.0)
+        elif kind == "time_dense" and block["placement"] == "after_lstm":
+            out, maps["time"] = numpy_time_dense(Hs, w[p + "score.weight"], w[p + "score.bias"],
+                                                 block["single_vector"])
+            v = out.reshape(-1)
+            continue
+        elif kind in QUERY_TYPES:
+            v, maps["temporal"] = numpy_query_attention(block, p, w, Hs, q)
+            continue
+        else:
+            continue
+        a = softmax(e, axis=0)
+        v, maps["temporal"] = a @ Hs + (q if block.get("residual_last") else 0.0), a
+    if spec["head"]["gate"]:
+        v = v * sigmoid(w["head.gate.weight"] @ v + w["head.gate.bias"])
     n = len(spec["head"]["hidden"]) + 1
     for j in range(n):
         v = w[f"head.layers.{j}.weight"] @ v + w[f"head.layers.{j}.bias"]
         if j + 1 < n:
             v = np.maximum(v, 0.0)
     if spec["head"]["output"] == "softmax":
-        v = np.exp(v - v.max())
-        v /= v.sum()
+        v = softmax(v, axis=0)
     elif spec["head"]["output"] == "sigmoid":
         v = sigmoid(v)
-    return v, a
+    return v, maps
+
+
+def time_dense(window, placement, **options):
+    return dict(type="time_dense", window=window, placement=placement, **options)
 
 
 class ReferenceMath(unittest.TestCase):
@@ -94,6 +174,24 @@ class ReferenceMath(unittest.TestCase):
         dict(layers=2, bi=True, attention=[{"type": "additive", "units": 4,
                                             "residual_last": True}], hidden=[7, 3]),
         dict(layers=2, output="linear", C=2, hidden=[4]),
+        dict(attention=[{"type": "dot"}]),
+        dict(bi=True, attention=[{"type": "general", "output": "luong", "units": 3}]),
+        dict(attention=[{"type": "general_tanh", "exclude_query_step": True}]),
+        dict(layers=2, attention=[{"type": "cosine", "output": "context_plus_query",
+                                   "exclude_query_step": True}]),
+        dict(bi=True, attention=[{"type": "bahdanau", "output": "luong", "units": 4,
+                                  "exclude_query_step": True}], gate=True),
+        dict(attention=[{"type": "feature"}, {"type": "dot", "output": "luong", "units": 2}]),
+        dict(bi=True, attention=[{"type": "feature", "single_vector": True}]),
+        dict(attention=[time_dense(9, "after_lstm")], gate=True, hidden=[5]),
+        dict(bi=True, attention=[time_dense(9, "after_lstm", single_vector=True, pad="post",
+                                            pad_value=-1.0)]),
+        dict(attention=[time_dense(6, "before_lstm", truncate="pre"),
+                        {"type": "additive", "units": 3}]),
+        dict(layers=2, attention=[time_dense(7, "before_lstm", single_vector=True,
+                                             truncate="post", pad="post")]),
+        dict(attention=[{"type": "feature", "single_vector": True},
+                        time_dense(9, "after_lstm", pad_value=0.5)]),
     ]
 
     def test_matches_numpy_and_padding_is_neutral(self):
@@ -111,21 +209,33 @@ class ReferenceMath(unittest.TestCase):
                 for b, l in enumerate(lengths):
                     x[b, l:] = 0.0
                 with torch.no_grad():
-                    out, att = model(torch.from_numpy(x), torch.from_numpy(lengths))
+                    out, maps = model(torch.from_numpy(x), torch.from_numpy(lengths))
                 for b, l in enumerate(lengths):
-                    want, want_a = numpy_forward(normalize_spec(spec), w, x[b, :l])
+                    want, want_maps = numpy_forward(spec, w, x[b, :l])
                     np.testing.assert_allclose(out[b].numpy(), want, atol=1e-12)
-                    if want_a is None:
-                        self.assertIsNone(att)
-                    else:
-                        np.testing.assert_allclose(att[b, :l].numpy(), want_a, atol=1e-12)
-                        self.assertTrue(np.all(att[b, l:].numpy() == 0.0))
+                    self.assertEqual(list(maps), list(want_maps))
+                    for name, weights in want_maps.items():
+                        got = maps[name][b].numpy()
+                        if name != "time" and weights.shape[0] < got.shape[0]:
+                            self.assertTrue(np.all(got[len(weights):] == 0.0))  # beyond l
+                            got = got[:len(weights)]
+                        np.testing.assert_allclose(got, weights, atol=1e-12)
 
     def test_state_dict_names_match_format(self):
-        spec = spec_for(layers=2, bi=True, attention=[{"type": "additive", "units": 4}],
-                        hidden=[8])
-        shapes = {n: tuple(t.shape) for n, t in Classifier(spec).state_dict().items()}
-        self.assertEqual(shapes, expected_tensors(spec))
+        for kw in self.CASES:
+            spec = spec_for(**kw)
+            shapes = {n: tuple(t.shape) for n, t in Classifier(spec).state_dict().items()}
+            self.assertEqual(shapes, expected_tensors(spec))
+
+    def test_window_pads_and_truncates(self):
+        block = normalize_spec(spec_for(attention=[time_dense(3, "before_lstm", truncate="pre",
+                                                              pad_value=7.0)]))["attention"][0]
+        x = torch.arange(8.0).reshape(1, 4, 2)
+        windowed, lengths = apply_window(x, torch.tensor([4]), block)
+        self.assertEqual(windowed[0].tolist(), [[2, 3], [4, 5], [6, 7]])  # keeps the last 3
+        windowed, _ = apply_window(x, torch.tensor([1]), block)
+        self.assertEqual(windowed[0].tolist(), [[7, 7], [7, 7], [0, 1]])  # pre-padded
+        self.assertEqual(lengths.tolist(), [3])
 
 
 class SafetensorsIo(unittest.TestCase):
@@ -167,6 +277,25 @@ class SchemaAndExport(unittest.TestCase):
              r"attention\[0\].residual_last"),
             (lambda s: s.update(labels=["only"]), "labels"),
             (lambda s: s["input"].update(size=0), "input.size"),
+            (lambda s: s.update(attention=[{"type": "additive", "units": 2,
+                                            "exclude_query_step": True}]),
+             r"attention\[0\].exclude_query_step: 'additive' attention does not take"),
+            (lambda s: s.update(attention=[{"type": "feedforward", "output": "luong"}]),
+             r"attention\[0\].output: 'feedforward' attention does not take"),
+            (lambda s: s.update(attention=[{"type": "dot", "units": 3}]),
+             r"attention\[0\].units: only the 'luong' output"),
+            (lambda s: s.update(attention=[{"type": "dot", "output": "luong"}]),
+             r"attention\[0\].units: is required"),
+            (lambda s: s.update(attention=[time_dense(4, "after_lstm"), {"type": "dot"}]),
+             r"attention\[1\]: time_dense after the LSTM cannot be combined"),
+            (lambda s: s.update(attention=[{"type": "feature"}, time_dense(4, "before_lstm")]),
+             r"attention\[1\]: feature attention and time_dense"),
+            (lambda s: s.update(attention=[{"type": "dot"}, {"type": "feature"}]),
+             r"attention\[1\]: runs before the LSTM"),
+            (lambda s: (s["input"].update(max_length=5),
+                        s.update(attention=[time_dense(4, "after_lstm")])),
+             "input.max_length: differs from attention"),
+            (lambda s: s["head"].update(gate="yes"), "head.gate"),
         ]:
             spec = spec_for()
             mutate(spec)
