@@ -30,11 +30,12 @@ PORT ?= 8500
 serve: build
 	$(BUILD_DIR)/server/attnserve --model_repository=models --port=$(PORT)
 
-# Engine benchmark, then batching vs no batching through the real server.
+# The benchmark suite (bench/run_suite.sh, docs/performance.md): engine vs the
+# CPU's peak and PyTorch, serving comparisons, a server profile, plots. About
+# half an hour; results in $(BUILD_DIR)/bench-results. BENCH_FLAGS=--quick: minutes.
 bench: build
-	$(BUILD_DIR)/bench/engine_bench
-	bench/serving_compare.sh $(BUILD_DIR) -- "batching:--max_batch_size=32" \
-	  "no-batching:--max_batch_size=1"
+	@scripts/install-deps.sh --bench
+	bench/run_suite.sh $(BUILD_DIR) $(BUILD_DIR)/bench-results $(BENCH_FLAGS)
 
 # Regenerate the golden parity fixtures and the demo model (needs PyTorch).
 fixtures:

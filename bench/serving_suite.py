@@ -26,7 +26,8 @@ client's (getrusage of children).
 
   /usr/bin/python3 bench/serving_suite.py [--build build] [--out DIR]
       [--only batching,echo,...] [--quick]
-Writes DIR/serving.json and prints a table per comparison.
+Writes DIR/serving.json (servers' output in DIR/logs/) and prints a table per
+comparison.
 """
 
 import argparse
@@ -218,7 +219,8 @@ def run(args):
         repo_dir = os.path.join(tmp, "repo")
         bench_models.save(os.path.join(repo_dir, MODEL, "1"), HIDDEN, 1, "additive", seed=1,
                           max_length=512)
-        log_dir = args.out
+        log_dir = os.path.join(args.out, "logs")
+        os.makedirs(log_dir, exist_ok=True)
         suite = Suite(args, repo_dir, log_dir)
         if want("batching"):
             closed = suite.compare("batching", "dynamic batching vs --max_batch_size=1",

@@ -10,6 +10,9 @@
 #                                     regenerate fixtures and the demo model
 #   scripts/install-deps.sh --build-only  only what compiling attnserve needs
 #                                     (the Dockerfile's build stage; no test tools)
+#   scripts/install-deps.sh --bench   also what `make bench` runs: PyTorch with
+#                                     OpenBLAS, grpcio, matplotlib, perf
+#                                     (docs/performance.md)
 set -euo pipefail
 
 packages=(
@@ -23,6 +26,8 @@ command -v kubectl >/dev/null || test_packages+=(kubernetes-client)
 case "${1:-}" in
   --build-only) ;;
   --tools) packages+=("${test_packages[@]}" python3-torch python3-numpy) ;;
+  --bench) packages+=("${test_packages[@]}" python3-torch python3-numpy python3-matplotlib
+                      python3-grpcio python3-grpc-tools libopenblas0-openmp linux-perf) ;;
   *) packages+=("${test_packages[@]}") ;;
 esac
 
