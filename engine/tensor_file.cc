@@ -25,12 +25,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "engine/json_fields.h"
 #include "nlohmann/json.hpp"
 
 namespace attnserve::engine {
 namespace {
 
 using Json = nlohmann::json;
+using json_fields::Describe;
 
 static_assert(std::numeric_limits<float>::is_iec559 && std::numeric_limits<double>::is_iec559,
               "f16/bf16/f64 conversion assumes IEEE-754 float and double");
@@ -86,28 +88,6 @@ absl::Status TensorError(absl::string_view label, absl::string_view name, absl::
       absl::StrCat(label, ": tensor '", Printable(name), "': ", what));
 }
 
-// "a string", "an array", ... for messages about wrong JSON types.
-std::string Describe(const Json& value) {
-  switch (value.type()) {
-    case Json::value_t::null:
-      return "null";
-    case Json::value_t::boolean:
-      return "a boolean";
-    case Json::value_t::string:
-      return "a string";
-    case Json::value_t::array:
-      return "an array";
-    case Json::value_t::object:
-      return "an object";
-    case Json::value_t::number_float:
-      return "a non-integer number";
-    case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned:
-      return "an integer";
-    default:
-      return "an unsupported value";
-  }
-}
 
 // A JSON integer as uint64 when it is one and is >= 0.
 bool AsUnsigned(const Json& value, uint64_t* out) {
