@@ -13,8 +13,9 @@
 // Precision (spec.precision): f32, or bf16 weights and activations with f32
 // bias and f32 gate accumulation (oneDNN's bf16 LSTM wants src_layer and
 // dst_layer in bf16). In bf16 the plan converts the f32 input once, keeps the
-// layers' outputs in bf16 between layers, and converts the last layer's output
-// back to f32: Run() is f32 in, f32 out in both modes.
+// layers' outputs in bf16 between layers (in the workspace's encoder buffers,
+// which then hold bf16 bytes), and converts the last layer's output back to
+// f32: Run() is f32 in, f32 out in both modes.
 //
 // Weights are reordered once, at Create, to the layout the brgemm primitive
 // prefers; a plan reuses them whenever its primitive wants the same layout and
