@@ -32,7 +32,7 @@ serve: build
 
 # The benchmark suite (bench/run_suite.sh, docs/performance.md): engine vs the
 # CPU's peak and PyTorch, serving comparisons, a server profile, plots. About
-# half an hour; results in $(BUILD_DIR)/bench-results. BENCH_FLAGS=--quick: minutes.
+# 20 minutes; results in $(BUILD_DIR)/bench-results. BENCH_FLAGS=--quick: minutes.
 bench: build
 	@scripts/install-deps.sh --bench
 	bench/run_suite.sh $(BUILD_DIR) $(BUILD_DIR)/bench-results $(BENCH_FLAGS)

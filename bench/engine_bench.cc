@@ -11,7 +11,8 @@
 //       same thread count, measured in this run).
 //   layout/workers:W/threads:N/batch:B
 //       W workers (threads, each with its own Session of N OpenMP threads)
-//       running batches of B concurrently for 1 s: 1x2 vs 2x1 on 2 cores.
+//       running batches of B concurrently for 1 s: 1x2 vs 2x1 on 2 cores
+//       (1x1: one worker thread alone, the baseline).
 // Full matrix: L 1,2 x H 64,128,256 x T 25,50,200 x A x B 1,8,32,128 (about
 // 2 minutes). --quick runs a subset (H 128, T 50, B 1 and 32, L 1).
 // --benchmark_min_time defaults to 0.2 s here.
@@ -226,7 +227,7 @@ void RegisterAll(bool quick) {
     }
   }
   for (int batch : batch_set) {
-    for (auto [workers, threads] : {std::pair{1, 2}, std::pair{2, 1}}) {
+    for (auto [workers, threads] : {std::pair{1, 1}, std::pair{1, 2}, std::pair{2, 1}}) {
       benchmark::RegisterBenchmark(
           absl::StrCat("layout/workers:", workers, "/threads:", threads, "/batch:", batch).c_str(),
           BM_Layout, workers, threads, batch)

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Plots and markdown tables from a benchmark results directory.
 
-Reads what bench/run_suite.sh writes into DIR: engine_bench.json and
-engine_layout_passive.json (Google Benchmark JSON of bench/engine_bench),
+Reads what bench/run_suite.sh writes into DIR: engine_bench.json,
+engine_layout_passive.json and engine_layout_omp1.json (Google Benchmark JSON
+of bench/engine_bench; engine_layout_default.json, when present, replaces the
+layouts of engine_bench.json),
 compare_torch.json (bench/compare_torch.py) and serving.json
 (bench/serving_suite.py); any of them may be missing. Writes PNGs (matplotlib,
 Agg backend) into --img and the tables docs/performance.md shows into
@@ -18,6 +20,7 @@ import re
 from collections import defaultdict
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -42,11 +45,17 @@ def parse_name(name):
 
 
 def engine_rows(bench):
+    """(kind, fields, benchmark) per benchmark; with repetitions, the median
+    aggregate, with the coefficient of variation of seq/s as b["cv"]."""
+    entries = [b for b in (bench or {}).get("benchmarks", []) if not b.get("error_occurred")]
+    cv = {b["run_name"]: b.get("seq/s", b.get("GFLOP/s")) for b in entries
+          if b.get("aggregate_name") == "cv"}
+    if any(b.get("aggregate_name") for b in entries):
+        entries = [dict(b, cv=cv.get(b["run_name"])) for b in entries
+                   if b.get("aggregate_name") == "median"]
     rows = []
-    for b in (bench or {}).get("benchmarks", []):
-        if b.get("error_occurred"):
-            continue
-        kind, fields = parse_name(b["name"])
+    for b in entries:
+        kind, fields = parse_name(b.get("run_name", b["name"]))
         rows.append((kind, fields, b))
     return rows
 
@@ -55,7 +64,7 @@ def peaks(rows):
     out = {}
     for kind, fields, b in rows:
         if kind == "peak":
-            which = [p for p in b["name"].split("/")][1]
+            which = b.get("run_name", b["name"]).split("/")[1]
             out[(which, fields["threads"])] = b["GFLOP/s"]
     return out
 
@@ -78,11 +87,14 @@ def plot_engine(rows, peak, img):
     series = defaultdict(list)
     for f, b in engine:
         if f["hidden"] == 128:
-            series[f"L={f['layers']} T={f['steps']} {f['attn']}"].append((f["batch"], b["GFLOP/s"]))
-    for label, pts in sorted(series.items()):
+            series[(f["layers"], f["steps"], f["attn"])].append((f["batch"], b["GFLOP/s"]))
+    shapes = sorted({(layers, steps) for layers, steps, _ in series})
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for (layers, steps, attn), pts in sorted(series.items()):
         pts.sort()
-        style = "-" if "additive" in label else "--"
-        axes[1].plot([p[0] for p in pts], [p[1] for p in pts], style, marker="o", label=label)
+        axes[1].plot([p[0] for p in pts], [p[1] for p in pts], "-" if attn == "additive" else "--",
+                     marker="o", color=colors[shapes.index((layers, steps)) % len(colors)],
+                     label=f"L={layers} T={steps} {attn}")
     axes[1].set_title("H=128: layers, length, attention")
     for ax in axes:
         if ("fma", 1) in peak:
@@ -144,14 +156,15 @@ def plot_latency(serving, img):
     if not c:
         return
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    for side, levels in c["sides"].items():
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for k, (side, levels) in enumerate(c["sides"].items()):
         x = [lv["load"] for lv in levels]
         for q, style in [("p50", "-"), ("p90", "-."), ("p99", "--"), ("p999", ":")]:
             ax.plot(x, [lv["latency_ms"][q] for lv in levels], style, marker="o",
-                    label=f"{side} {q}")
+                    color=colors[k % len(colors)], label=f"{side} {q}")
     ax.set_yscale("log")
     ax.set_xlabel("offered load (requests/s, Poisson arrivals)")
-    ax.set_ylabel("latency from intended send (ms)")
+    ax.set_ylabel("latency from intended send (ms; answered requests)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, ncol=2)
     ax.set_title("Open-loop latency percentiles vs load")
@@ -163,21 +176,23 @@ def plot_latency(serving, img):
 def plot_torch(torch_results, img):
     if not torch_results or not torch_results.get("cases"):
         return
-    fig, ax = plt.subplots(figsize=(12, 4.5))
+    fig, ax = plt.subplots(figsize=(12, 5.5))
     by_threads = defaultdict(list)
     for r in torch_results["cases"]:
         by_threads[r["case"]["threads"]].append(r)
     width = 0.8 / max(1, len(by_threads))
     labels = None
     for i, (threads, cases) in enumerate(sorted(by_threads.items())):
-        labels = [f"L{c['case']['layers']} H{c['case']['hidden']} T{c['case']['steps']}\n"
+        labels = [f"L{c['case']['layers']} H{c['case']['hidden']} T{c['case']['steps']} "
                   f"{c['case']['attention'][:3]} B{c['case']['batch']}" for c in cases]
         ax.bar([k + i * width for k in range(len(cases))],
                [c["ratio_vs_best_torch"] for c in cases], width, label=f"{threads} thread(s)")
     ax.axhline(1.0, color="black", linewidth=0.8)
     ax.set_xticks([k + width / 2 for k in range(len(labels))])
-    ax.set_xticklabels(labels, fontsize=6)
+    ax.set_xticklabels(labels, fontsize=7, rotation=60, ha="right")
     ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%gx"))
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%gx"))
     ax.set_ylabel("engine seq/s / fastest PyTorch seq/s")
     ax.set_title("attnserve engine vs PyTorch (OpenBLAS) on the same model files")
     ax.legend()
@@ -218,16 +233,20 @@ def table_engine(rows, attn):
     return "\n".join(lines)
 
 
-def table_layouts(rows, rows_passive):
+def table_layouts(variants):
+    """variants: [(label, rows)], e.g. default / OMP_WAIT_POLICY=passive / OMP_NUM_THREADS=1."""
     data = defaultdict(dict)
-    for label, source in (("default", rows), ("passive", rows_passive)):
+    cols = []
+    for label, source in variants:
         for k, f, b in source:
             if k == "layout":
-                data[f["batch"]][(f"{f['workers']}x{f['threads']}", label)] = b["seq/s"]
+                col = (f"{f['workers']}x{f['threads']}", label)
+                data[f["batch"]][col] = b["seq/s"]
+                if col not in cols:
+                    cols.append(col)
     if not data:
         return ""
-    cols = [("1x2", "default"), ("2x1", "default"), ("1x2", "passive"), ("2x1", "passive")]
-    lines = ["| batch | " + " | ".join(f"{w} ({p}) seq/s" for w, p in cols) + " |",
+    lines = ["| batch | " + " | ".join(f"{w} {p}" for w, p in cols) + " |",
              "| ---: |" + " ---: |" * len(cols)]
     for batch in sorted(data):
         lines.append(f"| {batch} | " + " | ".join(
@@ -277,7 +296,11 @@ def main():
     img = args.img or os.path.join(args.dir, "img")
     os.makedirs(img, exist_ok=True)
     rows = engine_rows(load(os.path.join(args.dir, "engine_bench.json")))
-    rows_passive = engine_rows(load(os.path.join(args.dir, "engine_layout_passive.json")))
+    layout_rows = [("default", engine_rows(load(os.path.join(args.dir, "engine_layout_default.json"))))]
+    if not layout_rows[0][1]:
+        layout_rows = [("default", rows)]
+    layout_rows += [("passive", engine_rows(load(os.path.join(args.dir, "engine_layout_passive.json")))),
+                    ("omp1", engine_rows(load(os.path.join(args.dir, "engine_layout_omp1.json"))))]
     torch_results = load(os.path.join(args.dir, "compare_torch.json"))
     serving = load(os.path.join(args.dir, "serving.json"))
     peak = peaks(rows)
@@ -292,7 +315,7 @@ def main():
         t = table_engine(rows, attn)
         if t:
             sections.append(f"## engine, {attn}\n\n{t}")
-    t = table_layouts(rows, rows_passive)
+    t = table_layouts(layout_rows)
     if t:
         sections.append("## layouts (engine)\n\n" + t)
     t = table_torch(torch_results)

@@ -2,13 +2,13 @@
 # The whole benchmark suite (`make bench`): engine, engine vs PyTorch, serving
 # comparisons, server profile, plots. Results go to OUT_DIR (default
 # BUILD_DIR/bench-results): machine.txt, engine_bench.json,
-# engine_layout_passive.json, compare_torch.json, serving.json,
+# engine_layout_passive.json, engine_layout_omp1.json, compare_torch.json, serving.json,
 # profile_c64.txt, profile_c1.txt, tables.md, img/*.png. docs/performance.md
 # shows one such run (copy img/*.png to docs/img/ to update its plots).
 #
 #   bench/run_suite.sh [BUILD_DIR] [OUT_DIR] [--quick]
 # --quick: the engine subset, two PyTorch cases, fewer serving levels (minutes
-# instead of about half an hour). Needs the build's engine_bench, engine_runner,
+# instead of about 20). Needs the build's engine_bench, engine_runner,
 # echo_server, attnserve and attnbench, and scripts/install-deps.sh --bench.
 set -euo pipefail
 build=${1:-build}
@@ -33,11 +33,16 @@ echo "== machine ($out/machine.txt)"
 } | tee "$out/machine.txt"
 
 echo "== engine benchmark (1 thread per session; layouts use 2 threads)"
-"$build/bench/engine_bench" $quick --benchmark_out="$out/engine_bench.json" \
+repetitions=3
+[[ -n "$quick" ]] && repetitions=1
+"$build/bench/engine_bench" $quick --benchmark_repetitions=$repetitions \
+    --benchmark_report_aggregates_only=true --benchmark_out="$out/engine_bench.json" \
     --benchmark_out_format=json
-echo "== thread layouts with OMP_WAIT_POLICY=passive"
+echo "== thread layouts with OMP_WAIT_POLICY=passive, then with OMP_NUM_THREADS=1"
 OMP_WAIT_POLICY=passive "$build/bench/engine_bench" $quick --benchmark_filter='^layout/' \
     --benchmark_out="$out/engine_layout_passive.json" --benchmark_out_format=json
+OMP_NUM_THREADS=1 "$build/bench/engine_bench" $quick --benchmark_filter='^layout/' \
+    --benchmark_out="$out/engine_layout_omp1.json" --benchmark_out_format=json
 
 echo "== engine vs PyTorch"
 $py "$here/compare_torch.py" --build "$build" $quick --json "$out/compare_torch.json"

@@ -16,7 +16,8 @@ alternates from level to level), so both sides see the same machine state:
              padding ratio = attnserve_timesteps_computed_total /
              attnserve_timesteps_requested_total from /metrics over the run
   layouts    --workers x --threads_per_worker 1x2 vs 2x1, with and without
-             OMP_WAIT_POLICY=passive
+             OMP_WAIT_POLICY=passive, and 1x2 with OMP_NUM_THREADS=1 (the main
+             thread, which loads the model, then keeps no OpenMP pool)
 
 The model: a random one written through the PyTorch reference (bench_models.py:
 input 32, LSTM 1x128, additive attention), served by every side; requests carry
@@ -26,7 +27,8 @@ client's (getrusage of children).
 
   /usr/bin/python3 bench/serving_suite.py [--build build] [--out DIR]
       [--only batching,echo,...] [--quick]
-Writes DIR/serving.json (servers' output in DIR/logs/) and prints a table per
+Writes DIR/serving.json (with --only, replacing just those comparisons in an
+existing file) (servers' output in DIR/logs/) and prints a table per
 comparison.
 """
 
@@ -263,7 +265,11 @@ def run(args):
                                                             "--threads_per_worker=2"], passive)),
                            ("2x1-passive", suite.attnserve("2x1-passive",
                                                            ["--workers=2",
-                                                            "--threads_per_worker=1"], passive))],
+                                                            "--threads_per_worker=1"], passive)),
+                           ("1x2-omp1", suite.attnserve("1x2-omp1",
+                                                        ["--workers=1",
+                                                         "--threads_per_worker=2"],
+                                                        {"OMP_NUM_THREADS": "1"}))],
                           "concurrency", [1, 8] if quick else [1, 8, 64])
         return suite.results
 
@@ -283,7 +289,14 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     started = time.time()
     results = run(args)
-    with open(os.path.join(args.out, "serving.json"), "w") as f:
+    path = os.path.join(args.out, "serving.json")
+    if args.only and os.path.exists(path):
+        # A partial run replaces its comparisons in an earlier full run's file.
+        with open(path) as f:
+            earlier = json.load(f)["comparisons"]
+        names = {c["name"] for c in results}
+        results = [c for c in earlier if c["name"] not in names] + results
+    with open(path, "w") as f:
         json.dump({"comparisons": results, "model": {"name": MODEL, "hidden": HIDDEN,
                                                      "input": 32, "attention": "additive"},
                    "seconds": time.time() - started}, f, indent=1)
