@@ -3,8 +3,7 @@
 
 Reads what bench/run_suite.sh writes into DIR: engine_bench.json,
 engine_layout_passive.json and engine_layout_omp1.json (Google Benchmark JSON
-of bench/engine_bench; engine_layout_default.json, when present, replaces the
-layouts of engine_bench.json),
+of bench/engine_bench),
 compare_torch.json (bench/compare_torch.py) and serving.json
 (bench/serving_suite.py); any of them may be missing. Writes PNGs (matplotlib,
 Agg backend) into --img and the tables docs/performance.md shows into
@@ -296,11 +295,9 @@ def main():
     img = args.img or os.path.join(args.dir, "img")
     os.makedirs(img, exist_ok=True)
     rows = engine_rows(load(os.path.join(args.dir, "engine_bench.json")))
-    layout_rows = [("default", engine_rows(load(os.path.join(args.dir, "engine_layout_default.json"))))]
-    if not layout_rows[0][1]:
-        layout_rows = [("default", rows)]
-    layout_rows += [("passive", engine_rows(load(os.path.join(args.dir, "engine_layout_passive.json")))),
-                    ("omp1", engine_rows(load(os.path.join(args.dir, "engine_layout_omp1.json"))))]
+    layout_rows = [("default", rows),
+                   ("passive", engine_rows(load(os.path.join(args.dir, "engine_layout_passive.json")))),
+                   ("omp1", engine_rows(load(os.path.join(args.dir, "engine_layout_omp1.json"))))]
     torch_results = load(os.path.join(args.dir, "compare_torch.json"))
     serving = load(os.path.join(args.dir, "serving.json"))
     peak = peaks(rows)
