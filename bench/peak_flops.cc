@@ -33,7 +33,12 @@ __attribute__((target("avx512f"))) float FmaChunkAvx512(int64_t iterations) {
   }
   __m512 sum = acc[0];
   for (int k = 1; k < kChains; ++k) sum = _mm512_add_ps(sum, acc[k]);
-  return _mm512_reduce_add_ps(sum);
+  // Not _mm512_reduce_add_ps: GCC 12's header warns (-Wuninitialized) inside it.
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, sum);
+  float total = 0;
+  for (float v : lanes) total += v;
+  return total;
 }
 
 __attribute__((target("avx2,fma"))) float FmaChunkAvx2(int64_t iterations) {

@@ -22,7 +22,7 @@ tmp=$(mktemp -d)
 server_pid=""
 cleanup() {
   if [[ -n "$server_pid" ]]; then
-    kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" || true
+    if kill -TERM "$server_pid" 2>/dev/null; then wait "$server_pid" || true; fi
     rm -f "/tmp/perf-$server_pid.map"
   fi
   rm -rf "$tmp"
