@@ -5,6 +5,7 @@
 // Contract: Load() validates the directory fully (LoadModelFiles) and prepares
 // the weights once (reordered to the LSTM primitive's preferred layout);
 // failures come back as a status naming the file and field, never a crash.
+// Preparation runs on the calling thread alone (one OpenMP thread).
 // Ownership/thread-safety: handed out as std::shared_ptr<const Model>; it is
 // immutable, and any number of Sessions (one per worker thread) run it at once.
 #ifndef ATTNSERVE_ENGINE_MODEL_H_
