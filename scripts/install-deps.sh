@@ -1,18 +1,17 @@
 #!/usr/bin/env bash
-# Installs the Debian packages attnserve needs to build and test, and nothing
-# else (`prometheus` provides promtool and the server the end-to-end metrics
-# test scrapes with; its own service is not used; `kubernetes-client` provides
-# the kubectl whose `kustomize` renders deploy/k8s in tests/deploy, unless a
-# kubectl is installed already, e.g. the upstream `kubectl` package, which
-# conflicts with it; python3-yaml reads what it renders). Idempotent: when everything is present it changes nothing and says so.
-#   scripts/install-deps.sh           build + test dependencies
-#   scripts/install-deps.sh --tools   also the Python tooling (PyTorch) used to
-#                                     regenerate fixtures and the demo model
+# Installs the Debian packages attnserve needs, and nothing else. Idempotent:
+# when everything is present it changes nothing and says so.
+#   scripts/install-deps.sh               build + test dependencies
 #   scripts/install-deps.sh --build-only  only what compiling attnserve needs
-#                                     (the Dockerfile's build stage; no test tools)
-#   scripts/install-deps.sh --bench   also what `make bench` runs: PyTorch with
-#                                     OpenBLAS, grpcio, matplotlib, perf
-#                                     (docs/performance.md)
+#                                         (the Dockerfile's build stage)
+#   scripts/install-deps.sh --tools       also PyTorch, to regenerate the
+#                                         fixtures and the demo model
+#   scripts/install-deps.sh --bench       also what `make bench` runs: PyTorch
+#                                         with OpenBLAS, grpcio, matplotlib, perf
+# Test-only packages: `prometheus` (promtool, and the server the end-to-end
+# metrics test scrapes with; its own service is not used), `kubernetes-client`
+# (kubectl renders deploy/k8s; skipped when a kubectl is already installed, e.g.
+# the upstream `kubectl` package, which conflicts with it), python3-yaml.
 set -euo pipefail
 
 packages=(
