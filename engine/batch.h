@@ -37,8 +37,9 @@ struct AttentionMap {
 };
 
 struct BatchOutput {
-  int64_t batch_size = 0;
+  int64_t batch_size = 0;               // sequences of the batch (rows 0..batch_size-1)
   int64_t num_outputs = 0;
+  int64_t padded_rows = 0;              // rows computed (>= batch_size; the rest are inert)
   int64_t padded_steps = 0;             // timesteps computed per sequence
   std::vector<float> outputs;           // [batch, num_outputs], after the head's activation
   std::vector<AttentionMap> attention;  // one per attention block returning weights

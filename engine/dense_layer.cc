@@ -40,40 +40,30 @@ dnnl::matmul::primitive_desc MakeBf16Desc(const DenseLayer& layer, int64_t rows)
   return dnnl::matmul::primitive_desc(desc, MakeAttr(layer.activation()), CpuEngine());
 }
 
-memory ReorderTo(const memory& from, const memory::desc& to_desc) {
-  memory to(to_desc, CpuEngine());
-  dnnl::stream stream(CpuEngine());
-  dnnl::reorder(from, to).execute(stream, const_cast<memory&>(from), to);
-  stream.wait();
-  return to;
-}
-
 }  // namespace
 
 absl::StatusOr<DenseLayer> DenseLayer::Create(const FloatTensor& weight, const FloatTensor& bias,
-                                              DenseActivation activation, Precision precision) {
+                                              DenseActivation activation, Precision precision,
+                                              std::shared_ptr<WeightLedger> ledger) {
   DenseLayer layer;
   layer.out_ = weight.shape.at(0);
   layer.in_ = weight.shape.at(1);
   layer.activation_ = activation;
   layer.precision_ = precision;
   absl::Status status = GuardDnnl("dense layer", [&]() -> absl::Status {
-    layer.weights_plain_ = memory(PlainF32({layer.in_, layer.out_}), CpuEngine());
-    float* w = static_cast<float*>(layer.weights_plain_.get_data_handle());
+    memory plain(PlainF32({layer.in_, layer.out_}), CpuEngine());
+    float* w = static_cast<float*>(plain.get_data_handle());
     for (int64_t o = 0; o < layer.out_; ++o) {
       for (int64_t i = 0; i < layer.in_; ++i) {
         w[i * layer.out_ + o] = weight.values[o * layer.in_ + i];
       }
     }
+    layer.weights_ = std::make_shared<const PreparedWeights>(std::move(plain), std::move(ledger));
     layer.bias_ = memory(PlainF32({1, layer.out_}), CpuEngine());
     std::memcpy(layer.bias_.get_data_handle(), bias.values.data(),
                 sizeof(float) * static_cast<size_t>(layer.out_));
-    if (precision == Precision::kF32) {
-      layer.weights_ = layer.weights_plain_;
-    } else {
-      // One row tells the preferred layout; it is the same for every row count.
-      layer.weights_ = ReorderTo(layer.weights_plain_, MakeBf16Desc(layer, 1).weights_desc());
-    }
+    // bf16: the layout a one-row matmul prefers, prepared at load.
+    if (precision == Precision::kBF16) layer.weights_->Get(MakeBf16Desc(layer, 1).weights_desc());
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
@@ -81,8 +71,10 @@ absl::StatusOr<DenseLayer> DenseLayer::Create(const FloatTensor& weight, const F
 }
 
 DenseLayer CreateDenseLayerOrThrow(const FloatTensor& weight, const FloatTensor& bias,
-                                   DenseActivation activation, Precision precision) {
-  absl::StatusOr<DenseLayer> layer = DenseLayer::Create(weight, bias, activation, precision);
+                                   DenseActivation activation, Precision precision,
+                                   std::shared_ptr<WeightLedger> ledger) {
+  absl::StatusOr<DenseLayer> layer =
+      DenseLayer::Create(weight, bias, activation, precision, std::move(ledger));
   if (!layer.ok()) throw std::runtime_error(std::string(layer.status().message()));
   return *std::move(layer);
 }
@@ -92,20 +84,16 @@ DensePlan::DensePlan(const DenseLayer& layer, int64_t rows) {
   memory::desc dst_desc = PlainF32({rows, layer.out()});
   src_ = memory(src_desc, CpuEngine(), nullptr);
   dst_ = memory(dst_desc, CpuEngine(), nullptr);
-  memory weights = layer.weights();
+  memory weights = layer.weights().plain();
   dnnl::matmul::primitive_desc pd;
   if (layer.precision() == Precision::kF32) {
-    dnnl::matmul::desc desc(src_desc, layer.weights().get_desc(), layer.bias().get_desc(),
-                            dst_desc);
+    dnnl::matmul::desc desc(src_desc, weights.get_desc(), layer.bias().get_desc(), dst_desc);
     pd = dnnl::matmul::primitive_desc(desc, MakeAttr(layer.activation()), CpuEngine());
     primitive_scratchpad_bytes_ = pd.scratchpad_desc().get_size();
     scratchpad_bytes_ = primitive_scratchpad_bytes_;
   } else {
     pd = MakeBf16Desc(layer, rows);
-    if (pd.weights_desc() != weights.get_desc()) {
-      weights = ReorderTo(layer.weights_plain(), pd.weights_desc());
-      weight_reorders_ = 1;
-    }
+    weights = layer.weights().Get(pd.weights_desc());
     staged_ = memory(pd.src_desc(), CpuEngine(), nullptr);
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);

@@ -1,11 +1,12 @@
 // DenseLayer: y = act(x W^T + b) for PyTorch nn.Linear weights, on oneDNN
 // matmul; DensePlan: that layer prepared for a fixed number of rows.
 //
-// Precision: kF32 keeps W as plain f32 [in, out]. kBF16 reorders W once, at
-// Create, to bf16 in the layout the matmul prefers (asked with
-// format_tag::any; it does not depend on the number of rows); a plan converts
-// its f32 input to bf16 in a staging area of the scratchpad and accumulates in
-// f32. Bias, activation and output stay f32 in both modes, so callers see the
+// Precision: kF32 keeps W as plain f32 [in, out]. kBF16 prepares W once, at
+// Create, as bf16 in the layout the matmul prefers for one row (asked with
+// format_tag::any); a plan whose matmul prefers another layout gets it from
+// the layer's PreparedWeights, prepared once and shared (prepared_weights.h).
+// A plan converts its f32 input to bf16 in a staging area of the scratchpad
+// and accumulates in f32. Bias, activation and output stay f32 in both modes, so callers see the
 // same f32-in, f32-out interface.
 //
 // DenseLayer holds the weights and is immutable after Create: share it between
@@ -17,11 +18,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 
 #include "absl/status/statusor.h"
 #include "engine/model_spec.h"
+#include "engine/prepared_weights.h"
 #include "engine/tensor_file.h"
 #include "oneapi/dnnl/dnnl.hpp"
 
@@ -31,21 +34,20 @@ enum class DenseActivation { kNone, kRelu, kTanh };
 
 class DenseLayer {
  public:
-  // `weight` is [out, in], `bias` is [out] (shapes already validated).
+  // `weight` is [out, in], `bias` is [out] (shapes already validated). The
+  // prepared weights are charged to `ledger` (may be null).
   static absl::StatusOr<DenseLayer> Create(const FloatTensor& weight, const FloatTensor& bias,
                                            DenseActivation activation,
-                                           Precision precision = Precision::kF32);
+                                           Precision precision = Precision::kF32,
+                                           std::shared_ptr<WeightLedger> ledger = nullptr);
 
   int64_t in() const { return in_; }
   int64_t out() const { return out_; }
   DenseActivation activation() const { return activation_; }
   Precision precision() const { return precision_; }
-  // The weights the matmul reads: f32 [in, out] row-major, or bf16 in the
-  // matmul's preferred layout.
-  const dnnl::memory& weights() const { return weights_; }
-  // f32 [in, out] row-major: the source a plan reorders from if its matmul
-  // ever prefers another layout than weights().
-  const dnnl::memory& weights_plain() const { return weights_plain_; }
+  // The weights, plain f32 [in, out] row-major and in every layout a plan
+  // asked for (shared by every copy of this layer).
+  const PreparedWeights& weights() const { return *weights_; }
   const dnnl::memory& bias() const { return bias_; }
 
  private:
@@ -53,15 +55,15 @@ class DenseLayer {
   int64_t out_ = 0;
   DenseActivation activation_ = DenseActivation::kNone;
   Precision precision_ = Precision::kF32;
-  dnnl::memory weights_plain_;
-  dnnl::memory weights_;
+  std::shared_ptr<const PreparedWeights> weights_;
   dnnl::memory bias_;  // [1, out], f32
 };
 
 // DenseLayer::Create for factories that run under GuardDnnl: a failure is
 // thrown as std::runtime_error carrying the status message.
 DenseLayer CreateDenseLayerOrThrow(const FloatTensor& weight, const FloatTensor& bias,
-                                   DenseActivation activation, Precision precision);
+                                   DenseActivation activation, Precision precision,
+                                   std::shared_ptr<WeightLedger> ledger = nullptr);
 
 class DensePlan {
  public:
@@ -71,9 +73,6 @@ class DensePlan {
 
   // What Run() needs from the scratchpad, bf16 staging included.
   size_t scratchpad_bytes() const { return scratchpad_bytes_; }
-  // 1 if this plan had to reorder its own weights because its matmul preferred
-  // another layout than the one prepared at load; 0 otherwise.
-  int weight_reorders() const { return weight_reorders_; }
   // dst[rows, out] = act(src[rows, in] W^T + b); `scratchpad` holds at least
   // scratchpad_bytes(). Throws dnnl::error.
   void Run(dnnl::stream& stream, const float* src, float* dst, const dnnl::memory& scratchpad);
@@ -89,7 +88,6 @@ class DensePlan {
   std::unordered_map<int, dnnl::memory> to_bf16_args_;
   size_t primitive_scratchpad_bytes_ = 0;
   size_t scratchpad_bytes_ = 0;
-  int weight_reorders_ = 0;
 };
 
 }  // namespace attnserve::engine

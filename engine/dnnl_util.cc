@@ -3,7 +3,19 @@
 #include <cstdlib>
 #include <new>
 
+#include "engine/cpu_info.h"
+
 namespace attnserve::engine {
+
+absl::Status DnnlErrorStatus(const char* what, const dnnl::error& e) {
+  if (e.status == dnnl_unimplemented) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, ": oneDNN has no implementation of it on this CPU (ISA ",
+                     HostCpu().isa, "): ", e.what()));
+  }
+  return absl::InternalError(
+      absl::StrCat(what, ": oneDNN error ", static_cast<int>(e.status), ": ", e.what()));
+}
 
 const dnnl::engine& CpuEngine() {
   static const dnnl::engine* const engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);

@@ -21,15 +21,20 @@ namespace attnserve::engine {
 // The process-wide CPU engine.
 const dnnl::engine& CpuEngine();
 
-// Runs `fn`; a dnnl::error or std::exception becomes an Internal status that
-// names `what`. `fn` returns absl::Status.
+// The status a dnnl::error becomes: FailedPrecondition when oneDNN has no
+// implementation of the primitive on this CPU (naming the CPU's ISA),
+// Internal otherwise; the message names `what`.
+absl::Status DnnlErrorStatus(const char* what, const dnnl::error& e);
+
+// Runs `fn`; a dnnl::error becomes DnnlErrorStatus, std::bad_alloc
+// ResourceExhausted, any other std::exception an Internal status that names
+// `what`. `fn` returns absl::Status.
 template <typename Fn>
 absl::Status GuardDnnl(const char* what, Fn&& fn) {
   try {
     return std::forward<Fn>(fn)();
   } catch (const dnnl::error& e) {
-    return absl::InternalError(
-        absl::StrCat(what, ": oneDNN error ", static_cast<int>(e.status), ": ", e.what()));
+    return DnnlErrorStatus(what, e);
   } catch (const std::bad_alloc&) {
     return absl::ResourceExhaustedError(absl::StrCat(what, ": out of memory"));
   } catch (const std::exception& e) {

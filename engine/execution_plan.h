@@ -34,7 +34,6 @@ class ExecutionPlan {
 
   int64_t batch() const { return batch_; }
   int64_t steps() const { return steps_; }
-  int weight_reorders() const { return encoder_.weight_reorders(); }
 
   void Run(dnnl::stream& stream, absl::Span<const int> lengths, Workspace& ws,
            BatchOutput* out);

@@ -9,7 +9,7 @@ namespace attnserve::engine {
 
 absl::StatusOr<std::unique_ptr<Head>> Head::Create(
     const HeadSpec& spec, const std::map<std::string, FloatTensor>& weights,
-    Precision precision) {
+    Precision precision, std::shared_ptr<WeightLedger> ledger) {
   std::unique_ptr<Head> head(new Head());
   head->output_ = spec.output;
   const int count = static_cast<int>(spec.hidden.size()) + 1;
@@ -18,7 +18,7 @@ absl::StatusOr<std::unique_ptr<Head>> Head::Create(
     absl::StatusOr<DenseLayer> layer =
         DenseLayer::Create(weights.at(prefix + "weight"), weights.at(prefix + "bias"),
                            j + 1 < count ? DenseActivation::kRelu : DenseActivation::kNone,
-                           precision);
+                           precision, ledger);
     if (!layer.ok()) return layer.status();
     head->layers_.push_back(*std::move(layer));
   }

@@ -24,11 +24,12 @@ namespace attnserve::engine {
 
 class Head {
  public:
-  // Dense layers compute in `precision` (see dense_layer.h); the output
-  // activation is always f32.
+  // Dense layers compute in `precision` (see dense_layer.h), their prepared
+  // weights charged to `ledger` (may be null); the output activation is
+  // always f32.
   static absl::StatusOr<std::unique_ptr<Head>> Create(
       const HeadSpec& spec, const std::map<std::string, FloatTensor>& weights,
-      Precision precision = Precision::kF32);
+      Precision precision = Precision::kF32, std::shared_ptr<WeightLedger> ledger = nullptr);
 
   const std::vector<DenseLayer>& layers() const { return layers_; }
   OutputActivation output() const { return output_; }

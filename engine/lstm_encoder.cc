@@ -17,15 +17,20 @@ using dt = memory::data_type;
 
 constexpr int kGates = 4;
 
-// Descriptors of one direction's primitive for a given shape; weights `any`.
-// Activations and weights in the compute type; bias always f32.
+// Batch sizes at which Create asks for the preferred weight layout.
+constexpr int64_t kProbeBatches[] = {1, 64};
+
+// Descriptors of one direction's primitive for a given shape; weights in
+// `weights_tag` (any: the implementation's choice). Activations and weights
+// in the compute type; bias always f32.
 dnnl::lstm_forward::primitive_desc MakePrimitiveDesc(int64_t batch, int64_t steps, int64_t input,
-                                                     int64_t hidden, Precision precision) {
+                                                     int64_t hidden, Precision precision,
+                                                     tag weights_tag) {
   const dt type = ComputeType(precision);
   memory::desc src({steps, batch, input}, type, tag::tnc);
   memory::desc dst({steps, batch, hidden}, type, tag::tnc);
-  memory::desc weights_layer({1, 1, input, kGates, hidden}, type, tag::any);
-  memory::desc weights_iter({1, 1, hidden, kGates, hidden}, type, tag::any);
+  memory::desc weights_layer({1, 1, input, kGates, hidden}, type, weights_tag);
+  memory::desc weights_iter({1, 1, hidden, kGates, hidden}, type, weights_tag);
   memory::desc bias({1, 1, kGates, hidden}, dt::f32, tag::ldgo);
   dnnl::lstm_forward::desc desc(dnnl::prop_kind::forward_inference,
                                 dnnl::rnn_direction::unidirectional_left2right, src, memory::desc(),
@@ -47,13 +52,40 @@ memory ToLdigo(const FloatTensor& w, int64_t input, int64_t hidden) {
   return m;
 }
 
-// A new memory of `to_desc` holding `from` (layout and data type converted).
-memory Reorder(const memory& from, const memory::desc& to_desc) {
-  memory to(to_desc, CpuEngine());
-  dnnl::stream stream(CpuEngine());
-  dnnl::reorder(from, to).execute(stream, const_cast<memory&>(from), to);
-  stream.wait();
-  return to;
+bool IsPacked(const memory::desc& desc) {
+  return desc.data.format_kind == dnnl_format_kind_rnn_packed;
+}
+
+// kPreferred when oneDNN prefers one unpacked layout at every probe shape.
+LstmEncoder::WeightLayout ChooseWeightLayout(int64_t input, int64_t hidden, Precision precision) {
+  memory::desc layer, iter;
+  bool first = true;
+  for (int64_t batch : kProbeBatches) {
+    dnnl::lstm_forward::primitive_desc pd =
+        MakePrimitiveDesc(batch, 1, input, hidden, precision, tag::any);
+    if (IsPacked(pd.weights_layer_desc()) || IsPacked(pd.weights_iter_desc()) ||
+        (!first && (pd.weights_layer_desc() != layer || pd.weights_iter_desc() != iter))) {
+      return LstmEncoder::WeightLayout::kPlain;
+    }
+    layer = pd.weights_layer_desc();
+    iter = pd.weights_iter_desc();
+    first = false;
+  }
+  return LstmEncoder::WeightLayout::kPreferred;
+}
+
+// The primitive of one direction for a plan of this shape. A layout packed
+// for one shape is never taken, even under kPreferred: such a plan reads the
+// plain weights instead, so no per-shape copy can ever be made.
+dnnl::lstm_forward::primitive_desc PlanPrimitiveDesc(int64_t batch, int64_t steps, int64_t input,
+                                                     int64_t hidden, Precision precision,
+                                                     LstmEncoder::WeightLayout layout) {
+  if (layout == LstmEncoder::WeightLayout::kPreferred) {
+    dnnl::lstm_forward::primitive_desc pd =
+        MakePrimitiveDesc(batch, steps, input, hidden, precision, tag::any);
+    if (!IsPacked(pd.weights_layer_desc()) && !IsPacked(pd.weights_iter_desc())) return pd;
+  }
+  return MakePrimitiveDesc(batch, steps, input, hidden, precision, tag::ldigo);
 }
 
 // `bytes` of room in an f32 workspace buffer, for activations of any type.
@@ -64,7 +96,8 @@ char* ReserveBytes(AlignedBuffer& buffer, size_t bytes) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<LstmEncoder>> LstmEncoder::Create(
-    const ModelSpec& spec, const std::map<std::string, FloatTensor>& weights) {
+    const ModelSpec& spec, const std::map<std::string, FloatTensor>& weights,
+    std::shared_ptr<WeightLedger> ledger) {
   std::unique_ptr<LstmEncoder> encoder(new LstmEncoder());
   encoder->input_size_ = spec.input_size;
   encoder->hidden_size_ = spec.encoder.hidden_size;
@@ -72,12 +105,18 @@ absl::StatusOr<std::unique_ptr<LstmEncoder>> LstmEncoder::Create(
   encoder->precision_ = spec.precision;
   const int64_t hidden = spec.encoder.hidden_size;
   absl::Status status = GuardDnnl("LSTM encoder", [&]() -> absl::Status {
+    // One policy for the whole stack: every layer's implementation is the same.
+    for (int k = 0; k < spec.encoder.num_layers; ++k) {
+      if (ChooseWeightLayout(encoder->layer_input_size(k), hidden, spec.precision) ==
+          WeightLayout::kPlain) {
+        encoder->weight_layout_ = WeightLayout::kPlain;
+      }
+    }
     for (int k = 0; k < spec.encoder.num_layers; ++k) {
       const int64_t input = encoder->layer_input_size(k);
-      // A reference shape tells the preferred weight layout; it does not
-      // depend on batch or steps for the brgemm implementation (f32 or bf16).
+      // The layout of a one-step, one-sequence plan, prepared now.
       dnnl::lstm_forward::primitive_desc pd =
-          MakePrimitiveDesc(1, 1, input, hidden, spec.precision);
+          PlanPrimitiveDesc(1, 1, input, hidden, spec.precision, encoder->weight_layout_);
       std::vector<Direction> directions;
       for (int dir = 0; dir < spec.encoder.directions(); ++dir) {
         const std::string suffix = absl::StrCat("_l", k, dir == 1 ? "_reverse" : "");
@@ -85,10 +124,12 @@ absl::StatusOr<std::unique_ptr<LstmEncoder>> LstmEncoder::Create(
           return weights.at(absl::StrCat("encoder.", base, suffix));
         };
         Direction d;
-        d.weights_layer_plain = ToLdigo(get("weight_ih"), input, hidden);
-        d.weights_iter_plain = ToLdigo(get("weight_hh"), hidden, hidden);
-        d.weights_layer = Reorder(d.weights_layer_plain, pd.weights_layer_desc());
-        d.weights_iter = Reorder(d.weights_iter_plain, pd.weights_iter_desc());
+        d.weights_layer =
+            std::make_unique<PreparedWeights>(ToLdigo(get("weight_ih"), input, hidden), ledger);
+        d.weights_iter =
+            std::make_unique<PreparedWeights>(ToLdigo(get("weight_hh"), hidden, hidden), ledger);
+        d.weights_layer->Get(pd.weights_layer_desc());
+        d.weights_iter->Get(pd.weights_iter_desc());
         d.bias = memory({{1, 1, kGates, hidden}, dt::f32, tag::ldgo}, CpuEngine());
         float* bias = static_cast<float*>(d.bias.get_data_handle());
         const FloatTensor& b_ih = get("bias_ih");
@@ -111,22 +152,15 @@ LstmEncoderPlan::LstmEncoderPlan(const LstmEncoder& encoder, int64_t batch, int6
     const int64_t input = encoder.layer_input_size(k);
     std::vector<Step> directions;
     for (const LstmEncoder::Direction& d : encoder.layers()[k]) {
-      dnnl::lstm_forward::primitive_desc pd =
-          MakePrimitiveDesc(batch, steps, input, hidden, encoder.precision());
+      dnnl::lstm_forward::primitive_desc pd = PlanPrimitiveDesc(
+          batch, steps, input, hidden, encoder.precision(), encoder.weight_layout());
       Step step;
       step.primitive = dnnl::lstm_forward(pd);
       step.src = memory(pd.src_layer_desc(), CpuEngine(), nullptr);
       step.dst = memory(pd.dst_layer_desc(), CpuEngine(), nullptr);
-      memory weights_layer = d.weights_layer;
-      memory weights_iter = d.weights_iter;
-      if (pd.weights_layer_desc() != weights_layer.get_desc()) {
-        weights_layer = Reorder(d.weights_layer_plain, pd.weights_layer_desc());
-        ++weight_reorders_;
-      }
-      if (pd.weights_iter_desc() != weights_iter.get_desc()) {
-        weights_iter = Reorder(d.weights_iter_plain, pd.weights_iter_desc());
-        ++weight_reorders_;
-      }
+      // Shared with every plan whose primitive wants the same layouts.
+      memory weights_layer = d.weights_layer->Get(pd.weights_layer_desc());
+      memory weights_iter = d.weights_iter->Get(pd.weights_iter_desc());
       step.args = {{DNNL_ARG_SRC_LAYER, step.src},        {DNNL_ARG_WEIGHTS_LAYER, weights_layer},
                    {DNNL_ARG_WEIGHTS_ITER, weights_iter}, {DNNL_ARG_BIAS, d.bias},
                    {DNNL_ARG_DST_LAYER, step.dst},        {DNNL_ARG_SCRATCHPAD, memory()}};

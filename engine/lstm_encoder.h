@@ -17,9 +17,16 @@
 // which then hold bf16 bytes), and converts the last layer's output back to
 // f32: Run() is f32 in, f32 out in both modes.
 //
-// Weights are reordered once, at Create, to the layout the brgemm primitive
-// prefers; a plan reuses them whenever its primitive wants the same layout and
-// otherwise reorders its own copy (counted by weight_reorders()).
+// Weights are shared by layout (prepared_weights.h), never copied per plan.
+// Create asks oneDNN which layout it prefers at two probe shapes (batch 1 and
+// 64). Where the answer is one shape-independent layout (the brgemm LSTM on
+// AVX-512 and up), every plan asks for its preferred layout with
+// format_tag::any and gets the copy prepared at load; a plan whose primitive
+// prefers a layout not seen before prepares it once, for every later plan and
+// session. Where oneDNN would pack the weights per shape (its rnn_packed
+// format: the reference LSTM on AVX2) or the layouts differ between shapes,
+// every plan is built on the plain ldigo weights instead, which that
+// implementation reads as fast (docs/performance.md): one copy for all shapes.
 //
 // Ownership/thread-safety: LstmEncoder is immutable after Create and shared by
 // all sessions. A plan is used by one session thread at a time; Run() throws
@@ -38,7 +45,9 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "engine/model_spec.h"
+#include "engine/prepared_weights.h"
 #include "engine/tensor_file.h"
+#include "engine/weight_ledger.h"
 #include "engine/workspace.h"
 #include "oneapi/dnnl/dnnl.hpp"
 
@@ -46,10 +55,18 @@ namespace attnserve::engine {
 
 class LstmEncoder {
  public:
+  // How plans get their weights (see the file comment).
+  enum class WeightLayout {
+    kPreferred,  // format_tag::any; the layout does not depend on the shape
+    kPlain,      // ldigo for every shape
+  };
+
   // Weights named as PyTorch nn.LSTM's state_dict under "encoder." (shapes
-  // already validated against the spec); computes in spec.precision.
+  // already validated against the spec); computes in spec.precision. The
+  // prepared weights are charged to `ledger` (may be null).
   static absl::StatusOr<std::unique_ptr<LstmEncoder>> Create(
-      const ModelSpec& spec, const std::map<std::string, FloatTensor>& weights);
+      const ModelSpec& spec, const std::map<std::string, FloatTensor>& weights,
+      std::shared_ptr<WeightLedger> ledger = nullptr);
 
   int input_size() const { return input_size_; }
   int hidden_size() const { return hidden_size_; }
@@ -58,13 +75,12 @@ class LstmEncoder {
   Precision precision() const { return precision_; }
   int output_size() const { return hidden_size_ * (bidirectional_ ? 2 : 1); }
   int layer_input_size(int layer) const { return layer == 0 ? input_size_ : output_size(); }
+  WeightLayout weight_layout() const { return weight_layout_; }
 
   struct Direction {
-    dnnl::memory weights_layer_plain;  // ldigo, f32
-    dnnl::memory weights_iter_plain;   // ldigo, f32
-    dnnl::memory weights_layer;        // preferred layout, compute type
-    dnnl::memory weights_iter;         // preferred layout, compute type
-    dnnl::memory bias;                 // ldgo, f32, b_ih + b_hh
+    std::unique_ptr<PreparedWeights> weights_layer;  // plain: ldigo, f32
+    std::unique_ptr<PreparedWeights> weights_iter;   // plain: ldigo, f32
+    dnnl::memory bias;                               // ldgo, f32, b_ih + b_hh
   };
   // layers_[k][0] forward, layers_[k][1] backward (bidirectional only).
   const std::vector<std::vector<Direction>>& layers() const { return layers_; }
@@ -75,6 +91,7 @@ class LstmEncoder {
   int hidden_size_ = 0;
   bool bidirectional_ = false;
   Precision precision_ = Precision::kF32;
+  WeightLayout weight_layout_ = WeightLayout::kPreferred;
   std::vector<std::vector<Direction>> layers_;
 };
 
@@ -84,9 +101,6 @@ class LstmEncoderPlan {
   LstmEncoderPlan(const LstmEncoder& encoder, int64_t batch, int64_t steps);
 
   size_t scratchpad_bytes() const { return scratchpad_bytes_; }
-  // Number of weight tensors this plan had to reorder for itself because its
-  // primitive preferred another layout than the one prepared at load.
-  int weight_reorders() const { return weight_reorders_; }
 
   // Runs the stack on ws.input ([steps, batch, D], time-major, f32) with each
   // sequence's valid length; returns the last layer's output [steps, batch, d]
@@ -120,7 +134,6 @@ class LstmEncoderPlan {
   Conversion input_to_bf16_;
   Conversion output_to_f32_;
   size_t scratchpad_bytes_ = 0;
-  int weight_reorders_ = 0;
 };
 
 }  // namespace attnserve::engine

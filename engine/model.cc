@@ -26,10 +26,11 @@ class SingleThreadedScope {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& version_dir) {
+absl::StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& version_dir,
+                                                         const LoadOptions& options) {
   absl::StatusOr<ModelFiles> files = LoadModelFiles(version_dir);
   if (!files.ok()) return files.status();
-  absl::StatusOr<std::shared_ptr<const Model>> model = Build(*files);
+  absl::StatusOr<std::shared_ptr<const Model>> model = Build(*files, options);
   if (!model.ok()) {
     return absl::Status(model.status().code(),
                         absl::StrCat(version_dir, ": ", model.status().message()));
@@ -37,20 +38,30 @@ absl::StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& vers
   return model;
 }
 
-absl::StatusOr<std::shared_ptr<const Model>> Model::Build(const ModelFiles& files) {
+absl::StatusOr<std::shared_ptr<const Model>> Model::Build(const ModelFiles& files,
+                                                          const LoadOptions& options) {
+  absl::StatusOr<PrecisionChoice> precision =
+      ChoosePrecision(files.spec.precision, options.precision_fallback,
+                      options.cpu != nullptr ? *options.cpu : HostCpu());
+  if (!precision.ok()) return precision.status();
   SingleThreadedScope single_threaded;
   std::shared_ptr<Model> model(new Model());
   model->spec_ = files.spec;
-  model->attention_outputs_ = AttentionOutputs(files.spec);
+  model->spec_.precision = precision->precision;
+  model->requested_precision_ = files.spec.precision;
+  model->precision_note_ = precision->note;
+  const ModelSpec& spec = model->spec_;
   absl::StatusOr<std::unique_ptr<LstmEncoder>> encoder =
-      LstmEncoder::Create(files.spec, files.weights);
+      LstmEncoder::Create(spec, files.weights, model->ledger_);
+  model->attention_outputs_ = AttentionOutputs(spec);
   if (!encoder.ok()) return encoder.status();
   model->encoder_ = *std::move(encoder);
-  absl::StatusOr<AttentionBlocks> attention = CreateAttentionBlocks(files.spec, files.weights);
+  absl::StatusOr<AttentionBlocks> attention =
+      CreateAttentionBlocks(spec, files.weights, model->ledger_);
   if (!attention.ok()) return attention.status();
   model->attention_ = *std::move(attention);
   absl::StatusOr<std::unique_ptr<Head>> head =
-      Head::Create(files.spec.head, files.weights, files.spec.precision);
+      Head::Create(spec.head, files.weights, spec.precision, model->ledger_);
   if (!head.ok()) return head.status();
   model->head_ = *std::move(head);
   return std::shared_ptr<const Model>(std::move(model));

@@ -2,10 +2,14 @@
 // weights of the encoder, attention blocks (before and after the LSTM), the
 // head's gate and the head.
 //
-// Contract: Load() validates the directory fully (LoadModelFiles) and prepares
-// the weights once (reordered to the LSTM primitive's preferred layout);
+// Contract: Load() validates the directory fully (LoadModelFiles), chooses the
+// precision it runs in (precision_policy.h: a bf16 model on a CPU without bf16
+// is FailedPrecondition, or f32 under PrecisionFallback::kF32), and prepares
+// the weights (prepared_weights.h: each layout once, shared by every plan);
 // failures come back as a status naming the file and field, never a crash.
 // Preparation runs on the calling thread alone (one OpenMP thread).
+// weight_stats() reports what the prepared weights hold, also later, as plans
+// of new shapes prepare layouts.
 // Ownership/thread-safety: handed out as std::shared_ptr<const Model>; it is
 // immutable, and any number of Sessions (one per worker thread) run it at once.
 #ifndef ATTNSERVE_ENGINE_MODEL_H_
@@ -22,19 +26,33 @@
 #include "engine/model_files.h"
 #include "engine/model_outputs.h"
 #include "engine/model_spec.h"
+#include "engine/precision_policy.h"
 #include "engine/temporal_attention.h"
+#include "engine/weight_ledger.h"
 
 namespace attnserve::engine {
 
+struct LoadOptions {
+  PrecisionFallback precision_fallback = PrecisionFallback::kRefuse;
+  const CpuInfo* cpu = nullptr;  // the CPU to choose the precision for; null: HostCpu()
+};
+
 class Model {
  public:
-  static absl::StatusOr<std::shared_ptr<const Model>> Load(const std::string& version_dir);
-  static absl::StatusOr<std::shared_ptr<const Model>> Build(const ModelFiles& files);
+  static absl::StatusOr<std::shared_ptr<const Model>> Load(const std::string& version_dir,
+                                                           const LoadOptions& options = {});
+  static absl::StatusOr<std::shared_ptr<const Model>> Build(const ModelFiles& files,
+                                                            const LoadOptions& options = {});
 
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
 
+  // The spec as run: spec().precision is the precision the model computes in.
   const ModelSpec& spec() const { return spec_; }
+  // What model.json asked for, and why the model runs otherwise (empty if not).
+  Precision requested_precision() const { return requested_precision_; }
+  const std::string& precision_note() const { return precision_note_; }
+  WeightStats weight_stats() const { return ledger_->Read(); }
   const LstmEncoder& encoder() const { return *encoder_; }
   // The block before the LSTM (feature, time_dense before_lstm); null if none.
   const InputAttention* input_attention() const { return attention_.input.get(); }
@@ -53,6 +71,9 @@ class Model {
  private:
   Model() = default;
   ModelSpec spec_;
+  Precision requested_precision_ = Precision::kF32;
+  std::string precision_note_;
+  std::shared_ptr<WeightLedger> ledger_ = std::make_shared<WeightLedger>();
   std::unique_ptr<LstmEncoder> encoder_;
   AttentionBlocks attention_;
   std::unique_ptr<Head> head_;

@@ -1,11 +1,17 @@
-// PaddedSteps: the number of timesteps a batch whose longest sequence has
-// `max_length` steps is computed with.
+// The shapes a batch is computed with: PaddedSteps (timesteps) and PaddedRows
+// (sequences).
 //
-// oneDNN fixes T in each LSTM primitive, so every distinct T costs a primitive
-// build (0.4-10 ms) and a cache entry. Rounding T up bounds the number of
-// shapes while the extra steps are masked (results do not change):
-//   T <= 16: exact; T <= 128: next multiple of 8; above: next multiple of 32.
-// At most 7 (or 31) padded steps are computed; short sequences pay nothing.
+// oneDNN fixes T and the batch size in each LSTM primitive, so every distinct
+// (rows, steps) costs a plan: primitive builds (0.4-10 ms) and a cache entry.
+// Rounding both up bounds the number of shapes; the extra steps are masked and
+// the extra rows are inert (results do not change).
+//
+// Steps: T <= 16 exact; T <= 128 the next multiple of 8; above, the next
+// multiple of 32 (at most 7, or 31, padded steps).
+// Rows: B <= 2 exact; B <= 16 the next power of two (4, 8, 16); B <= 64 the
+// next multiple of 8; above, the next multiple of 16. Small batches are
+// latency-bound, so their padding is nearly free; large ones pay at most
+// 7/(B+7) (or 15/(B+15)) extra rows. max_batch_size 32 gives 7 row shapes.
 #ifndef ATTNSERVE_ENGINE_SHAPE_POLICY_H_
 #define ATTNSERVE_ENGINE_SHAPE_POLICY_H_
 
@@ -13,11 +19,27 @@
 
 namespace attnserve::engine {
 
+namespace shape_policy_internal {
+inline int64_t RoundUp(int64_t v, int64_t q) { return (v + q - 1) / q * q; }
+}  // namespace shape_policy_internal
+
 inline int64_t PaddedSteps(int64_t max_length) {
-  auto round_up = [](int64_t v, int64_t q) { return (v + q - 1) / q * q; };
+  using shape_policy_internal::RoundUp;
   if (max_length <= 16) return max_length;
-  if (max_length <= 128) return round_up(max_length, 8);
-  return round_up(max_length, 32);
+  if (max_length <= 128) return RoundUp(max_length, 8);
+  return RoundUp(max_length, 32);
+}
+
+inline int64_t PaddedRows(int64_t count) {
+  using shape_policy_internal::RoundUp;
+  if (count <= 2) return count;
+  if (count <= 16) {
+    int64_t rows = 4;
+    while (rows < count) rows *= 2;
+    return rows;
+  }
+  if (count <= 64) return RoundUp(count, 8);
+  return RoundUp(count, 16);
 }
 
 }  // namespace attnserve::engine

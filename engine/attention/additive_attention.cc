@@ -67,12 +67,14 @@ class AdditiveScorer : public Scorer {
 std::unique_ptr<Scorer> MakeAdditiveScorer(const FloatTensor& proj_weight,
                                            const FloatTensor& proj_bias,
                                            const FloatTensor& score_weight,
-                                           const FloatTensor& score_bias, Precision precision) {
+                                           const FloatTensor& score_bias, Precision precision,
+                                           std::shared_ptr<WeightLedger> ledger) {
   const int64_t units = proj_weight.shape.at(0);
   const int64_t dim = proj_weight.shape.at(1);
   return std::make_unique<AdditiveScorer>(AdditiveWeights{
       dim, units,
-      CreateDenseLayerOrThrow(proj_weight, proj_bias, DenseActivation::kTanh, precision),
+      CreateDenseLayerOrThrow(proj_weight, proj_bias, DenseActivation::kTanh, precision,
+                              std::move(ledger)),
       ConstantMemory({1, units, 1}, score_weight), ConstantMemory({1, 1, 1}, score_bias)});
 }
 

@@ -13,25 +13,26 @@ using Weights = std::map<std::string, FloatTensor>;
 
 std::unique_ptr<Scorer> CreateScorer(const AttentionSpec& spec, int64_t d,
                                      const std::string& prefix, const Weights& weights,
-                                     Precision precision) {
+                                     Precision precision,
+                                     const std::shared_ptr<WeightLedger>& ledger) {
   auto get = [&](const char* name) -> const FloatTensor& { return weights.at(prefix + name); };
   switch (spec.kind) {
     case AttentionKind::kFeedForward:
       return MakeFeedForwardScorer(get("score.weight"), get("score.bias"));
     case AttentionKind::kAdditive:
       return MakeAdditiveScorer(get("proj.weight"), get("proj.bias"), get("score.weight"),
-                                get("score.bias"), precision);
+                                get("score.bias"), precision, ledger);
     case AttentionKind::kDot:
       return MakeDotScorer(d);
     case AttentionKind::kGeneral:
       return MakeGeneralScorer(get("proj.weight"));
     case AttentionKind::kGeneralTanh:
-      return MakeGeneralTanhScorer(get("proj.weight"), get("proj.bias"), precision);
+      return MakeGeneralTanhScorer(get("proj.weight"), get("proj.bias"), precision, ledger);
     case AttentionKind::kCosine:
       return MakeCosineScorer(d);
     case AttentionKind::kBahdanau:
       return MakeBahdanauScorer(get("query_proj.weight"), get("proj.weight"), get("score.weight"),
-                                precision);
+                                precision, ledger);
     case AttentionKind::kTimeDense:
     case AttentionKind::kFeature:
       break;
@@ -41,7 +42,8 @@ std::unique_ptr<Scorer> CreateScorer(const AttentionSpec& spec, int64_t d,
 
 std::unique_ptr<TemporalAttention> CreateTemporal(const AttentionSpec& spec, int64_t d,
                                                   const std::string& prefix, const Weights& weights,
-                                                  Precision precision) {
+                                                  Precision precision,
+                                                  const std::shared_ptr<WeightLedger>& ledger) {
   if (spec.kind == AttentionKind::kTimeDense) {
     return MakeTimeDenseAfterLstm(spec, d, weights.at(prefix + "score.weight"),
                                   weights.at(prefix + "score.bias"));
@@ -56,7 +58,7 @@ std::unique_ptr<TemporalAttention> CreateTemporal(const AttentionSpec& spec, int
   const FloatTensor* combine = nullptr;
   if (output == QueryOutput::kLuong) combine = &weights.at(prefix + "combine.weight");
   return std::make_unique<ScoredAttention>(
-      CreateScorer(spec, d, prefix, weights, precision),
+      CreateScorer(spec, d, prefix, weights, precision, ledger),
       AttentionPooling(d, output, IsQueryBased(spec.kind) && spec.exclude_query_step, combine));
 }
 
@@ -70,8 +72,8 @@ std::unique_ptr<InputAttention> CreateInput(const AttentionSpec& spec, int64_t f
 
 }  // namespace
 
-absl::StatusOr<AttentionBlocks> CreateAttentionBlocks(const ModelSpec& spec,
-                                                      const Weights& weights) {
+absl::StatusOr<AttentionBlocks> CreateAttentionBlocks(
+    const ModelSpec& spec, const Weights& weights, const std::shared_ptr<WeightLedger>& ledger) {
   AttentionBlocks blocks;
   absl::Status status = GuardDnnl("attention", [&]() -> absl::Status {
     const int64_t d = spec.encoder.output_size();
@@ -82,7 +84,7 @@ absl::StatusOr<AttentionBlocks> CreateAttentionBlocks(const ModelSpec& spec,
         blocks.input = CreateInput(block, spec.input_size, prefix, weights);
         blocks.input_index = static_cast<int>(i);
       } else {
-        blocks.temporal = CreateTemporal(block, d, prefix, weights, spec.precision);
+        blocks.temporal = CreateTemporal(block, d, prefix, weights, spec.precision, ledger);
         blocks.temporal_index = static_cast<int>(i);
       }
     }

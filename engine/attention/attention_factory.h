@@ -16,6 +16,7 @@
 #include "engine/model_spec.h"
 #include "engine/temporal_attention.h"
 #include "engine/tensor_file.h"
+#include "engine/weight_ledger.h"
 
 namespace attnserve::engine {
 
@@ -27,8 +28,10 @@ struct AttentionBlocks {
   std::unique_ptr<DenseGate> gate;              // head.gate; null if none
 };
 
+// Prepared weights of the dense projections are charged to `ledger` (may be null).
 absl::StatusOr<AttentionBlocks> CreateAttentionBlocks(
-    const ModelSpec& spec, const std::map<std::string, FloatTensor>& weights);
+    const ModelSpec& spec, const std::map<std::string, FloatTensor>& weights,
+    const std::shared_ptr<WeightLedger>& ledger = nullptr);
 
 }  // namespace attnserve::engine
 

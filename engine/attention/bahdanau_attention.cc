@@ -78,12 +78,14 @@ class BahdanauScorer : public Scorer {
 
 std::unique_ptr<Scorer> MakeBahdanauScorer(const FloatTensor& query_weight,
                                            const FloatTensor& key_weight,
-                                           const FloatTensor& score_weight, Precision precision) {
+                                           const FloatTensor& score_weight, Precision precision,
+                                           std::shared_ptr<WeightLedger> ledger) {
   const int64_t d = key_weight.shape.at(0);
   const FloatTensor zero_bias{{d}, std::vector<float>(static_cast<size_t>(d), 0.0f)};
   return std::make_unique<BahdanauScorer>(BahdanauWeights{
       d, TransposedMemory({d, d}, query_weight),
-      CreateDenseLayerOrThrow(key_weight, zero_bias, DenseActivation::kNone, precision),
+      CreateDenseLayerOrThrow(key_weight, zero_bias, DenseActivation::kNone, precision,
+                              std::move(ledger)),
       ConstantMemory({1, d, 1}, score_weight)});
 }
 

@@ -41,9 +41,11 @@ class GeneralTanhPlan : public ScorePlan {
 
 class GeneralTanhScorer : public Scorer {
  public:
-  GeneralTanhScorer(const FloatTensor& weight, const FloatTensor& bias, Precision precision)
+  GeneralTanhScorer(const FloatTensor& weight, const FloatTensor& bias, Precision precision,
+                    std::shared_ptr<WeightLedger> ledger)
       : dim_(weight.shape.at(0)),
-        proj_(CreateDenseLayerOrThrow(weight, bias, DenseActivation::kTanh, precision)) {}
+        proj_(CreateDenseLayerOrThrow(weight, bias, DenseActivation::kTanh, precision,
+                                       std::move(ledger))) {}
   std::unique_ptr<ScorePlan> Plan(int64_t batch, int64_t steps) const override {
     return std::make_unique<GeneralTanhPlan>(proj_, dim_, batch, steps);
   }
@@ -56,8 +58,9 @@ class GeneralTanhScorer : public Scorer {
 }  // namespace
 
 std::unique_ptr<Scorer> MakeGeneralTanhScorer(const FloatTensor& weight, const FloatTensor& bias,
-                                              Precision precision) {
-  return std::make_unique<GeneralTanhScorer>(weight, bias, precision);
+                                              Precision precision,
+                                              std::shared_ptr<WeightLedger> ledger) {
+  return std::make_unique<GeneralTanhScorer>(weight, bias, precision, std::move(ledger));
 }
 
 }  // namespace attnserve::engine

@@ -6,8 +6,8 @@
 // Factories copy the weights into oneDNN memory once (throw dnnl::error);
 // the scorers are immutable and shared by sessions. `precision` applies to
 // the learned projection over all T*B steps (additive W1, general_tanh W,
-// bahdanau W2: a DenseLayer, bf16 in bf16 models); the scores, softmax and
-// pooling stay f32.
+// bahdanau W2: a DenseLayer, bf16 in bf16 models, its prepared weights
+// charged to `ledger`); the scores, softmax and pooling stay f32.
 #ifndef ATTNSERVE_ENGINE_ATTENTION_SCORERS_H_
 #define ATTNSERVE_ENGINE_ATTENTION_SCORERS_H_
 
@@ -17,6 +17,7 @@
 #include "engine/attention/scored_attention.h"
 #include "engine/model_spec.h"
 #include "engine/tensor_file.h"
+#include "engine/weight_ledger.h"
 
 namespace attnserve::engine {
 
@@ -29,7 +30,8 @@ std::unique_ptr<Scorer> MakeAdditiveScorer(const FloatTensor& proj_weight,
                                            const FloatTensor& proj_bias,
                                            const FloatTensor& score_weight,
                                            const FloatTensor& score_bias,
-                                           Precision precision = Precision::kF32);
+                                           Precision precision = Precision::kF32,
+                                           std::shared_ptr<WeightLedger> ledger = nullptr);
 
 // e_t = q . h_t. No tensors.
 std::unique_ptr<Scorer> MakeDotScorer(int64_t dim);
@@ -39,7 +41,8 @@ std::unique_ptr<Scorer> MakeGeneralScorer(const FloatTensor& weight);
 
 // e_t = q . tanh(W h_t + b). proj.weight [d, d], proj.bias [d].
 std::unique_ptr<Scorer> MakeGeneralTanhScorer(const FloatTensor& weight, const FloatTensor& bias,
-                                              Precision precision = Precision::kF32);
+                                              Precision precision = Precision::kF32,
+                                              std::shared_ptr<WeightLedger> ledger = nullptr);
 
 // e_t = q . h_t / (max(|q|, eps) * max(|h_t|, eps)), eps = 1e-8. No tensors.
 std::unique_ptr<Scorer> MakeCosineScorer(int64_t dim);
@@ -49,7 +52,8 @@ std::unique_ptr<Scorer> MakeCosineScorer(int64_t dim);
 std::unique_ptr<Scorer> MakeBahdanauScorer(const FloatTensor& query_weight,
                                            const FloatTensor& key_weight,
                                            const FloatTensor& score_weight,
-                                           Precision precision = Precision::kF32);
+                                           Precision precision = Precision::kF32,
+                                           std::shared_ptr<WeightLedger> ledger = nullptr);
 
 }  // namespace attnserve::engine
 

@@ -10,6 +10,11 @@
 //   with f32 on >= kMinAgreement of all fixture decisions
 //   a sequence alone and in a padded batch: within kMaxBatchEffect
 //   demo model: held-out accuracy >= 0.95
+//
+// bf16 runs only where the CPU has bf16 instructions (avx512_core_bf16 or
+// AMX): there the numeric tests run; elsewhere they are skipped, and the
+// refusal and the f32 fallback are asserted instead. The precision policy
+// itself is checked on every CPU with a described one (CpuInfo injected).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -18,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/cpu_info.h"
 #include "engine/dense_layer.h"
 #include "engine/dnnl_util.h"
 #include "engine/lstm_encoder.h"
@@ -28,6 +34,7 @@
 #include "gtest/gtest.h"
 #include "tests/engine/fixture_cases.h"
 #include "tests/engine/random_model.h"
+#include "tests/engine/weight_sharing.h"
 
 namespace attnserve::engine {
 namespace {
@@ -48,6 +55,16 @@ constexpr double kMinAgreement = 0.95;
 // bf16 keeps "padding is exact": a sequence's result does not depend on its
 // batch (measured: bitwise equal), as in f32.
 constexpr double kMaxBatchEffect = 1e-5;
+
+// Skips the calling test where the CPU cannot run bf16.
+#define REQUIRE_BF16_CPU()                                                              \
+  if (!HostCpu().bf16) {                                                                \
+    GTEST_SKIP() << "this CPU's oneDNN ISA is " << HostCpu().isa                        \
+                 << ": no bf16 instructions; Bf16Test.RefusedOrServedAsF32WithoutBf16 " \
+                    "covers this CPU";                                                  \
+  }
+
+const CpuInfo kAvx2{"avx2", false, "2.6.3"};
 
 // A model directory loaded with its precision replaced by `precision`.
 std::shared_ptr<const Model> LoadAs(const std::string& dir, Precision precision) {
@@ -207,6 +224,7 @@ FixtureErrors Measure(const std::string& name) {
 }
 
 TEST(Bf16Test, ParityFixturesStayWithinTheDocumentedBounds) {
+  REQUIRE_BF16_CPU();
   const std::vector<std::string> names = FixtureNames();
   ASSERT_FALSE(names.empty());
   FixtureErrors all;
@@ -239,6 +257,7 @@ TEST(Bf16Test, ParityFixturesStayWithinTheDocumentedBounds) {
 }
 
 TEST(Bf16Test, DemoModelKeepsItsAccuracy) {
+  REQUIRE_BF16_CPU();
   std::shared_ptr<const Model> model = LoadAs(SourcePath("models/demo/1"), Precision::kBF16);
   ASSERT_NE(model, nullptr);
   absl::StatusOr<Cases> cases = ReadCases(SourcePath("tests/fixtures/demo/heldout.safetensors"));
@@ -272,29 +291,124 @@ TEST(Bf16Test, DemoModelKeepsItsAccuracy) {
   EXPECT_GE(hits, 0.90);
 }
 
-// The bf16 weights prepared at load serve every shape: no plan reorders its own.
-TEST(Bf16Test, WeightsPreparedAtLoadServeEveryShape) {
+// bf16 weights are shared by layout across shapes and sessions, as f32 ones.
+TEST(Bf16Test, WeightsAreSharedByLayoutAcrossShapesAndSessions) {
+  REQUIRE_BF16_CPU();
   for (int hidden : {16, 128}) {
+    SCOPED_TRACE(hidden);
     ModelSpec spec = attnserve::testing::MakeSpec(5, hidden, 2, true, 3);
     spec.precision = Precision::kBF16;
     absl::StatusOr<std::shared_ptr<const Model>> model =
         Model::Build(attnserve::testing::RandomModel(spec, 3));
     ASSERT_TRUE(model.ok()) << model.status();
-    for (int batch : {1, 3, 8, 64}) {
-      for (int steps : {1, 7, 50, 200}) {
-        LstmEncoderPlan plan((*model)->encoder(), batch, steps);
-        EXPECT_EQ(plan.weight_reorders(), 0) << batch << "x" << steps;
-        for (const DenseLayer& layer : (*model)->head().layers()) {
-          EXPECT_EQ(DensePlan(layer, batch * steps).weight_reorders(), 0);
-        }
-      }
-    }
+    attnserve::testing::ExpectWeightsSharedAcrossShapes(*model);
   }
+}
+
+// On a CPU without bf16 (real, where this CPU is one; described otherwise): a
+// bf16 model is FAILED_PRECONDITION naming the ISA and the way out, and with
+// the f32 fallback it computes exactly what the same weights give in f32.
+void ExpectRefusedOrServedAsF32(const CpuInfo* cpu) {
+  ModelSpec spec = attnserve::testing::MakeSpec(5, 16, 2, true, 3);
+  ModelFiles files = attnserve::testing::RandomModel(spec, 3);
+  ModelFiles bf16_files = files;
+  bf16_files.spec.precision = Precision::kBF16;
+  const std::string isa = cpu != nullptr ? cpu->isa : HostCpu().isa;
+
+  absl::StatusOr<std::shared_ptr<const Model>> refused =
+      Model::Build(bf16_files, {PrecisionFallback::kRefuse, cpu});
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+  for (const std::string& part : std::vector<std::string>{"precision bf16 needs", "avx512_core_bf16", "this CPU's ISA is " + isa,
+        "--precision_fallback=f32", "\"precision\": \"f32\""}) {
+    EXPECT_NE(refused.status().message().find(part), absl::string_view::npos)
+        << part << " in " << refused.status();
+  }
+
+  absl::StatusOr<std::shared_ptr<const Model>> fallback =
+      Model::Build(bf16_files, {PrecisionFallback::kF32, cpu});
+  ASSERT_TRUE(fallback.ok()) << fallback.status();
+  EXPECT_EQ((*fallback)->spec().precision, Precision::kF32);
+  EXPECT_EQ((*fallback)->requested_precision(), Precision::kBF16);
+  EXPECT_NE((*fallback)->precision_note().find("serving f32"), std::string::npos);
+  EXPECT_NE((*fallback)->precision_note().find(isa), std::string::npos);
+
+  absl::StatusOr<std::shared_ptr<const Model>> f32 = Model::Build(files);
+  ASSERT_TRUE(f32.ok()) << f32.status();
+  EXPECT_TRUE((*f32)->precision_note().empty());
+  const std::vector<float> x = attnserve::testing::RandomSequence(11, 5, 9);
+  const SequenceView views[] = {{x.data(), 11}, {x.data(), 6}};
+  const BatchOutput a = RunAll(*fallback, {views, views + 2});
+  const BatchOutput b = RunAll(*f32, {views, views + 2});
+  EXPECT_EQ(a.outputs, b.outputs);
+  EXPECT_EQ(a.attention[0].values, b.attention[0].values);
+}
+
+TEST(Bf16Test, RefusedOrServedAsF32WithoutBf16) {
+  if (HostCpu().bf16) {
+    GTEST_SKIP() << "this CPU's ISA (" << HostCpu().isa
+                 << ") has bf16; Bf16Test.PolicyOnADescribedAvx2Cpu covers the refusal";
+  }
+  ExpectRefusedOrServedAsF32(nullptr);
+}
+
+TEST(Bf16Test, PolicyOnADescribedAvx2Cpu) { ExpectRefusedOrServedAsF32(&kAvx2); }
+
+// Where bf16 primitives cannot be created (oneDNN's `unimplemented`), the
+// failure is FAILED_PRECONDITION naming the ISA, never INTERNAL: a CPU
+// described as having bf16 on one that has none.
+TEST(Bf16Test, MissingImplementationIsAFailedPrecondition) {
+  if (HostCpu().bf16) {
+    GTEST_SKIP() << "this CPU's ISA (" << HostCpu().isa << ") implements bf16";
+  }
+  const CpuInfo claims_bf16{HostCpu().isa, true, HostCpu().onednn_version};
+  ModelSpec spec = attnserve::testing::MakeSpec(5, 16, 1, false, 3);
+  spec.precision = Precision::kBF16;
+  absl::StatusOr<std::shared_ptr<const Model>> model =
+      Model::Build(attnserve::testing::RandomModel(spec, 3), {PrecisionFallback::kRefuse,
+                                                              &claims_bf16});
+  ASSERT_EQ(model.status().code(), absl::StatusCode::kFailedPrecondition) << model.status();
+  EXPECT_NE(model.status().message().find("no implementation"), absl::string_view::npos);
+  EXPECT_NE(model.status().message().find("ISA " + HostCpu().isa), absl::string_view::npos);
+}
+
+TEST(PrecisionPolicyTest, ChoosesWhatTheCpuCanRun) {
+  const CpuInfo bf16_cpu{"avx512_core_bf16", true, "2.6.3"};
+  for (PrecisionFallback fallback : {PrecisionFallback::kRefuse, PrecisionFallback::kF32}) {
+    absl::StatusOr<PrecisionChoice> f32 = ChoosePrecision(Precision::kF32, fallback, kAvx2);
+    ASSERT_TRUE(f32.ok());
+    EXPECT_EQ(f32->precision, Precision::kF32);
+    EXPECT_TRUE(f32->note.empty());
+    absl::StatusOr<PrecisionChoice> bf16 = ChoosePrecision(Precision::kBF16, fallback, bf16_cpu);
+    ASSERT_TRUE(bf16.ok());
+    EXPECT_EQ(bf16->precision, Precision::kBF16);
+    EXPECT_TRUE(bf16->note.empty());
+  }
+  EXPECT_EQ(ChoosePrecision(Precision::kBF16, PrecisionFallback::kRefuse, kAvx2).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ChoosePrecision(Precision::kBF16, PrecisionFallback::kF32, kAvx2)->precision,
+            Precision::kF32);
+  EXPECT_EQ(*ParsePrecisionFallback("f32"), PrecisionFallback::kF32);
+  EXPECT_EQ(*ParsePrecisionFallback("refuse"), PrecisionFallback::kRefuse);
+  EXPECT_EQ(ParsePrecisionFallback("bf16").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CpuInfoTest, IsaNamesAndBf16) {
+  EXPECT_STREQ(IsaName(dnnl::cpu_isa::avx2), "avx2");
+  EXPECT_STREQ(IsaName(dnnl::cpu_isa::avx512_core_bf16), "avx512_core_bf16");
+  EXPECT_FALSE(IsaHasBf16(dnnl::cpu_isa::avx2));
+  EXPECT_FALSE(IsaHasBf16(dnnl::cpu_isa::avx512_core_vnni));
+  EXPECT_TRUE(IsaHasBf16(dnnl::cpu_isa::avx512_core_bf16));
+  EXPECT_TRUE(IsaHasBf16(dnnl::cpu_isa::avx512_core_amx));
+  // The host: its name is the effective ISA's, and bf16 follows from it.
+  EXPECT_EQ(HostCpu().isa, IsaName(dnnl::get_effective_cpu_isa()));
+  EXPECT_EQ(HostCpu().bf16, IsaHasBf16(dnnl::get_effective_cpu_isa()));
+  EXPECT_EQ(HostCpu().onednn_version.rfind("2.", 0), 0u) << HostCpu().onednn_version;
 }
 
 // A bf16 dense layer (input staged in the scratchpad) computes what the f32
 // one does, to bf16 rounding of its inputs and weights.
 TEST(Bf16Test, DenseLayerMatchesF32ToBf16Rounding) {
+  REQUIRE_BF16_CPU();
   constexpr int64_t kRows = 37, kIn = 96, kOut = 40;
   std::vector<float> x = attnserve::testing::RandomSequence(kRows, kIn, 1);
   FloatTensor weight{{kOut, kIn}, attnserve::testing::RandomSequence(kOut, kIn, 2)};
@@ -323,14 +437,16 @@ TEST(Bf16Test, DenseLayerMatchesF32ToBf16Rounding) {
 }
 
 TEST(Bf16Test, PrecisionSelectsTheWeightType) {
+  REQUIRE_BF16_CPU();
   FloatTensor weight{{3, 4}, std::vector<float>(12, 0.25f)};
   FloatTensor bias{{3}, std::vector<float>(3, 0.5f)};
   absl::StatusOr<DenseLayer> f32 = DenseLayer::Create(weight, bias, DenseActivation::kNone);
   absl::StatusOr<DenseLayer> bf16 =
       DenseLayer::Create(weight, bias, DenseActivation::kNone, Precision::kBF16);
   ASSERT_TRUE(f32.ok() && bf16.ok());
-  EXPECT_EQ(f32->weights().get_desc().data_type(), dnnl::memory::data_type::f32);
-  EXPECT_EQ(bf16->weights().get_desc().data_type(), dnnl::memory::data_type::bf16);
+  EXPECT_EQ(f32->weights().plain().get_desc().data_type(), dnnl::memory::data_type::f32);
+  EXPECT_EQ(f32->weights().layouts(), 0);  // f32 plans read the plain weights
+  EXPECT_EQ(bf16->weights().layouts(), 1);  // one bf16 copy, prepared at load
   EXPECT_EQ(bf16->bias().get_desc().data_type(), dnnl::memory::data_type::f32);
 }
 

@@ -1,15 +1,19 @@
 // Session behaviour: padding equivalence across batch compositions and padded
-// shapes, bidirectional exactness, the plan cache, input validation.
+// shapes, bidirectional exactness, the plan cache and shape buckets, weights
+// shared by layout, warm-up, input validation.
 #include "engine/session.h"
 
 #include <cmath>
 #include <memory>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include "engine/model.h"
 #include "engine/shape_policy.h"
 #include "gtest/gtest.h"
 #include "tests/engine/random_model.h"
+#include "tests/engine/weight_sharing.h"
 
 namespace attnserve::engine {
 namespace {
@@ -103,20 +107,62 @@ TEST(BidirectionalTest, BackwardDirectionReadsOnlyTheValidSteps) {
   EXPECT_GT(diff, 1e-4);
 }
 
-TEST(SessionTest, WeightsPreparedAtLoadServeEveryShape) {
+TEST(SessionTest, WeightsAreSharedByLayoutAcrossShapesAndSessions) {
   for (int hidden : {16, 128}) {
-    auto model = BuildModel(MakeSpec(32, hidden, 2, true, 4));
-    Session session(model, {});
-    for (int batch : {1, 3, 8, 64}) {
-      for (int length : {1, 7, 50, 200}) {
-        std::vector<std::vector<float>> seqs(batch, RandomSequence(length, 32, 5));
-        std::vector<int> lengths(batch, length);
-        RunAndTake(session, seqs, lengths, 0);
-      }
-    }
-    EXPECT_EQ(session.stats().plans_built, 16);
-    EXPECT_EQ(session.stats().weight_reorders, 0) << "hidden " << hidden;
+    SCOPED_TRACE(hidden);
+    attnserve::testing::ExpectWeightsSharedAcrossShapes(
+        BuildModel(MakeSpec(32, hidden, 2, true, 4)));
   }
+}
+
+// Requested shapes are bucketed: 16 batches of 4 sizes x 4 lengths need 12
+// plans (3 and 4 sequences share a row count; 1 and 7 steps are exact, 50
+// rounds to 56 and 200 to 224).
+TEST(SessionTest, BatchesAreBucketedByRowsAndSteps) {
+  auto model = BuildModel(MakeSpec(4, 8, 1, false, 2));
+  Session session(model, {});
+  const auto a = RandomSequence(200, 4, 5);
+  BatchOutput out;
+  for (int batch : {1, 3, 4, 64}) {
+    for (int length : {1, 7, 50, 200}) {
+      std::vector<SequenceView> views(static_cast<size_t>(batch), SequenceView{a.data(), length});
+      ASSERT_TRUE(session.Run(views, &out).ok());
+      EXPECT_EQ(out.batch_size, batch);
+      EXPECT_EQ(out.padded_rows, PaddedRows(batch));
+      EXPECT_EQ(out.padded_steps, PaddedSteps(length));
+    }
+  }
+  EXPECT_EQ(session.stats().plans_built, 12);
+  EXPECT_EQ(session.stats().plan_cache_hits, 4);
+  EXPECT_EQ(session.stats().sequences, 4 * (1 + 3 + 4 + 64));
+  EXPECT_EQ(session.stats().rows_computed, 4 * (1 + 4 + 4 + 64));
+}
+
+// Inert rows never change a result: a batch of 3 (computed as 4 rows) gives
+// each sequence what it gets alone, and a warmed-up shape builds nothing.
+TEST(SessionTest, InertRowsAndWarmUpChangeNoResult) {
+  auto model = BuildModel(MakeSpec(3, 16, 2, true, 3));
+  Session session(model, {});
+  const auto s0 = RandomSequence(9, 3, 1), s1 = RandomSequence(5, 3, 2),
+             s2 = RandomSequence(7, 3, 3);
+  const One alone = RunAndTake(session, {s1}, {5}, 0);
+  ASSERT_TRUE(session.Warm({{3, 9}}).ok());
+  const int64_t built = session.stats().plans_built;
+  const One batched = RunAndTake(session, {s0, s1, s2}, {9, 5, 7}, 1);
+  EXPECT_EQ(session.stats().plans_built, built) << "the warmed-up shape was built again";
+  ExpectClose(alone.outputs, batched.outputs, 1e-6);
+  ExpectClose(alone.attention, batched.attention, 1e-6);
+}
+
+TEST(SessionTest, WarmUpRefusesShapesTheModelCannotTake) {
+  ModelSpec spec = MakeSpec(4, 8, 1, false, 2);
+  spec.max_length = 20;
+  Session session(BuildModel(spec), {});
+  absl::Status too_long = session.Warm({{2, 21}});
+  EXPECT_EQ(too_long.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(too_long.message().find("warm-up shape 2x21"), absl::string_view::npos) << too_long;
+  EXPECT_EQ(session.Warm({{0, 5}}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(session.Warm({{2, 20}}).ok());
 }
 
 TEST(SessionTest, PlanCacheReusesAndEvictsLeastRecentlyUsed) {
@@ -136,6 +182,27 @@ TEST(SessionTest, PlanCacheReusesAndEvictsLeastRecentlyUsed) {
   EXPECT_EQ(session.stats().batches, 7);
 }
 
+// The plan cache is bounded by the plans' estimated bytes too: with a budget
+// smaller than any plan only the newest stays; with room, all stay. (A plan
+// whose primitives oneDNN's primitive cache already holds adds little heap:
+// the first session to build a shape is charged for it.)
+TEST(SessionTest, PlanCacheIsBoundedByBytes) {
+  auto model = BuildModel(MakeSpec(4, 32, 2, true, 2));
+  const auto a = RandomSequence(30, 4, 1);
+  SessionOptions tight;
+  tight.max_plan_bytes = 1;
+  Session small(model, tight);
+  Session roomy(model, {});
+  for (int length : {5, 17, 30}) RunAndTake(roomy, {a}, {length}, 0);
+  EXPECT_EQ(roomy.stats().plans_cached, 3);
+  EXPECT_EQ(roomy.stats().plans_evicted, 0);
+  EXPECT_GT(roomy.stats().plan_bytes, 0);
+  for (int length : {5, 17, 30}) RunAndTake(small, {a}, {length}, 0);
+  EXPECT_EQ(small.stats().plans_built, 3);
+  EXPECT_EQ(small.stats().plans_cached, 1);
+  EXPECT_EQ(small.stats().plans_evicted, 2);
+}
+
 TEST(SessionTest, CountsRequestedAndComputedSteps) {
   auto model = BuildModel(MakeSpec(4, 8, 1, false, 2));
   Session session(model, {});
@@ -143,6 +210,9 @@ TEST(SessionTest, CountsRequestedAndComputedSteps) {
   RunAndTake(session, {a, a}, {30, 17}, 0);
   EXPECT_EQ(session.stats().steps_requested, 47);
   EXPECT_EQ(session.stats().steps_computed, 2 * 32);  // 30 rounds up to 32
+  RunAndTake(session, {a, a, a}, {30, 17, 3}, 0);
+  EXPECT_EQ(session.stats().steps_requested, 47 + 50);
+  EXPECT_EQ(session.stats().steps_computed, 2 * 32 + 4 * 32);  // 3 sequences run as 4 rows
 }
 
 TEST(SessionTest, RejectsBadBatches) {
@@ -182,6 +252,17 @@ TEST(ShapePolicyTest, RoundsStepsUpInBuckets) {
   EXPECT_EQ(PaddedSteps(128), 128);
   EXPECT_EQ(PaddedSteps(129), 160);
   EXPECT_EQ(PaddedSteps(200), 224);
+}
+
+TEST(ShapePolicyTest, RoundsRowsUpInBuckets) {
+  const std::vector<std::pair<int64_t, int64_t>> expected = {
+      {1, 1}, {2, 2}, {3, 4}, {4, 4}, {5, 8}, {8, 8}, {9, 16}, {16, 16}, {17, 24},
+      {24, 24}, {25, 32}, {64, 64}, {65, 80}, {128, 128}, {129, 144}};
+  for (const auto& [count, rows] : expected) EXPECT_EQ(PaddedRows(count), rows) << count;
+  // max_batch_size 32 needs 7 row shapes.
+  std::set<int64_t> shapes;
+  for (int64_t n = 1; n <= 32; ++n) shapes.insert(PaddedRows(n));
+  EXPECT_EQ(shapes.size(), 7u);
 }
 
 }  // namespace
