@@ -20,6 +20,12 @@ struct SequenceView {
   int length = 0;
 };
 
+// A batch shape as requested: `sequences` sequences, the longest `steps` long.
+struct BatchShape {
+  int64_t sequences = 1;
+  int64_t steps = 1;
+};
+
 // Shape of one sequence's attention weights: rank 1 ({l}) or rank 2 ({l, D}).
 struct AttentionShape {
   int rank = 1;

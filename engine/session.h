@@ -45,12 +45,6 @@ struct SessionOptions {
   size_t max_plan_bytes = size_t{64} << 20;  // their estimated size (the newest is always kept)
 };
 
-// A batch shape as requested: `sequences` sequences, the longest `steps` long.
-struct BatchShape {
-  int64_t sequences = 1;
-  int64_t steps = 1;
-};
-
 struct SessionStats {
   int64_t batches = 0;
   int64_t plans_built = 0;

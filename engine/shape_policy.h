@@ -16,6 +16,11 @@
 #define ATTNSERVE_ENGINE_SHAPE_POLICY_H_
 
 #include <cstdint>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "engine/batch.h"
+#include "engine/model_spec.h"
 
 namespace attnserve::engine {
 
@@ -40,6 +45,33 @@ inline int64_t PaddedRows(int64_t count) {
   }
   if (count <= 64) return RoundUp(count, 8);
   return RoundUp(count, 16);
+}
+
+// The shapes worth preparing before a model serves: every row count batches
+// of 1..max_batch_size sequences run with, at each of `lengths` (lengths the
+// model refuses are left out; a model with a fixed window warms its window
+// only, whatever `lengths` says).
+inline std::vector<BatchShape> WarmupShapes(const ModelSpec& spec, int max_batch_size,
+                                            absl::Span<const int> lengths) {
+  std::vector<int64_t> steps;
+  if (spec.window() > 0) {
+    steps.push_back(spec.window());
+  } else {
+    for (int length : lengths) {
+      if (length >= 1 && (spec.max_length == 0 || length <= spec.max_length)) {
+        steps.push_back(length);
+      }
+    }
+  }
+  std::vector<BatchShape> shapes;
+  int64_t previous_rows = 0;
+  for (int64_t n = 1; n <= max_batch_size; ++n) {
+    const int64_t rows = PaddedRows(n);
+    if (rows == previous_rows) continue;
+    previous_rows = rows;
+    for (int64_t s : steps) shapes.push_back({rows, s});
+  }
+  return shapes;
 }
 
 }  // namespace attnserve::engine

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "engine/cpu_info.h"
 #include "engine/model_outputs.h"
 #include "server/status_util.h"
 
@@ -215,6 +216,10 @@ void FillMetadata(const ServableVersion& servable, const ServerLimits& limits,
     for (int64_t d : info.dims) a->add_shape(d);
   }
   m->set_precision(engine::PrecisionName(spec.precision));
+  m->set_requested_precision(engine::PrecisionName(servable.model->requested_precision()));
+  m->set_precision_note(servable.model->precision_note());
+  m->set_cpu_isa(engine::HostCpu().isa);
+  m->set_onednn_version(engine::HostCpu().onednn_version);
   m->set_encoder(absl::StrCat("lstm ", spec.encoder.num_layers, "x", spec.encoder.hidden_size,
                               spec.encoder.bidirectional ? " bidirectional" : ""));
   for (const engine::AttentionSpec& block : spec.attention) {

@@ -1,6 +1,7 @@
 // BatchExecutor: what a batcher worker runs a batch with. The server's
-// implementation wraps an engine::Session (one per worker thread); tests use a
-// fake. Run() is called only from the worker that created the executor.
+// implementation wraps an engine::Session (session_executor.h, one per worker
+// thread); tests use a fake. Run() is called only from the worker that
+// created the executor.
 #ifndef ATTNSERVE_SERVER_BATCH_EXECUTOR_H_
 #define ATTNSERVE_SERVER_BATCH_EXECUTOR_H_
 
@@ -10,8 +11,6 @@
 #include "absl/status/status.h"
 #include "absl/types/span.h"
 #include "engine/batch.h"
-#include "engine/model.h"
-#include "engine/session.h"
 
 namespace attnserve::server {
 
@@ -24,20 +23,6 @@ class BatchExecutor {
 
 // Called once per worker, on the worker's own thread.
 using ExecutorFactory = std::function<std::unique_ptr<BatchExecutor>(int worker)>;
-
-// Runs batches on an engine::Session of `model` with `threads` oneDNN threads.
-class SessionExecutor : public BatchExecutor {
- public:
-  SessionExecutor(std::shared_ptr<const engine::Model> model, int threads)
-      : session_(std::move(model), engine::SessionOptions{threads, 64}) {}
-  absl::Status Run(absl::Span<const engine::SequenceView> batch,
-                   engine::BatchOutput* out) override {
-    return session_.Run(batch, out);
-  }
-
- private:
-  engine::Session session_;
-};
 
 }  // namespace attnserve::server
 

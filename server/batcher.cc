@@ -98,7 +98,9 @@ void Batcher::RunBatch(BatchExecutor& executor, BatchQueue::TaskList& batch,
   const Clock::TimePoint end = clock_->Now();
   const int64_t size = static_cast<int64_t>(batch.size());
   if (observer_ != nullptr && status.ok()) {
-    observer_->OnBatch(size, requested, out.padded_steps * size, Micros(end - start));
+    // Inert rows the engine added to bucket the batch are computed too.
+    const int64_t rows = std::max(out.padded_rows, size);
+    observer_->OnBatch(size, requested, out.padded_steps * rows, Micros(end - start));
   }
   TaskResult result;
   result.status = status;

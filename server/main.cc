@@ -12,19 +12,25 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
+#include "engine/cpu_info.h"
+#include "engine/precision_policy.h"
 #include "prometheus/exposer.h"
 #include "server/attnserve_service.h"
+#include "server/engine_collector.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/model_registry.h"
@@ -48,12 +54,37 @@ ABSL_FLAG(int, max_message_bytes, 16 << 20, "largest request message accepted");
 ABSL_FLAG(double, shutdown_grace_s, 10.0, "time queued requests get to finish on shutdown");
 ABSL_FLAG(bool, metrics, true, "export Prometheus metrics on --metrics_port");
 ABSL_FLAG(int, metrics_port, 8502, "HTTP port of /metrics (0: pick a free one)");
+ABSL_FLAG(std::string, precision_fallback, "refuse",
+          "a bf16 model on a CPU without bf16 instructions: 'refuse' (the version is FAILED) or "
+          "'f32' (it is served in f32)");
+ABSL_FLAG(std::string, warmup_lengths, "16,32,64,128",
+          "sequence lengths each model version is warmed up at, for every batch row count, "
+          "before it is ready ('' or 'none': no warm-up; models with a fixed window warm it)");
+ABSL_FLAG(int, max_cached_plans, 64, "prepared batch shapes each worker keeps");
+ABSL_FLAG(int, max_plan_cache_mb, 64, "estimated MiB of prepared batch shapes each worker keeps");
 
 namespace {
 
 using attnserve::server::Log;
 
 constexpr char kServiceName[] = "attnserve.v1.AttnServe";
+constexpr char kVersion[] = "0.1.0";
+
+// "16,32" -> {16, 32}; "" or "none" -> {}. A bad entry is an error naming it.
+bool ParseLengths(const std::string& text, std::vector<int>* lengths) {
+  lengths->clear();
+  if (text.empty() || text == "none") return true;
+  for (absl::string_view part : absl::StrSplit(text, ',')) {
+    int length = 0;
+    if (!absl::SimpleAtoi(part, &length) || length < 1) {
+      std::cerr << "attnserve: --warmup_lengths: '" << part
+                << "' is not a positive length (expected e.g. 16,32,64)\n";
+      return false;
+    }
+    lengths->push_back(length);
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -77,7 +108,18 @@ int main(int argc, char** argv) {
               << "'\n";
     return 2;
   }
+  absl::StatusOr<attnserve::engine::PrecisionFallback> fallback =
+      attnserve::engine::ParsePrecisionFallback(absl::GetFlag(FLAGS_precision_fallback));
+  if (!fallback.ok()) {
+    std::cerr << "attnserve: --precision_fallback: " << fallback.status().message() << "\n";
+    return 2;
+  }
   attnserve::server::RegistryOptions options;
+  options.load.precision_fallback = *fallback;
+  if (!ParseLengths(absl::GetFlag(FLAGS_warmup_lengths), &options.warmup_lengths)) return 2;
+  options.max_cached_plans = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_max_cached_plans)));
+  options.max_plan_bytes = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_max_plan_cache_mb)))
+                           << 20;
   options.batching.max_batch_size = std::max(1, absl::GetFlag(FLAGS_max_batch_size));
   options.batching.max_queue_delay = std::chrono::microseconds(absl::GetFlag(FLAGS_max_queue_delay_us));
   options.batching.max_queue_size = std::max(1, absl::GetFlag(FLAGS_max_queue_size));
@@ -86,12 +128,20 @@ int main(int argc, char** argv) {
   options.workers = std::max(1, absl::GetFlag(FLAGS_workers));
   options.threads_per_worker = std::max(1, absl::GetFlag(FLAGS_threads_per_worker));
 
+  const attnserve::engine::CpuInfo& cpu = attnserve::engine::HostCpu();
+  Log(absl::StrCat("oneDNN ", cpu.onednn_version, " on CPU ISA ", cpu.isa,
+                   cpu.bf16 ? " (bf16: yes)" : " (bf16: no)", "; precision fallback ",
+                   attnserve::engine::PrecisionFallbackName(*fallback)));
+
   std::unique_ptr<attnserve::server::Metrics> metrics;
   std::unique_ptr<prometheus::Exposer> exposer;
   auto process_collector = std::make_shared<attnserve::server::ProcessCollector>();
+  auto engine_collector = std::make_shared<attnserve::server::EngineCollector>();
   if (absl::GetFlag(FLAGS_metrics)) {
     metrics = std::make_unique<attnserve::server::Metrics>();
+    metrics->SetBuildInfo(kVersion, cpu.onednn_version, cpu.isa);
     options.metrics = metrics.get();
+    options.engine_metrics = engine_collector.get();
     const std::string metrics_address =
         absl::StrCat(absl::GetFlag(FLAGS_host), ":", absl::GetFlag(FLAGS_metrics_port));
     try {
@@ -103,6 +153,7 @@ int main(int argc, char** argv) {
     }
     exposer->RegisterCollectable(metrics->registry());
     exposer->RegisterCollectable(process_collector);
+    exposer->RegisterCollectable(engine_collector);
   }
 
   const std::string repository = absl::GetFlag(FLAGS_model_repository);
@@ -116,7 +167,13 @@ int main(int argc, char** argv) {
     for (const auto& [number, servable] : versions) {
       if (servable->state == attnserve::server::VersionState::kReady) {
         ++ready;
-        Log(absl::StrCat("model ", name, " version ", number, " READY"));
+        const attnserve::engine::Model& model = *servable->model;
+        Log(absl::StrCat("model ", name, " version ", number, " READY (",
+                         attnserve::engine::PrecisionName(model.spec().precision), ", warm-up ",
+                         static_cast<int>(servable->warmup_seconds * 1000), " ms)"));
+        if (!model.precision_note().empty()) {
+          Log(absl::StrCat("model ", name, " version ", number, ": ", model.precision_note()));
+        }
       } else {
         Log(absl::StrCat("model ", name, " version ", number, " FAILED: ", servable->reason));
       }

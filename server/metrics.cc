@@ -86,7 +86,7 @@ Metrics::Metrics()
                            .Register(*registry_)),
       steps_computed_(prometheus::BuildCounter()
                           .Name("attnserve_timesteps_computed_total")
-                          .Help("Timesteps computed, padding included (batch size x padded length)")
+                          .Help("Timesteps computed, padding included (padded rows x padded length)")
                           .Register(*registry_)),
       queue_depth_(prometheus::BuildGauge()
                        .Name("attnserve_queue_depth")
@@ -108,6 +108,15 @@ Metrics::Metrics()
                          .Name("attnserve_model_load_duration_seconds")
                          .Help("Time the model version took to load")
                          .Register(*registry_)),
+      warmup_duration_(prometheus::BuildGauge()
+                           .Name("attnserve_model_warmup_duration_seconds")
+                           .Help("Time the model version's warm-up took before it was ready")
+                           .Register(*registry_)),
+      build_info_(prometheus::BuildGauge()
+                      .Name("attnserve_build_info")
+                      .Help("1, labelled with attnserve's version, oneDNN's version and the CPU "
+                            "instruction set oneDNN runs on")
+                      .Register(*registry_)),
       unresolved_(std::make_unique<ModelMetrics>()) {
   const prometheus::Labels labels = {{"model", ""}, {"version", ""}};
   for (int code = 0; code < kGrpcCodes; ++code) {
@@ -120,6 +129,11 @@ Metrics::Metrics()
     l["reason"] = kReasonNames[r];
     unresolved_->rejected[r] = &rejected_.Add(l);
   }
+}
+
+void Metrics::SetBuildInfo(const std::string& version, const std::string& onednn,
+                           const std::string& isa) {
+  build_info_.Add({{"version", version}, {"onednn", onednn}, {"isa", isa}}).Set(1);
 }
 
 ModelMetrics* Metrics::ForModel(const std::string& model, const std::string& version) {
@@ -153,6 +167,7 @@ ModelMetrics* Metrics::ForModel(const std::string& model, const std::string& ver
     m.state[s] = &state_.Add(with("state", kStateNames[s]));
   }
   m.load_duration = &load_duration_.Add(labels);
+  m.warmup_duration = &warmup_duration_.Add(labels);
   return slot.get();
 }
 

@@ -57,7 +57,8 @@ struct ModelMetrics {
   prometheus::Gauge* inflight = nullptr;
   std::array<prometheus::Counter*, static_cast<int>(RejectReason::kCount)> rejected{};
   std::array<prometheus::Gauge*, static_cast<int>(ModelStateMetric::kCount)> state{};
-  prometheus::Gauge* load_duration = nullptr;  // seconds
+  prometheus::Gauge* load_duration = nullptr;    // seconds
+  prometheus::Gauge* warmup_duration = nullptr;  // seconds
 
   void CountRequest(absl::StatusCode code) const;
   void Reject(RejectReason reason, double count = 1) const;
@@ -71,6 +72,9 @@ class Metrics {
   Metrics& operator=(const Metrics&) = delete;
 
   const std::shared_ptr<prometheus::Registry>& registry() const { return registry_; }
+
+  // attnserve_build_info{version, onednn, isa} 1: what this process runs on.
+  void SetBuildInfo(const std::string& version, const std::string& onednn, const std::string& isa);
 
   // The handles of one model version, created on first use.
   ModelMetrics* ForModel(const std::string& model, const std::string& version);
@@ -93,6 +97,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& rejected_;
   prometheus::Family<prometheus::Gauge>& state_;
   prometheus::Family<prometheus::Gauge>& load_duration_;
+  prometheus::Family<prometheus::Gauge>& warmup_duration_;
+  prometheus::Family<prometheus::Gauge>& build_info_;
   std::unique_ptr<ModelMetrics> unresolved_;
   std::mutex mu_;
   std::map<std::pair<std::string, std::string>, std::unique_ptr<ModelMetrics>> models_;

@@ -3,11 +3,14 @@
 #include <chrono>
 #include <filesystem>
 #include <system_error>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "server/batch_executor.h"
+#include "engine/session.h"
+#include "engine/shape_policy.h"
+#include "server/session_executor.h"
 
 namespace attnserve::server {
 namespace fs = std::filesystem;
@@ -54,23 +57,54 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Load(
       if (metrics != nullptr) metrics->SetState(ModelStateMetric::kLoading);
       const auto load_start = std::chrono::steady_clock::now();
       absl::StatusOr<std::shared_ptr<const engine::Model>> model =
-          engine::Model::Load(version_dir.path().string());
+          engine::Model::Load(version_dir.path().string(), options.load);
       if (metrics != nullptr) {
         metrics->load_duration->Set(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count());
       }
+      engine::SessionOptions session_options;
+      session_options.threads = options.threads_per_worker;
+      session_options.max_cached_plans = options.max_cached_plans;
+      session_options.max_plan_bytes = options.max_plan_bytes;
+      std::vector<engine::BatchShape> warmup;
+      if (model.ok()) {
+        warmup = engine::WarmupShapes((*model)->spec(), options.batching.max_batch_size,
+                                      options.warmup_lengths);
+        // Builds every warm-up shape's primitives once, off the serving path:
+        // the workers' sessions then find them in oneDNN's primitive cache.
+        // On a thread of its own, so that its OpenMP team ends with it.
+        const auto warm_start = std::chrono::steady_clock::now();
+        absl::Status warmed;
+        std::thread([&] {
+          engine::Session warm(*model, session_options);
+          warmed = warm.Warm(warmup);
+        }).join();
+        servable->warmup_seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - warm_start).count();
+        if (metrics != nullptr) metrics->warmup_duration->Set(servable->warmup_seconds);
+        if (!warmed.ok()) {
+          model = absl::Status(warmed.code(), absl::StrCat("warm-up failed: ", warmed.message()));
+        }
+      }
       if (!model.ok()) {
         servable->state = VersionState::kFailed;
         servable->reason = std::string(model.status().message());
+        servable->load_status = model.status();
         if (metrics != nullptr) metrics->SetState(ModelStateMetric::kFailed);
       } else {
         servable->model = *model;
-        const int threads = options.threads_per_worker;
         std::shared_ptr<const engine::Model> shared = *model;
+        auto counters = std::make_shared<PlanCacheCounters>();
+        servable->plan_cache = counters;
+        if (options.engine_metrics != nullptr) {
+          options.engine_metrics->Add(name, number, shared, counters);
+        }
         if (metrics != nullptr) servable->batch_metrics = std::make_unique<BatchMetrics>(metrics);
         servable->batcher = std::make_unique<Batcher>(
             options.batching, options.workers,
-            [shared, threads](int) { return std::make_unique<SessionExecutor>(shared, threads); },
+            [shared, session_options, warmup, counters](int) {
+              return std::make_unique<SessionExecutor>(shared, session_options, warmup, counters);
+            },
             clock, servable->batch_metrics.get());
         servable->state = VersionState::kReady;
         if (metrics != nullptr) metrics->SetState(ModelStateMetric::kReady);
@@ -112,8 +146,11 @@ absl::StatusOr<const ServableVersion*> ModelRegistry::Find(const std::string& na
       if (it->second->state == VersionState::kReady) return it->second.get();
     }
     const ServableVersion& newest = *versions.rbegin()->second;
-    return absl::UnavailableError(absl::StrCat("model '", name, "' has no ready version (",
-                                               newest.reason, ")"));
+    return absl::Status(newest.load_status.code() == absl::StatusCode::kFailedPrecondition
+                            ? absl::StatusCode::kFailedPrecondition
+                            : absl::StatusCode::kUnavailable,
+                        absl::StrCat("model '", name, "' has no ready version (", newest.reason,
+                                     ")"));
   }
   auto found = versions.find(version);
   if (found == versions.end() || version <= 0) {
@@ -123,6 +160,10 @@ absl::StatusOr<const ServableVersion*> ModelRegistry::Find(const std::string& na
     }
     return absl::NotFoundError(absl::StrCat("model '", name, "' has no version ", version,
                                             "; versions: ", absl::StrJoin(numbers, ", ")));
+  }
+  if (found->second->load_status.code() == absl::StatusCode::kFailedPrecondition) {
+    return absl::FailedPreconditionError(absl::StrCat("model '", name, "' version ", version,
+                                                      " is FAILED: ", found->second->reason));
   }
   if (found->second->state != VersionState::kReady) {
     return absl::UnavailableError(absl::StrCat("model '", name, "' version ", version, " is ",

@@ -2,11 +2,17 @@
 // its state and, when ready, its loaded Model and Batcher.
 //
 // Contract: Load() scans <repository>/<model>/<version>/ and loads every
-// version; a version that fails is kept as FAILED with the reason (logged by
-// the caller), and the others serve. Find() resolves a (name, version)
-// request: version 0 means the newest READY version. Errors: NOT_FOUND
-// (unknown model or version, naming what exists), UNAVAILABLE (version not
-// ready, with the reason).
+// version (engine::Model::Load with options.load), then warms it up: a
+// session on the loading thread prepares the warm-up shapes
+// (engine::WarmupShapes of options.warmup_lengths), so their primitives are
+// built before the version is READY, and each batcher worker warms its own
+// session from them before its first batch. A version that fails is kept as
+// FAILED with the reason and its status (logged by the caller), and the
+// others serve. Find() resolves a (name, version) request: version 0 means
+// the newest READY version. Errors: NOT_FOUND (unknown model or version,
+// naming what exists), FAILED_PRECONDITION (the version failed because this
+// server cannot run it as configured, e.g. bf16 on a CPU without bf16),
+// UNAVAILABLE (any other version not ready, with the reason).
 // Ownership: owns the models and batchers. Thread-safety: the set of versions
 // is fixed after Load(); Find()/versions() are safe from any thread;
 // Drain()/Stop() are safe to call concurrently with Find().
@@ -25,7 +31,9 @@
 #include "server/batch_queue.h"
 #include "server/batcher.h"
 #include "server/clock.h"
+#include "server/engine_collector.h"
 #include "server/metrics.h"
+#include "server/plan_cache_counters.h"
 
 namespace attnserve::server {
 
@@ -37,9 +45,12 @@ struct ServableVersion {
   int64_t version = 0;
   VersionState state = VersionState::kLoading;
   std::string reason;  // why it failed
+  absl::Status load_status;  // OK unless FAILED
+  double warmup_seconds = 0;
   std::shared_ptr<const engine::Model> model;
   const ModelMetrics* metrics = nullptr;       // null when metrics are off
   std::unique_ptr<BatchMetrics> batch_metrics;  // outlives the batcher
+  std::shared_ptr<PlanCacheCounters> plan_cache;
   std::unique_ptr<Batcher> batcher;
 };
 
@@ -47,8 +58,13 @@ struct RegistryOptions {
   BatchingOptions batching;
   int workers = 2;             // batcher workers per model version
   int threads_per_worker = 1;  // oneDNN threads per worker
+  engine::LoadOptions load;    // precision fallback
+  size_t max_cached_plans = 64;              // per worker session
+  size_t max_plan_bytes = size_t{64} << 20;  // per worker session
+  std::vector<int> warmup_lengths = {16, 32, 64, 128};  // empty: no warm-up
   Clock* clock = nullptr;      // null: the real clock
   Metrics* metrics = nullptr;  // null: no metrics
+  EngineCollector* engine_metrics = nullptr;  // null: no engine metrics
 };
 
 class ModelRegistry {

@@ -38,8 +38,14 @@ ServerProcess* ServerTest::StartServer(const std::vector<std::string>& flags) {
     ADD_FAILURE() << "no model repository (SetUpTestSuite failed)";
     return nullptr;
   }
+  return StartServerOn(repository_->path(), flags);
+}
+
+ServerProcess* ServerTest::StartServerOn(const std::string& repository,
+                                         const std::vector<std::string>& flags,
+                                         const std::vector<std::string>& env) {
   absl::StatusOr<std::unique_ptr<ServerProcess>> server =
-      ServerProcess::Start(repository_->path(), WithDefaults(flags));
+      ServerProcess::Start(repository, WithDefaults(flags), std::chrono::seconds(60), env);
   if (!server.ok()) {
     ADD_FAILURE() << server.status();
     return nullptr;

@@ -24,6 +24,10 @@ class ServerTest : public ::testing::Test {
   // Starts attnserve on the suite's repository with WithDefaults(flags); on
   // failure adds a test failure (with the server's stderr) and returns null.
   ServerProcess* StartServer(const std::vector<std::string>& flags = {});
+  // The same on `repository`, with `env` ("NAME=VALUE") added to the server's
+  // environment.
+  ServerProcess* StartServerOn(const std::string& repository, const std::vector<std::string>& flags,
+                               const std::vector<std::string>& env = {});
 
   // `flags` after the flags every test server needs to run in parallel with
   // others (the metrics endpoint on a free port, not the fixed default).

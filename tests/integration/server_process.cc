@@ -59,7 +59,7 @@ absl::StatusOr<int> ReadListeningPort(int fd) {
 
 absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     const std::string& model_repository, const std::vector<std::string>& extra_flags,
-    std::chrono::seconds startup_timeout) {
+    std::chrono::seconds startup_timeout, const std::vector<std::string>& extra_env) {
   // Everything the child needs is prepared before fork(): after it, only
   // async-signal-safe calls are allowed (the test process has other threads).
   std::vector<std::string> args = {ATTNSERVE_BINARY, "--host=127.0.0.1", "--port=0",
@@ -68,6 +68,17 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
+  std::vector<std::string> env = extra_env;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string current = *entry;
+    const std::string name = current.substr(0, current.find('='));
+    bool overridden = false;
+    for (const std::string& extra : extra_env) overridden |= extra.rfind(name + "=", 0) == 0;
+    if (!overridden) env.push_back(current);
+  }
+  std::vector<char*> envp;
+  for (std::string& entry : env) envp.push_back(entry.data());
+  envp.push_back(nullptr);
 
   std::string stderr_path =
       (std::filesystem::temp_directory_path() / "attnserve-stderr-XXXXXX").string();
@@ -93,7 +104,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
         dup2(stderr_fd, STDERR_FILENO) < 0) {
       _exit(126);
     }
-    execv(argv[0], argv.data());
+    execve(argv[0], argv.data(), envp.data());
     constexpr char kExecFailed[] = "server_process: execv failed\n";
     (void)!write(STDERR_FILENO, kExecFailed, sizeof(kExecFailed) - 1);
     _exit(127);

@@ -2,7 +2,8 @@
 // integration tests.
 //
 // Start() fork/execs ATTNSERVE_BINARY with --host=127.0.0.1 --port=0
-// --model_repository=DIR and the extra flags, and blocks reading the child's
+// --model_repository=DIR and the extra flags, in this process's environment
+// plus `extra_env` ("NAME=VALUE" entries, which win), and blocks reading the child's
 // stdout (a pipe) until it prints "attnserve: listening on HOST:PORT"; the
 // child's stderr goes to a file, readable with Stderr() for diagnostics. If the
 // child exits (or stays silent for `startup_timeout`) before listening, Start()
@@ -32,7 +33,8 @@ class ServerProcess {
  public:
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
       const std::string& model_repository, const std::vector<std::string>& extra_flags,
-      std::chrono::seconds startup_timeout = std::chrono::seconds(60));
+      std::chrono::seconds startup_timeout = std::chrono::seconds(60),
+      const std::vector<std::string>& extra_env = {});
 
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
