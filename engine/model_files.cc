@@ -81,7 +81,9 @@ absl::Status CheckTensorSet(const std::string& path, const TensorFile& file,
 // checked before any tensor storage is allocated.
 absl::Status CheckWeightsMemory(const std::string& path, const TensorFile& file,
                                 const ModelFileLimits& limits) {
-  uint64_t total = 0;  // cannot overflow: the tensors fit in a file of bounded size
+  // No overflow: every element takes at least 2 bytes of a file whose size fits
+  // in off_t, so the f32 total stays below 2^64.
+  uint64_t total = 0;
   const std::string* largest = nullptr;
   uint64_t largest_bytes = 0;
   for (const auto& [name, info] : file.tensors()) {

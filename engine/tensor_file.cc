@@ -397,13 +397,15 @@ absl::Status TooShort(absl::string_view label, uint64_t size) {
       label, absl::StrCat("file is ", size, " bytes, too short for the 8-byte header length"));
 }
 
-// Runs `body`; a failed allocation inside it gives ResourceExhausted(message).
-template <typename T, typename Body>
-absl::StatusOr<T> GuardAllocation(absl::string_view message, Body body) {
+// Runs `body`; a failed allocation inside it gives ResourceExhausted with the
+// message `describe()` returns (composed only then, once the memory the failed
+// allocation asked for is known not to be taken).
+template <typename T, typename Body, typename Describe>
+absl::StatusOr<T> GuardAllocation(Body body, Describe describe) {
   try {
     return body();
   } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError(message);
+    return absl::ResourceExhaustedError(describe());
   }
 }
 
@@ -507,7 +509,6 @@ absl::StatusOr<TensorFile> TensorFile::Parse(std::string bytes, absl::string_vie
     return status;
   }
   return GuardAllocation<TensorFile>(
-      absl::StrCat(label, ": out of memory parsing the header"),
       [&]() -> absl::StatusOr<TensorFile> {
         const absl::string_view header_text(bytes.data() + kLengthPrefixBytes, header_size);
         absl::StatusOr<TensorFile> file =
@@ -516,7 +517,8 @@ absl::StatusOr<TensorFile> TensorFile::Parse(std::string bytes, absl::string_vie
         if (!file.ok()) return file.status();
         file->bytes_ = std::move(bytes);
         return file;
-      });
+      },
+      [&] { return absl::StrCat(label, ": out of memory parsing the header"); });
 }
 
 absl::StatusOr<TensorFile> TensorFile::Read(const std::string& path,
@@ -538,7 +540,6 @@ absl::StatusOr<TensorFile> TensorFile::Read(const std::string& path,
   // Only the header is read here, and its length is bounded above; the data
   // section is read tensor by tensor, in chunks, by GetFloat()/GetInt().
   return GuardAllocation<TensorFile>(
-      absl::StrCat(path, ": out of memory reading the header (", header_size, " bytes)"),
       [&]() -> absl::StatusOr<TensorFile> {
         std::string header(static_cast<size_t>(header_size), '\0');
         if (absl::Status status = opened->ReadAt(kLengthPrefixBytes, header.data(), header.size());
@@ -550,6 +551,9 @@ absl::StatusOr<TensorFile> TensorFile::Read(const std::string& path,
         if (!file.ok()) return file.status();
         file->file_ = std::make_shared<const RegularFile>(*std::move(opened));
         return file;
+      },
+      [&] {
+        return absl::StrCat(path, ": out of memory reading the header (", header_size, " bytes)");
       });
 }
 
@@ -591,19 +595,21 @@ absl::StatusOr<FloatTensor> TensorFile::GetFloat(const std::string& name) const 
   }
   const uint64_t count = (info.end - info.begin) / dtype.size;
   return GuardAllocation<FloatTensor>(
-      absl::StrCat(label_, ": tensor '", Printable(name), "': out of memory for its ", count,
-                   " values as f32 (", count * sizeof(float), " bytes)"),
       [&]() -> absl::StatusOr<FloatTensor> {
         FloatTensor tensor;
         tensor.shape = info.shape;
         tensor.values.resize(static_cast<size_t>(count));
         float* out = tensor.values.data();
-        absl::Status status =
+        const absl::Status status =
             VisitData(info, dtype.size, [&out, &info, &dtype](const unsigned char* p, size_t n) {
               for (size_t i = 0; i < n; ++i, p += dtype.size) *out++ = DecodeFloat(info.dtype, p);
             });
         if (!status.ok()) return status;
         return tensor;
+      },
+      [&] {
+        return absl::StrCat(label_, ": tensor '", Printable(name), "': out of memory for its ",
+                            count, " values as f32 (", count * sizeof(float), " bytes)");
       });
 }
 
@@ -620,12 +626,10 @@ absl::StatusOr<std::vector<int64_t>> TensorFile::GetInt(const std::string& name)
   }
   const uint64_t count = (info.end - info.begin) / dtype.size;
   return GuardAllocation<std::vector<int64_t>>(
-      absl::StrCat(label_, ": tensor '", Printable(name), "': out of memory for its ", count,
-                   " values as int64 (", count * sizeof(int64_t), " bytes)"),
       [&]() -> absl::StatusOr<std::vector<int64_t>> {
         std::vector<int64_t> values(static_cast<size_t>(count));
         int64_t* out = values.data();
-        absl::Status status =
+        const absl::Status status =
             VisitData(info, dtype.size, [&out, &info](const unsigned char* p, size_t n) {
               for (size_t i = 0; i < n; ++i) {
                 if (info.dtype == DType::kI32) {
@@ -639,6 +643,10 @@ absl::StatusOr<std::vector<int64_t>> TensorFile::GetInt(const std::string& name)
             });
         if (!status.ok()) return status;
         return values;
+      },
+      [&] {
+        return absl::StrCat(label_, ": tensor '", Printable(name), "': out of memory for its ",
+                            count, " values as int64 (", count * sizeof(int64_t), " bytes)");
       });
 }
 

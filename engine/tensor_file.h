@@ -8,8 +8,8 @@
 // tensor count). Read() takes only a regular file (see RegularFile), reads just
 // the length prefix and the header before validating them against the file's
 // size, and never holds the data section in memory: GetFloat() and GetInt()
-// read their tensor's bytes in bounded chunks. An allocation that fails gives
-// ResourceExhausted; no exception leaves this class.
+// read their tensor's bytes in bounded chunks. An allocation sized by the file
+// (the header, a tensor's values) that fails gives ResourceExhausted.
 // Ownership: a parsed TensorFile owns a copy of the bytes; a read one shares
 // its open file with its copies (the descriptor closes with the last).
 // Thread-safety: immutable after construction; const methods may be called
@@ -63,7 +63,8 @@ class TensorFile {
   bool Contains(const std::string& name) const { return tensors_.count(name) > 0; }
 
   // Floating dtypes (F32, F64, F16, BF16), converted to f32. NotFound if absent,
-  // InvalidArgument for an integer dtype.
+  // InvalidArgument for an integer dtype; for a read file, DataLoss if it has
+  // shrunk since Read().
   absl::StatusOr<FloatTensor> GetFloat(const std::string& name) const;
   // Integer dtypes (I32, I64), as int64. NotFound / InvalidArgument as above.
   absl::StatusOr<std::vector<int64_t>> GetInt(const std::string& name) const;

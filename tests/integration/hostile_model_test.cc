@@ -164,10 +164,8 @@ ScratchDir* IntegrationHostileModelTest::repository_ = nullptr;
 IntegrationHostileModelTest::Expectations IntegrationHostileModelTest::expectations_;
 
 TEST_F(IntegrationHostileModelTest, ServerStartsPromptlyAndTheGoodModelServes) {
-  const auto start = std::chrono::steady_clock::now();
-  ServerProcess* server = StartServer();
+  ServerProcess* server = StartServer();  // fails unless listening within kStartupTimeout
   ASSERT_NE(server, nullptr);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, kStartupTimeout);
   auto stub = Connect(server->address());
 
   const std::vector<std::vector<float>> sequences = {RandomValues(12, kDemoFeatures, 7),
