@@ -1,18 +1,16 @@
 // LoadModelFiles: one version directory -> validated spec and f32 weights.
 //
-// Contract: see model_files.h. Order of checks: model.json (read, parse), then
-// weights.safetensors (read, parse), then the tensor set against
-// RequiredTensors(spec): missing, unexpected, shape, dtype, finite values.
-// The first problem found is returned; messages start with the file's path.
+// Contract: see model_files.h. Order of checks: model.json (type and size,
+// read, parse), then weights.safetensors (type and size, header, every entry
+// against the file), the f32 memory the tensors need against the limit, then
+// the tensor set against RequiredTensors(spec): missing, unexpected, shape,
+// dtype, finite values. The first problem found is returned; messages start
+// with the file's path.
 // Thread-safety: no shared state.
 #include "engine/model_files.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cmath>
+#include <new>
 #include <set>
 #include <utility>
 #include <vector>
@@ -21,6 +19,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "engine/regular_file.h"
 
 namespace attnserve::engine {
 namespace {
@@ -33,35 +32,6 @@ std::string JoinPath(const std::string& dir, const char* file) {
   if (dir.empty()) return file;
   if (dir.back() == '/') return dir + file;
   return absl::StrCat(dir, "/", file);
-}
-
-absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int error = errno;
-    if (error == ENOENT) return absl::NotFoundError(absl::StrCat(path, ": no such file"));
-    return absl::ErrnoToStatus(error, absl::StrCat(path, ": cannot open"));
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a file"));
-  }
-  std::string text;
-  char buffer[1 << 14];
-  while (true) {
-    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int error = errno;
-      ::close(fd);
-      return absl::ErrnoToStatus(error, absl::StrCat(path, ": read failed"));
-    }
-    text.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return text;
 }
 
 absl::Status TensorError(const std::string& path, const std::string& name, absl::string_view what) {
@@ -107,13 +77,38 @@ absl::Status CheckTensorSet(const std::string& path, const TensorFile& file,
   return absl::OkStatus();
 }
 
-}  // namespace
+// The f32 memory the tensors of `file` take once converted, against the limit:
+// checked before any tensor storage is allocated.
+absl::Status CheckWeightsMemory(const std::string& path, const TensorFile& file,
+                                const ModelFileLimits& limits) {
+  // No overflow: every element takes at least 2 bytes of a file whose size fits
+  // in off_t, so the f32 total stays below 2^64.
+  uint64_t total = 0;
+  const std::string* largest = nullptr;
+  uint64_t largest_bytes = 0;
+  for (const auto& [name, info] : file.tensors()) {
+    const uint64_t bytes = info.num_elements() * sizeof(float);
+    total += bytes;
+    if (largest == nullptr || bytes > largest_bytes) {
+      largest = &name;
+      largest_bytes = bytes;
+    }
+  }
+  if (total <= limits.max_weights_memory_bytes) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      path, ": tensors take ", total, " bytes as f32, more than the limit of ",
+      limits.max_weights_memory_bytes, " (largest: tensor '", absl::CHexEscape(*largest), "' ",
+      ShapeString(file.tensors().at(*largest).shape), ", ", largest_bytes, " bytes)"));
+}
 
-absl::StatusOr<ModelFiles> LoadModelFiles(const std::string& version_dir) {
+absl::StatusOr<ModelFiles> LoadUnguarded(const std::string& version_dir,
+                                         const ModelFileLimits& limits) {
   const std::string spec_path = JoinPath(version_dir, "model.json");
   const std::string weights_path = JoinPath(version_dir, "weights.safetensors");
 
-  absl::StatusOr<std::string> spec_text = ReadTextFile(spec_path);
+  absl::StatusOr<RegularFile> spec_file = RegularFile::Open(spec_path, limits.max_spec_bytes);
+  if (!spec_file.ok()) return spec_file.status();
+  absl::StatusOr<std::string> spec_text = spec_file->ReadAll();
   if (!spec_text.ok()) return spec_text.status();
   absl::StatusOr<ModelSpec> spec = ParseModelSpec(*spec_text);
   if (!spec.ok()) {
@@ -122,8 +117,11 @@ absl::StatusOr<ModelFiles> LoadModelFiles(const std::string& version_dir) {
                         absl::StrCat(JoinPath(version_dir, ""), spec.status().message()));
   }
 
-  absl::StatusOr<TensorFile> file = TensorFile::Read(weights_path);
+  absl::StatusOr<TensorFile> file = TensorFile::Read(weights_path, limits);
   if (!file.ok()) return file.status();
+  if (absl::Status status = CheckWeightsMemory(weights_path, *file, limits); !status.ok()) {
+    return status;
+  }
   const std::vector<TensorRequirement> required = RequiredTensors(*spec);
   if (absl::Status status = CheckTensorSet(weights_path, *file, required); !status.ok()) {
     return status;
@@ -146,6 +144,20 @@ absl::StatusOr<ModelFiles> LoadModelFiles(const std::string& version_dir) {
   }
   files.spec = *std::move(spec);
   return files;
+}
+
+}  // namespace
+
+absl::StatusOr<ModelFiles> LoadModelFiles(const std::string& version_dir,
+                                          const ModelFileLimits& limits) {
+  // The readers turn their own large allocations into ResourceExhausted with a
+  // precise message; this catches whatever small one fails elsewhere.
+  try {
+    return LoadUnguarded(version_dir, limits);
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(JoinPath(version_dir, ""), ": out of memory loading the model files"));
+  }
 }
 
 }  // namespace attnserve::engine

@@ -1,22 +1,23 @@
 // TensorFile implementation: safetensors validation and dtype conversion.
 //
-// Contract: see tensor_file.h. Every check happens in Parse(); the accessors
-// only read ranges Parse() proved to lie inside the data section. JSON is parsed
-// with exceptions disabled (nlohmann's allow_exceptions = false) and every value
-// is type-checked before it is read, so no exception leaves this file. Values
-// are decoded byte by byte as little-endian, whatever the host's byte order.
+// Contract: see tensor_file.h. Every check happens in FromHeader(), which
+// Parse() and Read() call once the header length is known to be within the
+// limits and the file; the accessors only read ranges it proved to lie inside
+// the data section, from memory or, for Read(), from the open file in chunks.
+// JSON is parsed with exceptions disabled (nlohmann's allow_exceptions = false)
+// and every value is type-checked before it is read; a failed allocation is
+// caught where it can happen and becomes ResourceExhausted, so no exception
+// leaves this file. Values are decoded byte by byte as little-endian, whatever
+// the host's byte order.
 // Thread-safety: free functions without shared state; TensorFile is immutable.
 #include "engine/tensor_file.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <new>
 #include <set>
 #include <tuple>
 #include <utility>
@@ -37,7 +38,8 @@ using json_fields::Describe;
 static_assert(std::numeric_limits<float>::is_iec559 && std::numeric_limits<double>::is_iec559,
               "f16/bf16/f64 conversion assumes IEEE-754 float and double");
 
-// The reference implementation's limit; real headers are kilobytes.
+// The reference implementation's limit; real headers are kilobytes
+// (ModelFileLimits::max_header_bytes may lower it).
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 constexpr uint64_t kLengthPrefixBytes = 8;
 constexpr size_t kMaxNesting = 16;
@@ -87,7 +89,6 @@ absl::Status TensorError(absl::string_view label, absl::string_view name, absl::
   return absl::InvalidArgumentError(
       absl::StrCat(label, ": tensor '", Printable(name), "': ", what));
 }
-
 
 // A JSON integer as uint64 when it is one and is >= 0.
 bool AsUnsigned(const Json& value, uint64_t* out) {
@@ -374,62 +375,74 @@ absl::Status CheckCoverage(absl::string_view label,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int error = errno;
-    if (error == ENOENT) return absl::NotFoundError(absl::StrCat(path, ": no such file"));
-    return absl::ErrnoToStatus(error, absl::StrCat(path, ": cannot open"));
-  }
-  std::string bytes;
-  struct stat st {};
-  if (::fstat(fd, &st) == 0) {
-    if (S_ISDIR(st.st_mode)) {
-      ::close(fd);
-      return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a file"));
-    }
-    if (st.st_size > 0) bytes.reserve(static_cast<size_t>(st.st_size));
-  }
-  char buffer[1 << 16];
-  while (true) {
-    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int error = errno;
-      ::close(fd);
-      return absl::ErrnoToStatus(error, absl::StrCat(path, ": read failed"));
-    }
-    bytes.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return bytes;
-}
-
-}  // namespace
-
-absl::StatusOr<TensorFile> TensorFile::Parse(std::string bytes, absl::string_view label) {
-  if (bytes.size() < kLengthPrefixBytes) {
-    return FileError(label, absl::StrCat("file is ", bytes.size(),
-                                         " bytes, too short for the 8-byte header length"));
-  }
-  const auto* raw = reinterpret_cast<const unsigned char*>(bytes.data());
-  const uint64_t header_size = LoadLE(raw, kLengthPrefixBytes);
-  const uint64_t after_prefix = bytes.size() - kLengthPrefixBytes;
-  if (header_size > kMaxHeaderBytes) {
+// The length prefix's claim against the limits and against the `after_prefix`
+// bytes that follow the prefix.
+absl::Status CheckHeaderLength(absl::string_view label, uint64_t header_size, uint64_t after_prefix,
+                               const ModelFileLimits& limits) {
+  const uint64_t limit = std::min(kMaxHeaderBytes, limits.max_header_bytes);
+  if (header_size > limit) {
     return FileError(label, absl::StrCat("header length ", header_size, " exceeds the limit of ",
-                                         kMaxHeaderBytes, " bytes"));
+                                         limit, " bytes"));
   }
   if (header_size > after_prefix) {
     return FileError(label,
                      absl::StrCat("header length ", header_size, " is longer than the file (",
                                   after_prefix, " bytes follow the length)"));
   }
+  return absl::OkStatus();
+}
 
-  const char* header_begin = bytes.data() + kLengthPrefixBytes;
+absl::Status TooShort(absl::string_view label, uint64_t size) {
+  return FileError(
+      label, absl::StrCat("file is ", size, " bytes, too short for the 8-byte header length"));
+}
+
+// Runs `body`; a failed allocation inside it gives ResourceExhausted with the
+// message `describe()` returns (composed only then, once the memory the failed
+// allocation asked for is known not to be taken).
+template <typename T, typename Body, typename Describe>
+absl::StatusOr<T> GuardAllocation(Body body, Describe describe) {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(describe());
+  }
+}
+
+// One element of a floating dtype at `p`, as f32.
+float DecodeFloat(DType dtype, const unsigned char* p) {
+  switch (dtype) {
+    case DType::kF32:
+      return BitsToFloat(static_cast<uint32_t>(LoadLE(p, 4)));
+    case DType::kF64: {
+      const uint64_t bits = LoadLE(p, 8);
+      double value;
+      std::memcpy(&value, &bits, sizeof(value));
+      return DoubleToFloat(value);
+    }
+    case DType::kF16:
+      return HalfToFloat(static_cast<uint16_t>(LoadLE(p, 2)));
+    case DType::kBF16:
+      return BFloat16ToFloat(static_cast<uint16_t>(LoadLE(p, 2)));
+    default:
+      return 0.0f;  // unreachable: callers refuse integer dtypes first
+  }
+}
+
+}  // namespace
+
+uint64_t TensorInfo::num_elements() const {
+  uint64_t count = 1;
+  for (int64_t dim : shape) count *= static_cast<uint64_t>(dim);
+  return count;
+}
+
+absl::StatusOr<TensorFile> TensorFile::FromHeader(absl::string_view label,
+                                                  absl::string_view header_text,
+                                                  uint64_t data_start, uint64_t data_size,
+                                                  const ModelFileLimits& limits) {
   // nlohmann stops at a NUL byte as if the input ended there; JSON never
   // contains a raw NUL, so refuse it rather than ignore what follows.
-  const absl::string_view header_text(header_begin, header_size);
   if (const size_t nul = header_text.find('\0'); nul != absl::string_view::npos) {
     return FileError(
         label, absl::StrCat("header is not valid JSON (NUL byte at header offset ", nul, ")"));
@@ -440,7 +453,7 @@ absl::StatusOr<TensorFile> TensorFile::Parse(std::string bytes, absl::string_vie
   }
   DuplicateKeyFinder duplicates;
   const Json header = Json::parse(
-      header_begin, header_begin + header_size,
+      header_text.begin(), header_text.end(),
       [&duplicates](int depth, Json::parse_event_t event, Json& parsed) {
         return duplicates.OnEvent(depth, event, parsed);
       },
@@ -451,10 +464,15 @@ absl::StatusOr<TensorFile> TensorFile::Parse(std::string bytes, absl::string_vie
     return FileError(label, absl::StrCat("header must be a JSON object, got ", Describe(header)));
   }
 
+  const uint64_t tensor_count = header.size() - (header.contains("__metadata__") ? 1 : 0);
+  if (tensor_count > limits.max_tensors) {
+    return FileError(label, absl::StrCat("header lists ", tensor_count,
+                                         " tensors, more than the limit of ", limits.max_tensors));
+  }
+
   TensorFile file;
   file.label_ = std::string(label);
-  file.data_start_ = kLengthPrefixBytes + header_size;
-  const uint64_t data_size = bytes.size() - file.data_start_;
+  file.data_start_ = data_start;
   for (const auto& item : header.items()) {
     if (item.key() == "__metadata__") {
       if (absl::Status status = ParseMetadata(label, item.value(), &file.metadata_); !status.ok()) {
@@ -472,14 +490,95 @@ absl::StatusOr<TensorFile> TensorFile::Parse(std::string bytes, absl::string_vie
   if (absl::Status status = CheckCoverage(label, file.tensors_, data_size); !status.ok()) {
     return status;
   }
-  file.bytes_ = std::move(bytes);
   return file;
 }
 
-absl::StatusOr<TensorFile> TensorFile::Read(const std::string& path) {
-  absl::StatusOr<std::string> bytes = ReadWholeFile(path);
-  if (!bytes.ok()) return bytes.status();
-  return Parse(*std::move(bytes), path);
+absl::StatusOr<TensorFile> TensorFile::Parse(std::string bytes, absl::string_view label,
+                                             const ModelFileLimits& limits) {
+  if (bytes.size() > limits.max_weights_file_bytes) {
+    return FileError(label,
+                     absl::StrCat("file is ", bytes.size(), " bytes, more than the limit of ",
+                                  limits.max_weights_file_bytes));
+  }
+  if (bytes.size() < kLengthPrefixBytes) return TooShort(label, bytes.size());
+  const uint64_t header_size =
+      LoadLE(reinterpret_cast<const unsigned char*>(bytes.data()), kLengthPrefixBytes);
+  const uint64_t after_prefix = bytes.size() - kLengthPrefixBytes;
+  if (absl::Status status = CheckHeaderLength(label, header_size, after_prefix, limits);
+      !status.ok()) {
+    return status;
+  }
+  return GuardAllocation<TensorFile>(
+      [&]() -> absl::StatusOr<TensorFile> {
+        const absl::string_view header_text(bytes.data() + kLengthPrefixBytes, header_size);
+        absl::StatusOr<TensorFile> file =
+            FromHeader(label, header_text, kLengthPrefixBytes + header_size,
+                       after_prefix - header_size, limits);
+        if (!file.ok()) return file.status();
+        file->bytes_ = std::move(bytes);
+        return file;
+      },
+      [&] { return absl::StrCat(label, ": out of memory parsing the header"); });
+}
+
+absl::StatusOr<TensorFile> TensorFile::Read(const std::string& path,
+                                            const ModelFileLimits& limits) {
+  absl::StatusOr<RegularFile> opened = RegularFile::Open(path, limits.max_weights_file_bytes);
+  if (!opened.ok()) return opened.status();
+  const uint64_t size = opened->size();
+  if (size < kLengthPrefixBytes) return TooShort(path, size);
+  unsigned char prefix[kLengthPrefixBytes];
+  if (absl::Status status = opened->ReadAt(0, prefix, sizeof(prefix)); !status.ok()) {
+    return status;
+  }
+  const uint64_t header_size = LoadLE(prefix, kLengthPrefixBytes);
+  const uint64_t after_prefix = size - kLengthPrefixBytes;
+  if (absl::Status status = CheckHeaderLength(path, header_size, after_prefix, limits);
+      !status.ok()) {
+    return status;
+  }
+  // Only the header is read here, and its length is bounded above; the data
+  // section is read tensor by tensor, in chunks, by GetFloat()/GetInt().
+  return GuardAllocation<TensorFile>(
+      [&]() -> absl::StatusOr<TensorFile> {
+        std::string header(static_cast<size_t>(header_size), '\0');
+        if (absl::Status status = opened->ReadAt(kLengthPrefixBytes, header.data(), header.size());
+            !status.ok()) {
+          return status;
+        }
+        absl::StatusOr<TensorFile> file = FromHeader(path, header, kLengthPrefixBytes + header_size,
+                                                     after_prefix - header_size, limits);
+        if (!file.ok()) return file.status();
+        file->file_ = std::make_shared<const RegularFile>(*std::move(opened));
+        return file;
+      },
+      [&] {
+        return absl::StrCat(path, ": out of memory reading the header (", header_size, " bytes)");
+      });
+}
+
+template <typename Decode>
+absl::Status TensorFile::VisitData(const TensorInfo& info, uint64_t element_size,
+                                   Decode decode) const {
+  const uint64_t total = info.end - info.begin;
+  if (file_ == nullptr) {
+    decode(reinterpret_cast<const unsigned char*>(bytes_.data() + data_start_ + info.begin),
+           static_cast<size_t>(total / element_size));
+    return absl::OkStatus();
+  }
+  // A multiple of every element size, so that no element straddles two chunks.
+  constexpr uint64_t kChunkBytes = uint64_t{1} << 16;
+  std::vector<unsigned char> chunk(static_cast<size_t>(std::min(total, kChunkBytes)));
+  for (uint64_t done = 0; done < total;) {
+    const auto length = static_cast<size_t>(std::min(total - done, kChunkBytes));
+    if (absl::Status status = file_->ReadAt(data_start_ + info.begin + done, chunk.data(), length);
+        !status.ok()) {
+      return status;
+    }
+    decode(chunk.data(), length / static_cast<size_t>(element_size));
+    done += length;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<FloatTensor> TensorFile::GetFloat(const std::string& name) const {
@@ -494,34 +593,24 @@ absl::StatusOr<FloatTensor> TensorFile::GetFloat(const std::string& name) const 
     return TensorError(label_, name,
                        absl::StrCat("dtype ", dtype.name, " is not a floating-point type"));
   }
-  const size_t count = static_cast<size_t>((info.end - info.begin) / dtype.size);
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes_.data() + data_start_ + info.begin);
-  FloatTensor tensor;
-  tensor.shape = info.shape;
-  tensor.values.resize(count);
-  for (size_t i = 0; i < count; ++i, p += dtype.size) {
-    switch (info.dtype) {
-      case DType::kF32:
-        tensor.values[i] = BitsToFloat(static_cast<uint32_t>(LoadLE(p, 4)));
-        break;
-      case DType::kF64: {
-        const uint64_t bits = LoadLE(p, 8);
-        double value;
-        std::memcpy(&value, &bits, sizeof(value));
-        tensor.values[i] = DoubleToFloat(value);
-        break;
-      }
-      case DType::kF16:
-        tensor.values[i] = HalfToFloat(static_cast<uint16_t>(LoadLE(p, 2)));
-        break;
-      case DType::kBF16:
-        tensor.values[i] = BFloat16ToFloat(static_cast<uint16_t>(LoadLE(p, 2)));
-        break;
-      default:
-        break;  // integer dtypes returned above
-    }
-  }
-  return tensor;
+  const uint64_t count = (info.end - info.begin) / dtype.size;
+  return GuardAllocation<FloatTensor>(
+      [&]() -> absl::StatusOr<FloatTensor> {
+        FloatTensor tensor;
+        tensor.shape = info.shape;
+        tensor.values.resize(static_cast<size_t>(count));
+        float* out = tensor.values.data();
+        const absl::Status status =
+            VisitData(info, dtype.size, [&out, &info, &dtype](const unsigned char* p, size_t n) {
+              for (size_t i = 0; i < n; ++i, p += dtype.size) *out++ = DecodeFloat(info.dtype, p);
+            });
+        if (!status.ok()) return status;
+        return tensor;
+      },
+      [&] {
+        return absl::StrCat(label_, ": tensor '", Printable(name), "': out of memory for its ",
+                            count, " values as f32 (", count * sizeof(float), " bytes)");
+      });
 }
 
 absl::StatusOr<std::vector<int64_t>> TensorFile::GetInt(const std::string& name) const {
@@ -535,17 +624,30 @@ absl::StatusOr<std::vector<int64_t>> TensorFile::GetInt(const std::string& name)
   if (info.dtype != DType::kI32 && info.dtype != DType::kI64) {
     return TensorError(label_, name, absl::StrCat("dtype ", dtype.name, " is not an integer type"));
   }
-  const size_t count = static_cast<size_t>((info.end - info.begin) / dtype.size);
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes_.data() + data_start_ + info.begin);
-  std::vector<int64_t> values(count);
-  for (size_t i = 0; i < count; ++i, p += dtype.size) {
-    if (info.dtype == DType::kI32) {
-      values[i] = static_cast<int32_t>(static_cast<uint32_t>(LoadLE(p, 4)));
-    } else {
-      values[i] = static_cast<int64_t>(LoadLE(p, 8));
-    }
-  }
-  return values;
+  const uint64_t count = (info.end - info.begin) / dtype.size;
+  return GuardAllocation<std::vector<int64_t>>(
+      [&]() -> absl::StatusOr<std::vector<int64_t>> {
+        std::vector<int64_t> values(static_cast<size_t>(count));
+        int64_t* out = values.data();
+        const absl::Status status =
+            VisitData(info, dtype.size, [&out, &info](const unsigned char* p, size_t n) {
+              for (size_t i = 0; i < n; ++i) {
+                if (info.dtype == DType::kI32) {
+                  *out++ = static_cast<int32_t>(static_cast<uint32_t>(LoadLE(p, 4)));
+                  p += 4;
+                } else {
+                  *out++ = static_cast<int64_t>(LoadLE(p, 8));
+                  p += 8;
+                }
+              }
+            });
+        if (!status.ok()) return status;
+        return values;
+      },
+      [&] {
+        return absl::StrCat(label_, ": tensor '", Printable(name), "': out of memory for its ",
+                            count, " values as int64 (", count * sizeof(int64_t), " bytes)");
+      });
 }
 
 }  // namespace attnserve::engine

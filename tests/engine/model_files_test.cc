@@ -14,6 +14,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/engine/safetensors_builder.h"
+#include "tests/engine/scratch_dir.h"
 
 namespace attnserve::engine {
 namespace {
@@ -23,6 +24,7 @@ using test_util::F64Bytes;
 using test_util::HasError;
 using test_util::I32Bytes;
 using test_util::SafetensorsBuilder;
+using test_util::ScratchDir;
 using test_util::U16Bytes;
 
 constexpr absl::StatusCode kInvalid = absl::StatusCode::kInvalidArgument;
@@ -38,34 +40,6 @@ constexpr char kSpec[] = R"({
   "head": {"hidden": [3], "output": "softmax"},
   "labels": ["neg", "pos"]
 })";
-
-// A fresh directory under the test temp dir, removed with its contents.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = ::testing::TempDir() + "attnserve_model_files_XXXXXX";
-    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-    EXPECT_FALSE(path_.empty()) << "mkdtemp failed";
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
-  void Write(const std::string& name, const std::string& bytes) const {
-    std::ofstream out(File(name), std::ios::binary);
-    out << bytes;
-    EXPECT_TRUE(out.good()) << File(name);
-  }
-
- private:
-  std::string path_;
-};
 
 struct Weight {
   std::string name;

@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -14,8 +15,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/engine/fifo_guard.h"
 #include "tests/engine/safetensors_builder.h"
+#include "tests/engine/scratch_dir.h"
 
 namespace attnserve::engine {
 namespace {
@@ -561,6 +565,121 @@ TEST(TensorFileTest, EscapesControlCharactersInNames) {
   const std::string header =
       "{\"a\\u0001b\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}";
   EXPECT_TRUE(HasError(ParseHeader(header, 1).status(), kInvalid, {"tensor 'a\\x01b'"}));
+}
+
+// ---- Read(): from a path, within limits, data read in chunks. ----
+
+// Tensors of every dtype, each larger than Read()'s 64 KiB chunk and none a
+// multiple of it, starting at offsets that are not multiples of it either.
+SafetensorsBuilder LargeBuilder() {
+  std::vector<uint16_t> halves;
+  for (int i = 0; i < 40001; ++i) halves.push_back(static_cast<uint16_t>(i % 0x7c00));
+  std::vector<float> floats;
+  for (int i = 0; i < 20001; ++i) floats.push_back(static_cast<float>(i) * 0.5f - 7.0f);
+  std::vector<double> doubles;
+  for (int i = 0; i < 10001; ++i) doubles.push_back(static_cast<double>(i) * -0.25);
+  std::vector<int32_t> i32;
+  for (int i = 0; i < 20003; ++i) i32.push_back(i * -3);
+  std::vector<int64_t> i64;
+  for (int i = 0; i < 9001; ++i) i64.push_back(int64_t{i} * 1000000000000);
+  return SafetensorsBuilder()
+      .Add("a_f16", "F16", {40001}, U16Bytes(halves))
+      .Add("b_bf16", "BF16", {40001}, U16Bytes(halves))
+      .AddF32("c_f32", {3, 6667}, floats)
+      .Add("d_f64", "F64", {10001}, F64Bytes(doubles))
+      .Add("e_i32", "I32", {20003}, I32Bytes(i32))
+      .Add("f_i64", "I64", {9001}, I64Bytes(i64));
+}
+
+TEST(TensorFileTest, ReadGivesTheSameValuesAsParseAcrossChunks) {
+  test_util::ScratchDir dir;
+  const std::string bytes = LargeBuilder().Build();
+  dir.Write("w.safetensors", bytes);
+  absl::StatusOr<TensorFile> read = TensorFile::Read(dir.File("w.safetensors"));
+  absl::StatusOr<TensorFile> parsed = ParseBytes(bytes);
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(read->tensors().size(), 6u);
+  for (const char* name : {"a_f16", "b_bf16", "c_f32", "d_f64"}) {
+    const std::vector<float> values = Floats(read, name);
+    EXPECT_EQ(values.size(), read->tensors().at(name).num_elements()) << name;
+    EXPECT_EQ(values, Floats(parsed, name)) << name;
+  }
+  EXPECT_EQ(Floats(read, "c_f32")[20000], 20000 * 0.5f - 7.0f);
+  EXPECT_EQ(Floats(read, "d_f64")[10000], -2500.0f);
+  for (const char* name : {"e_i32", "f_i64"}) {
+    absl::StatusOr<std::vector<int64_t>> values = read->GetInt(name);
+    ASSERT_TRUE(values.ok()) << values.status();
+    EXPECT_EQ(*values, *parsed->GetInt(name)) << name;
+  }
+  EXPECT_EQ(read->GetInt("e_i32")->back(), -60006);
+  EXPECT_EQ(read->GetInt("f_i64")->back(), int64_t{9000} * 1000000000000);
+  // A copy shares the open file and reads the same.
+  const TensorFile copy = *read;
+  EXPECT_EQ(Floats(copy, "a_f16"), Floats(parsed, "a_f16"));
+}
+
+TEST(TensorFileTest, ReadOfFileThatShrankGivesDataLoss) {
+  test_util::ScratchDir dir;
+  dir.Write("w.safetensors", LargeBuilder().Build());
+  absl::StatusOr<TensorFile> file = TensorFile::Read(dir.File("w.safetensors"));
+  ASSERT_TRUE(file.ok()) << file.status();
+  ASSERT_EQ(::truncate(dir.File("w.safetensors").c_str(), 1000), 0);
+  EXPECT_TRUE(HasError(file->GetFloat("c_f32").status(), absl::StatusCode::kDataLoss,
+                       {dir.File("w.safetensors"),
+                        "nothing to read at byte 160436 although the file had 472468 bytes"}));
+}
+
+TEST(TensorFileTest, ReadAndParseApplyTheLimits) {
+  test_util::ScratchDir dir;
+  const std::string bytes = SafetensorsBuilder()
+                                .AddMetadata("format", "pt")
+                                .AddF32("a", {2}, {1, 2})
+                                .AddF32("b", {1}, {3})
+                                .Build();
+  dir.Write("w.safetensors", bytes);
+  const std::string path = dir.File("w.safetensors");
+  const uint64_t header_size = bytes.size() - 8 - 12;
+  struct Case {
+    ModelFileLimits limits;
+    std::string error;  // empty: loads
+  };
+  std::vector<Case> cases(6);
+  cases[0].limits.max_weights_file_bytes = bytes.size();
+  cases[1].limits.max_weights_file_bytes = bytes.size() - 1;
+  cases[1].error =
+      absl::StrCat("file is ", bytes.size(), " bytes, more than the limit of ", bytes.size() - 1);
+  cases[2].limits.max_header_bytes = header_size;
+  cases[3].limits.max_header_bytes = header_size - 1;
+  cases[3].error = absl::StrCat("header length ", header_size, " exceeds the limit of ",
+                                header_size - 1, " bytes");
+  cases[4].limits.max_tensors = 2;  // __metadata__ is not a tensor
+  cases[5].limits.max_tensors = 1;
+  cases[5].error = "header lists 2 tensors, more than the limit of 1";
+  for (const Case& c : cases) {
+    const absl::Status read = TensorFile::Read(path, c.limits).status();
+    const absl::Status parsed = TensorFile::Parse(bytes, kLabel, c.limits).status();
+    if (c.error.empty()) {
+      EXPECT_TRUE(read.ok()) << read;
+      EXPECT_TRUE(parsed.ok()) << parsed;
+    } else {
+      EXPECT_TRUE(HasError(read, kInvalid, {path + ": " + c.error}));
+      EXPECT_TRUE(HasError(parsed, kInvalid, {std::string(kLabel) + ": " + c.error}));
+    }
+  }
+}
+
+TEST(TensorFileTest, ReadRefusesWhatIsNotARegularFile) {
+  test_util::ScratchDir dir;
+  dir.MakeFifo("pipe");
+  dir.Symlink("/dev/zero", "zero");
+  test_util::FifoGuard guard(dir.File("pipe"), std::chrono::seconds(10));
+  const absl::Status fifo = TensorFile::Read(dir.File("pipe")).status();
+  guard.Release();
+  EXPECT_FALSE(guard.rescued());
+  EXPECT_TRUE(HasError(fifo, kInvalid, {dir.File("pipe") + ": is a FIFO (named pipe)"}));
+  EXPECT_TRUE(HasError(TensorFile::Read(dir.File("zero")).status(), kInvalid,
+                       {dir.File("zero") + ": is a character device"}));
 }
 
 // ---- Robustness sweeps: only statuses, never a crash or an out-of-bounds read. ----
