@@ -29,12 +29,12 @@
 #include "engine/cpu_info.h"
 #include "engine/precision_policy.h"
 #include "prometheus/exposer.h"
-#include "server/attnserve_service.h"
-#include "server/engine_collector.h"
-#include "server/log.h"
-#include "server/metrics.h"
-#include "server/model_registry.h"
-#include "server/process_metrics.h"
+#include "server/grpc/attnserve_service.h"
+#include "server/observability/engine_collector.h"
+#include "server/observability/log.h"
+#include "server/observability/metrics.h"
+#include "server/serving/model_registry.h"
+#include "server/observability/process_metrics.h"
 
 ABSL_FLAG(std::string, model_repository, "models", "directory of <model>/<version>/ to serve");
 ABSL_FLAG(std::string, host, "0.0.0.0", "address to listen on");

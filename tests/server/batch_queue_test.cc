@@ -1,6 +1,6 @@
 // The batching policy with explicit time points: when a batch is due, which
 // tasks form it, deadlines and cancellation.
-#include "server/batch_queue.h"
+#include "server/batching/batch_queue.h"
 
 #include <atomic>
 #include <chrono>

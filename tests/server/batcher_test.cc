@@ -1,6 +1,6 @@
 // The threaded batcher with a fake clock and a fake executor: no sleeps; every
 // wait is on a latch or notification that the code under test releases.
-#include "server/batcher.h"
+#include "server/batching/batcher.h"
 
 #include <atomic>
 #include <map>

@@ -1,7 +1,7 @@
 // Metrics after driving the batcher and real ClassifyCalls: counts and sums
 // match what was sent. No gRPC transport: ClassifyCall is the service's
 // request path minus the reactor.
-#include "server/metrics.h"
+#include "server/observability/metrics.h"
 
 #include <atomic>
 #include <future>
@@ -12,10 +12,10 @@
 #include "absl/synchronization/blocking_counter.h"
 #include "engine/model.h"
 #include "gtest/gtest.h"
-#include "server/batch_metrics.h"
-#include "server/batcher.h"
-#include "server/classify_call.h"
-#include "server/model_registry.h"
+#include "server/observability/batch_metrics.h"
+#include "server/batching/batcher.h"
+#include "server/serving/classify_call.h"
+#include "server/serving/model_registry.h"
 #include "tests/engine/fixture_cases.h"
 #include "tests/server/fake_clock.h"
 #include "tests/server/metric_reader.h"

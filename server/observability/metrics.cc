@@ -1,0 +1,174 @@
+#include "server/observability/metrics.h"
+
+namespace attnserve::server {
+namespace {
+
+const char* const kReasonNames[] = {"invalid",   "queue_full", "deadline",
+                                    "cancelled", "shutdown",   "not_ready"};
+const char* const kStateNames[] = {"loading", "ready", "failed"};
+
+}  // namespace
+
+const char* GrpcCodeName(int code) {
+  static const char* const kNames[kGrpcCodes] = {
+      "OK",           "CANCELLED",          "UNKNOWN",           "INVALID_ARGUMENT",
+      "DEADLINE_EXCEEDED", "NOT_FOUND",     "ALREADY_EXISTS",    "PERMISSION_DENIED",
+      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",    "OUT_OF_RANGE",
+      "UNIMPLEMENTED", "INTERNAL",          "UNAVAILABLE",       "DATA_LOSS",
+      "UNAUTHENTICATED"};
+  return code >= 0 && code < kGrpcCodes ? kNames[code] : "UNKNOWN";
+}
+
+const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
+  // 50 us .. 10 s: sub-millisecond batches to overloaded queues.
+  static const auto* const buckets = new prometheus::Histogram::BucketBoundaries{
+      0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+      0.05,    0.1,    0.25,    0.5,    1.0,   2.5,    5.0,   10.0};
+  return *buckets;
+}
+
+const prometheus::Histogram::BucketBoundaries& BatchSizeBuckets() {
+  static const auto* const buckets =
+      new prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
+  return *buckets;
+}
+
+const prometheus::Histogram::BucketBoundaries& SequenceLengthBuckets() {
+  static const auto* const buckets = new prometheus::Histogram::BucketBoundaries{
+      1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192};
+  return *buckets;
+}
+
+void ModelMetrics::CountRequest(absl::StatusCode code) const {
+  const int index = static_cast<int>(code);
+  requests[index >= 0 && index < kGrpcCodes ? index : 2]->Increment();
+}
+
+void ModelMetrics::Reject(RejectReason reason, double count) const {
+  rejected[static_cast<int>(reason)]->Increment(count);
+}
+
+void ModelMetrics::SetState(ModelStateMetric current) const {
+  for (int s = 0; s < static_cast<int>(ModelStateMetric::kCount); ++s) {
+    state[s]->Set(s == static_cast<int>(current) ? 1 : 0);
+  }
+}
+
+Metrics::Metrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      requests_(prometheus::BuildCounter()
+                    .Name("attnserve_requests_total")
+                    .Help("Classify requests answered, by model, version and gRPC code")
+                    .Register(*registry_)),
+      request_duration_(prometheus::BuildHistogram()
+                            .Name("attnserve_request_duration_seconds")
+                            .Help("Server-side time from receiving a Classify request to answering it")
+                            .Register(*registry_)),
+      queue_duration_(prometheus::BuildHistogram()
+                          .Name("attnserve_queue_duration_seconds")
+                          .Help("Time a sequence waited in the queue before its batch started")
+                          .Register(*registry_)),
+      compute_duration_(prometheus::BuildHistogram()
+                            .Name("attnserve_batch_compute_duration_seconds")
+                            .Help("Time the engine took to run one batch")
+                            .Register(*registry_)),
+      batch_size_(prometheus::BuildHistogram()
+                      .Name("attnserve_batch_size")
+                      .Help("Sequences per batch run")
+                      .Register(*registry_)),
+      sequence_length_(prometheus::BuildHistogram()
+                           .Name("attnserve_sequence_length")
+                           .Help("Timesteps per sequence received")
+                           .Register(*registry_)),
+      steps_requested_(prometheus::BuildCounter()
+                           .Name("attnserve_timesteps_requested_total")
+                           .Help("Timesteps of the sequences run (their own lengths)")
+                           .Register(*registry_)),
+      steps_computed_(prometheus::BuildCounter()
+                          .Name("attnserve_timesteps_computed_total")
+                          .Help("Timesteps computed, padding included (padded rows x padded length)")
+                          .Register(*registry_)),
+      queue_depth_(prometheus::BuildGauge()
+                       .Name("attnserve_queue_depth")
+                       .Help("Sequences waiting in the model version's queue")
+                       .Register(*registry_)),
+      inflight_(prometheus::BuildGauge()
+                    .Name("attnserve_inflight_requests")
+                    .Help("Classify requests accepted and not yet answered")
+                    .Register(*registry_)),
+      rejected_(prometheus::BuildCounter()
+                    .Name("attnserve_rejected_total")
+                    .Help("Requests or sequences not computed, by reason")
+                    .Register(*registry_)),
+      state_(prometheus::BuildGauge()
+                 .Name("attnserve_model_state")
+                 .Help("1 for the model version's current state (loading, ready, failed)")
+                 .Register(*registry_)),
+      load_duration_(prometheus::BuildGauge()
+                         .Name("attnserve_model_load_duration_seconds")
+                         .Help("Time the model version took to load")
+                         .Register(*registry_)),
+      warmup_duration_(prometheus::BuildGauge()
+                           .Name("attnserve_model_warmup_duration_seconds")
+                           .Help("Time the model version's warm-up took before it was ready")
+                           .Register(*registry_)),
+      build_info_(prometheus::BuildGauge()
+                      .Name("attnserve_build_info")
+                      .Help("1, labelled with attnserve's version, oneDNN's version and the CPU "
+                            "instruction set oneDNN runs on")
+                      .Register(*registry_)),
+      unresolved_(std::make_unique<ModelMetrics>()) {
+  const prometheus::Labels labels = {{"model", ""}, {"version", ""}};
+  for (int code = 0; code < kGrpcCodes; ++code) {
+    prometheus::Labels l = labels;
+    l["code"] = GrpcCodeName(code);
+    unresolved_->requests[code] = &requests_.Add(l);
+  }
+  for (int r = 0; r < static_cast<int>(RejectReason::kCount); ++r) {
+    prometheus::Labels l = labels;
+    l["reason"] = kReasonNames[r];
+    unresolved_->rejected[r] = &rejected_.Add(l);
+  }
+}
+
+void Metrics::SetBuildInfo(const std::string& version, const std::string& onednn,
+                           const std::string& isa) {
+  build_info_.Add({{"version", version}, {"onednn", onednn}, {"isa", isa}}).Set(1);
+}
+
+ModelMetrics* Metrics::ForModel(const std::string& model, const std::string& version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& slot = models_[{model, version}];
+  if (slot) return slot.get();
+  slot = std::make_unique<ModelMetrics>();
+  ModelMetrics& m = *slot;
+  const prometheus::Labels labels = {{"model", model}, {"version", version}};
+  auto with = [&labels](const char* key, const char* value) {
+    prometheus::Labels l = labels;
+    l[key] = value;
+    return l;
+  };
+  for (int code = 0; code < kGrpcCodes; ++code) {
+    m.requests[code] = &requests_.Add(with("code", GrpcCodeName(code)));
+  }
+  m.request_duration = &request_duration_.Add(labels, LatencyBuckets());
+  m.queue_duration = &queue_duration_.Add(labels, LatencyBuckets());
+  m.compute_duration = &compute_duration_.Add(labels, LatencyBuckets());
+  m.batch_size = &batch_size_.Add(labels, BatchSizeBuckets());
+  m.sequence_length = &sequence_length_.Add(labels, SequenceLengthBuckets());
+  m.steps_requested = &steps_requested_.Add(labels);
+  m.steps_computed = &steps_computed_.Add(labels);
+  m.queue_depth = &queue_depth_.Add(labels);
+  m.inflight = &inflight_.Add(labels);
+  for (int r = 0; r < static_cast<int>(RejectReason::kCount); ++r) {
+    m.rejected[r] = &rejected_.Add(with("reason", kReasonNames[r]));
+  }
+  for (int s = 0; s < static_cast<int>(ModelStateMetric::kCount); ++s) {
+    m.state[s] = &state_.Add(with("state", kStateNames[s]));
+  }
+  m.load_duration = &load_duration_.Add(labels);
+  m.warmup_duration = &warmup_duration_.Add(labels);
+  return slot.get();
+}
+
+}  // namespace attnserve::server

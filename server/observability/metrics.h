@@ -1,0 +1,116 @@
+// Metrics: attnserve's Prometheus metric families, registered once, and the
+// per-model-version handles the hot path uses (no label lookup per request;
+// label values are bounded: model names and versions from the repository,
+// gRPC code names, fixed reason and state names).
+//
+// Naming follows Prometheus conventions: base units (seconds), `_total` for
+// counters. docs/metrics.md lists every metric.
+// Ownership: Metrics owns its registry and every handle; ModelMetrics
+// pointers stay valid for the Metrics' lifetime. Thread-safety: handles are
+// safe to update from any thread; ForModel() is serialised internally.
+#ifndef ATTNSERVE_SERVER_OBSERVABILITY_METRICS_H_
+#define ATTNSERVE_SERVER_OBSERVABILITY_METRICS_H_
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace attnserve::server {
+
+// Why a request or sequence was not computed.
+enum class RejectReason {
+  kInvalid,    // bad request, unknown model or version
+  kQueueFull,
+  kDeadline,
+  kCancelled,
+  kShutdown,
+  kNotReady,   // the model version exists but is not ready (failed to load)
+  kCount
+};
+
+// A model version's lifecycle state, as exported by attnserve_model_state.
+enum class ModelStateMetric { kLoading, kReady, kFailed, kCount };
+
+inline constexpr int kGrpcCodes = 17;
+
+struct ModelMetrics {
+  std::array<prometheus::Counter*, kGrpcCodes> requests{};  // by gRPC code
+  prometheus::Histogram* request_duration = nullptr;        // seconds, end to end
+  prometheus::Histogram* queue_duration = nullptr;          // seconds, per sequence
+  prometheus::Histogram* compute_duration = nullptr;        // seconds, per batch
+  prometheus::Histogram* batch_size = nullptr;              // sequences per batch
+  prometheus::Histogram* sequence_length = nullptr;         // steps per sequence
+  prometheus::Counter* steps_requested = nullptr;
+  prometheus::Counter* steps_computed = nullptr;
+  prometheus::Gauge* queue_depth = nullptr;
+  prometheus::Gauge* inflight = nullptr;
+  std::array<prometheus::Counter*, static_cast<int>(RejectReason::kCount)> rejected{};
+  std::array<prometheus::Gauge*, static_cast<int>(ModelStateMetric::kCount)> state{};
+  prometheus::Gauge* load_duration = nullptr;    // seconds
+  prometheus::Gauge* warmup_duration = nullptr;  // seconds
+
+  void CountRequest(absl::StatusCode code) const;
+  void Reject(RejectReason reason, double count = 1) const;
+  void SetState(ModelStateMetric state) const;
+};
+
+class Metrics {
+ public:
+  Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  const std::shared_ptr<prometheus::Registry>& registry() const { return registry_; }
+
+  // attnserve_build_info{version, onednn, isa} 1: what this process runs on.
+  void SetBuildInfo(const std::string& version, const std::string& onednn, const std::string& isa);
+
+  // The handles of one model version, created on first use.
+  ModelMetrics* ForModel(const std::string& model, const std::string& version);
+  // Requests that name no servable model version are counted here
+  // (model="", version=""); only `requests` and `rejected` are set.
+  ModelMetrics* Unresolved() { return unresolved_.get(); }
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& request_duration_;
+  prometheus::Family<prometheus::Histogram>& queue_duration_;
+  prometheus::Family<prometheus::Histogram>& compute_duration_;
+  prometheus::Family<prometheus::Histogram>& batch_size_;
+  prometheus::Family<prometheus::Histogram>& sequence_length_;
+  prometheus::Family<prometheus::Counter>& steps_requested_;
+  prometheus::Family<prometheus::Counter>& steps_computed_;
+  prometheus::Family<prometheus::Gauge>& queue_depth_;
+  prometheus::Family<prometheus::Gauge>& inflight_;
+  prometheus::Family<prometheus::Counter>& rejected_;
+  prometheus::Family<prometheus::Gauge>& state_;
+  prometheus::Family<prometheus::Gauge>& load_duration_;
+  prometheus::Family<prometheus::Gauge>& warmup_duration_;
+  prometheus::Family<prometheus::Gauge>& build_info_;
+  std::unique_ptr<ModelMetrics> unresolved_;
+  std::mutex mu_;
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<ModelMetrics>> models_;
+};
+
+// Bucket boundaries, exposed for tests and docs.
+const prometheus::Histogram::BucketBoundaries& LatencyBuckets();
+const prometheus::Histogram::BucketBoundaries& BatchSizeBuckets();
+const prometheus::Histogram::BucketBoundaries& SequenceLengthBuckets();
+
+const char* GrpcCodeName(int code);
+
+}  // namespace attnserve::server
+
+#endif  // ATTNSERVE_SERVER_OBSERVABILITY_METRICS_H_
