@@ -1,14 +1,17 @@
-// attnserve: serves every model version in a model repository over gRPC.
+// attnserve: serves the model versions of a model repository over gRPC.
 //
-// Lifecycle: load the repository (a version that fails is reported and the
-// others serve), start the gRPC server with health checking and reflection,
-// print "attnserve: listening on HOST:PORT", then wait for SIGTERM/SIGINT.
-// On a signal: health goes NOT_SERVING, new calls get UNAVAILABLE, queued and
-// running requests finish (up to --shutdown_grace_s; later ones are answered
+// Lifecycle: load what the model control mode wants (a version that fails is
+// reported and the others serve), start the gRPC server (AttnServe,
+// ModelControl, health checking, reflection), print "attnserve: listening on
+// HOST:PORT", then serve: with --model_control=poll the repository is rescanned
+// every --repository_poll_s seconds and on SIGHUP. On SIGTERM/SIGINT: new
+// calls get UNAVAILABLE and health goes NOT_SERVING, queued and running
+// requests finish (up to --shutdown_grace_s; later ones are answered
 // UNAVAILABLE), then the process exits 0.
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <string>
 #include <thread>
@@ -21,28 +24,47 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "engine/cpu_info.h"
+#include "engine/precision_policy.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
-#include "engine/cpu_info.h"
-#include "engine/precision_policy.h"
 #include "prometheus/exposer.h"
 #include "server/grpc/attnserve_service.h"
+#include "server/grpc/health_reporter.h"
+#include "server/grpc/model_control_service.h"
+#include "server/lifecycle/model_control_mode.h"
+#include "server/lifecycle/model_manager.h"
+#include "server/lifecycle/version_loader.h"
 #include "server/observability/engine_collector.h"
 #include "server/observability/log.h"
 #include "server/observability/metrics.h"
-#include "server/serving/model_registry.h"
 #include "server/observability/process_metrics.h"
+#include "server/serving/model_registry.h"
+#include "server/serving/servable_reaper.h"
+#include "server/serving/serving_core.h"
 
 ABSL_FLAG(std::string, model_repository, "models", "directory of <model>/<version>/ to serve");
+ABSL_FLAG(std::string, model_control, "none",
+          "who decides what is loaded: 'none' (every model, once, at start), 'poll' (the "
+          "repository, rescanned every --repository_poll_s and on SIGHUP) or 'explicit' (the "
+          "ModelControl API, plus --load_model)");
+ABSL_FLAG(double, repository_poll_s, 5.0, "--model_control=poll: seconds between rescans");
+ABSL_FLAG(std::vector<std::string>, load_model, {},
+          "--model_control=explicit: models to load at start (comma-separated)");
+ABSL_FLAG(bool, strict_readiness, true,
+          "ready (health of attnserve.v1.AttnServe) only when every model that should serve "
+          "has a ready version; false: when at least one has");
 ABSL_FLAG(std::string, host, "0.0.0.0", "address to listen on");
 ABSL_FLAG(int, port, 8500, "gRPC port (0: pick a free one)");
 ABSL_FLAG(int, max_batch_size, 32, "most sequences per batch");
 ABSL_FLAG(int, max_queue_delay_us, 0,
           "longest a request waits for a fuller batch when a worker is free");
-ABSL_FLAG(int, max_queue_size, 1024, "sequences queued per model version before UNAVAILABLE");
+ABSL_FLAG(int, max_queue_size, 1024,
+          "sequences queued per model version before UNAVAILABLE (also the most sequences "
+          "one request may carry)");
 ABSL_FLAG(std::string, batch_grouping, "length",
           "'length': batch requests of similar lengths; 'arrival': in arrival order");
 ABSL_FLAG(double, max_padding_fraction, 0.25,
@@ -67,7 +89,6 @@ namespace {
 
 using attnserve::server::Log;
 
-constexpr char kServiceName[] = "attnserve.v1.AttnServe";
 constexpr char kVersion[] = "0.1.0";
 
 // "16,32" -> {16, 32}; "" or "none" -> {}. A bad entry is an error naming it.
@@ -86,9 +107,39 @@ bool ParseLengths(const std::string& text, std::vector<int>* lengths) {
   return true;
 }
 
+// The serving defaults from the flags; false (after saying why) if one is bad.
+bool DefaultsFromFlags(attnserve::server::ServingSettings* s) {
+  const std::string grouping = absl::GetFlag(FLAGS_batch_grouping);
+  if (grouping != "length" && grouping != "arrival") {
+    std::cerr << "attnserve: --batch_grouping must be 'length' or 'arrival', not '" << grouping
+              << "'\n";
+    return false;
+  }
+  absl::StatusOr<attnserve::engine::PrecisionFallback> fallback =
+      attnserve::engine::ParsePrecisionFallback(absl::GetFlag(FLAGS_precision_fallback));
+  if (!fallback.ok()) {
+    std::cerr << "attnserve: --precision_fallback: " << fallback.status().message() << "\n";
+    return false;
+  }
+  s->load.precision_fallback = *fallback;
+  if (!ParseLengths(absl::GetFlag(FLAGS_warmup_lengths), &s->warmup_lengths)) return false;
+  s->max_cached_plans = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_max_cached_plans)));
+  s->max_plan_bytes = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_max_plan_cache_mb)))
+                      << 20;
+  s->batching.max_batch_size = std::max(1, absl::GetFlag(FLAGS_max_batch_size));
+  s->batching.max_queue_delay = std::chrono::microseconds(absl::GetFlag(FLAGS_max_queue_delay_us));
+  s->batching.max_queue_size = std::max(1, absl::GetFlag(FLAGS_max_queue_size));
+  s->batching.group_by_length = grouping == "length";
+  s->batching.max_padding_fraction = absl::GetFlag(FLAGS_max_padding_fraction);
+  s->workers = std::max(1, absl::GetFlag(FLAGS_workers));
+  s->threads_per_worker = std::max(1, absl::GetFlag(FLAGS_threads_per_worker));
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  namespace srv = attnserve::server;
   absl::SetProgramUsageMessage("attnserve --model_repository=DIR [--port=8500] ...");
   absl::ParseCommandLine(argc, argv);
   // gRPC's abseil mutexes would otherwise track lock order on every acquire
@@ -100,48 +151,50 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  const std::string grouping = absl::GetFlag(FLAGS_batch_grouping);
-  if (grouping != "length" && grouping != "arrival") {
-    std::cerr << "attnserve: --batch_grouping must be 'length' or 'arrival', not '" << grouping
-              << "'\n";
+  srv::ModelManagerOptions options;
+  options.repository = absl::GetFlag(FLAGS_model_repository);
+  if (!DefaultsFromFlags(&options.defaults)) return 2;
+  absl::StatusOr<srv::ModelControlMode> mode =
+      srv::ParseModelControlMode(absl::GetFlag(FLAGS_model_control));
+  if (!mode.ok()) {
+    std::cerr << "attnserve: --model_control: " << mode.status().message() << "\n";
     return 2;
   }
-  absl::StatusOr<attnserve::engine::PrecisionFallback> fallback =
-      attnserve::engine::ParsePrecisionFallback(absl::GetFlag(FLAGS_precision_fallback));
-  if (!fallback.ok()) {
-    std::cerr << "attnserve: --precision_fallback: " << fallback.status().message() << "\n";
+  options.mode = *mode;
+  const double poll_s = absl::GetFlag(FLAGS_repository_poll_s);
+  if (!(poll_s > 0)) {
+    std::cerr << "attnserve: --repository_poll_s must be positive, not " << poll_s << "\n";
     return 2;
   }
-  attnserve::server::RegistryOptions options;
-  options.load.precision_fallback = *fallback;
-  if (!ParseLengths(absl::GetFlag(FLAGS_warmup_lengths), &options.warmup_lengths)) return 2;
-  options.max_cached_plans = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_max_cached_plans)));
-  options.max_plan_bytes = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_max_plan_cache_mb)))
-                           << 20;
-  options.batching.max_batch_size = std::max(1, absl::GetFlag(FLAGS_max_batch_size));
-  options.batching.max_queue_delay = std::chrono::microseconds(absl::GetFlag(FLAGS_max_queue_delay_us));
-  options.batching.max_queue_size = std::max(1, absl::GetFlag(FLAGS_max_queue_size));
-  options.batching.group_by_length = grouping == "length";
-  options.batching.max_padding_fraction = absl::GetFlag(FLAGS_max_padding_fraction);
-  options.workers = std::max(1, absl::GetFlag(FLAGS_workers));
-  options.threads_per_worker = std::max(1, absl::GetFlag(FLAGS_threads_per_worker));
+  options.poll_interval = std::chrono::duration_cast<srv::Clock::Duration>(
+      std::chrono::duration<double>(poll_s));
+  options.startup_models = absl::GetFlag(FLAGS_load_model);
+  if (!options.startup_models.empty() && options.mode != srv::ModelControlMode::kExplicit) {
+    std::cerr << "attnserve: --load_model needs --model_control=explicit (the others load "
+                 "every model)\n";
+    return 2;
+  }
+  options.clock = srv::RealClock();
 
   const attnserve::engine::CpuInfo& cpu = attnserve::engine::HostCpu();
   Log(absl::StrCat("oneDNN ", cpu.onednn_version, " on CPU ISA ", cpu.isa,
                    cpu.bf16 ? " (bf16: yes)" : " (bf16: no)", "; precision fallback ",
-                   attnserve::engine::PrecisionFallbackName(*fallback)));
+                   attnserve::engine::PrecisionFallbackName(options.defaults.load.precision_fallback),
+                   "; model control ", srv::ModelControlModeName(options.mode)));
 
-  std::unique_ptr<attnserve::server::Metrics> metrics;
+  // Declared in dependency order: destroyed in reverse, so every servable is
+  // released (on the reaper's thread) while its metrics still exist.
+  std::unique_ptr<srv::Metrics> metrics;
   std::unique_ptr<prometheus::Exposer> exposer;
-  auto process_collector = std::make_shared<attnserve::server::ProcessCollector>();
-  auto engine_collector = std::make_shared<attnserve::server::EngineCollector>();
+  auto process_collector = std::make_shared<srv::ProcessCollector>();
+  auto engine_collector = std::make_shared<srv::EngineCollector>();
   if (absl::GetFlag(FLAGS_metrics)) {
-    metrics = std::make_unique<attnserve::server::Metrics>();
+    metrics = std::make_unique<srv::Metrics>();
     metrics->SetBuildInfo(kVersion, cpu.onednn_version, cpu.isa);
     options.metrics = metrics.get();
-    options.engine_metrics = engine_collector.get();
     const std::string metrics_address =
         absl::StrCat(absl::GetFlag(FLAGS_host), ":", absl::GetFlag(FLAGS_metrics_port));
     try {
@@ -155,37 +208,31 @@ int main(int argc, char** argv) {
     exposer->RegisterCollectable(process_collector);
     exposer->RegisterCollectable(engine_collector);
   }
-
-  const std::string repository = absl::GetFlag(FLAGS_model_repository);
-  auto registry = attnserve::server::ModelRegistry::Load(repository, options);
-  if (!registry.ok()) {
-    std::cerr << "attnserve: " << registry.status().message() << "\n";
+  srv::ServableReaper reaper;
+  srv::ModelRegistry registry;
+  srv::EngineVersionLoader loader(options.clock,
+                                  metrics != nullptr ? engine_collector.get() : nullptr, &reaper);
+  srv::ModelManager manager(options, &loader, &registry);
+  if (absl::Status loaded = manager.LoadInitial(); !loaded.ok()) {
+    std::cerr << "attnserve: " << loaded.message() << "\n";
     return 1;
   }
-  int ready = 0;
-  for (const auto& [name, versions] : (*registry)->models()) {
-    for (const auto& [number, servable] : versions) {
-      if (servable->state == attnserve::server::VersionState::kReady) {
-        ++ready;
-        const attnserve::engine::Model& model = *servable->model;
-        Log(absl::StrCat("model ", name, " version ", number, " READY (",
-                         attnserve::engine::PrecisionName(model.spec().precision), ", warm-up ",
-                         static_cast<int>(servable->warmup_seconds * 1000), " ms)"));
-        if (!model.precision_note().empty()) {
-          Log(absl::StrCat("model ", name, " version ", number, ": ", model.precision_note()));
-        }
-      } else {
-        Log(absl::StrCat("model ", name, " version ", number, " FAILED: ", servable->reason));
+  {
+    int ready = 0;
+    for (const auto& [name, model] : registry.snapshot()->models()) {
+      for (const auto& [number, record] : model->versions) {
+        ready += record->state == srv::VersionState::kReady ? 1 : 0;
       }
     }
+    Log(absl::StrCat(ready, " model version(s) ready from ", options.repository));
   }
-  Log(absl::StrCat(ready, " model version(s) ready from ", repository));
 
-  attnserve::server::ServerLimits limits;
+  srv::ServerLimits limits;
   limits.max_sequence_length = absl::GetFlag(FLAGS_max_sequence_length);
-  limits.max_sequences_per_request = options.batching.max_queue_size;
-  attnserve::server::AttnServeService service(registry->get(), limits,
-                                              attnserve::server::RealClock(), metrics.get());
+  limits.max_sequences_per_request = std::numeric_limits<int32_t>::max();  // each queue bounds it
+  srv::ServingCore core(&registry, limits, options.clock, metrics.get());
+  srv::AttnServeService service(&core);
+  srv::ModelControlService control(&manager, &registry);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -196,35 +243,40 @@ int main(int argc, char** argv) {
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(absl::GetFlag(FLAGS_max_message_bytes));
   builder.RegisterService(&service);
+  builder.RegisterService(&control);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     std::cerr << "attnserve: cannot listen on " << address << "\n";
     return 1;
   }
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-  health->SetServingStatus(ready > 0);
-  health->SetServingStatus(kServiceName, ready > 0);
-  for (const auto& [name, versions] : (*registry)->models()) {
-    bool any_ready = false;
-    for (const auto& [number, servable] : versions) {
-      any_ready |= servable->state == attnserve::server::VersionState::kReady;
-    }
-    health->SetServingStatus(name, any_ready);
-  }
+  srv::HealthReporter health_reporter(health, absl::GetFlag(FLAGS_strict_readiness));
+  manager.Start(&health_reporter);  // health follows every transition from here on
 
-  std::thread shutdown([&] {
-    int signal = 0;
-    sigwait(&signals, &signal);
-    Log(absl::StrCat("received ", signal == SIGTERM ? "SIGTERM" : "SIGINT",
-                     "; draining (grace ", absl::GetFlag(FLAGS_shutdown_grace_s), " s)"));
-    // Refuse new work before saying so: a client that sees NOT_SERVING must
-    // find new calls refused.
-    service.BeginShutdown();
-    health->Shutdown();  // every service NOT_SERVING from now on
-    const auto grace = std::chrono::duration_cast<attnserve::server::Clock::Duration>(
-        std::chrono::duration<double>(absl::GetFlag(FLAGS_shutdown_grace_s)));
-    (*registry)->Stop(grace);  // every accepted request has been answered
-    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  std::thread signal_thread([&] {
+    while (true) {
+      int signal = 0;
+      sigwait(&signals, &signal);
+      if (signal == SIGHUP) {
+        Log("received SIGHUP: rescanning the model repository");
+        manager.ReloadRepository([](const absl::Status& status) {
+          if (!status.ok()) Log(absl::StrCat("SIGHUP: ", status.message()));
+        });
+        continue;
+      }
+      Log(absl::StrCat("received ", signal == SIGTERM ? "SIGTERM" : "SIGINT",
+                       "; draining (grace ", absl::GetFlag(FLAGS_shutdown_grace_s), " s)"));
+      // Refuse new work before saying so: a client that sees NOT_SERVING must
+      // find new calls refused.
+      core.BeginShutdown();
+      health->Shutdown();  // every name NOT_SERVING from now on
+      manager.Stop();      // no more loads; queued admin commands are refused
+      const auto grace = std::chrono::duration_cast<srv::Clock::Duration>(
+          std::chrono::duration<double>(absl::GetFlag(FLAGS_shutdown_grace_s)));
+      registry.Shutdown(grace);  // every accepted request has been answered
+      server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+      return;
+    }
   });
 
   if (exposer) {
@@ -234,7 +286,7 @@ int main(int argc, char** argv) {
   std::printf("attnserve: listening on %s:%d\n", absl::GetFlag(FLAGS_host).c_str(), port);
   std::fflush(stdout);
   server->Wait();
-  shutdown.join();
+  signal_thread.join();
   Log("stopped");
   return 0;
 }

@@ -1,5 +1,6 @@
-// Batcher: the dynamic batcher of one model version. Tasks wait in a bounded
-// BatchQueue (see batch_queue.h for the policy); `workers` threads each own a
+// Batcher<TaskT>: the dynamic batcher of one model version, generic over the
+// task it batches (queued_task.h lists what a TaskT provides). Tasks wait in a
+// bounded BatchQueue (batch_queue.h: the policy); `workers` threads each own a
 // BatchExecutor and pull the next due batch when free, so batches grow with
 // load and never wait for a busy worker.
 //
@@ -7,85 +8,262 @@
 // before its batch starts (less when max_batch_size tasks are queued).
 //
 // Contract:
-// - Schedule() takes ownership of *task only when it returns OK; on
-//   UNAVAILABLE (queue full, or stopping) the caller still owns and answers it.
-// - Every accepted task's `done` runs exactly once: with the result; with
-//   DEADLINE_EXCEEDED if its deadline passed while queued (never computed);
-//   with CANCELLED if cancelled while queued; with UNAVAILABLE if Stop()'s
-//   grace period ran out before it started. A batch that started always
-//   finishes.
-// - Stop(grace) stops accepting, runs what is queued without waiting for
-//   fuller batches, answers what is left after `grace`, and joins the workers.
-//   Drain(grace) does the same without waiting (the first call's grace
-//   counts). Both are idempotent; the destructor calls Stop(0).
-// Thread-safety: all methods are safe from any thread; `done` callbacks run on
-// worker threads, outside the batcher's lock.
+// - Schedule() admits a group of tasks all together or not at all: it takes
+//   ownership of every task only when it returns OK; on UNAVAILABLE (the group
+//   does not fit in the queue, or the batcher is stopping) the caller still
+//   owns and answers all of them. SchedulingCapacity() is the room left.
+// - Every admitted task is answered exactly once: by the executor that ran it;
+//   or through TaskT::Fail with DEADLINE_EXCEEDED if its deadline passed while
+//   queued (never run), CANCELLED if it was cancelled while queued (Wake()
+//   makes the workers notice at once), UNAVAILABLE if Stop()'s grace period
+//   ran out before it started. A batch that started always finishes.
+// - WaitUntilStarted() returns once every worker has built its executor (and
+//   so has warmed up, if its executor does).
+// - Drain(grace) stops admitting, runs what is queued without waiting for
+//   fuller batches and answers what is left after `grace`; Stop(grace) does
+//   the same and joins the workers. Both are idempotent (the first call's
+//   grace counts); the destructor calls Stop(0). Stop() and the destructor
+//   must not run on one of this batcher's workers (a worker cannot join
+//   itself): the serving layer destroys batchers on a thread of its own.
+// Thread-safety: all methods are safe from any thread; executors and
+// TaskT::Fail run on worker threads, outside the batcher's lock.
 #ifndef ATTNSERVE_SERVER_BATCHING_BATCHER_H_
 #define ATTNSERVE_SERVER_BATCHING_BATCHER_H_
 
-#include <condition_variable>
+#include <algorithm>
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
-#include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "server/batching/batch_executor.h"
 #include "server/batching/batch_queue.h"
-#include "server/batching/batch_task.h"
+#include "server/batching/batcher_observer.h"
+#include "server/batching/batching_options.h"
 #include "server/batching/clock.h"
 
 namespace attnserve::server {
 
-// Observes the batcher; called on worker threads outside the lock, except
-// OnQueueDepth, which runs under the batcher's lock (so successive depths are
-// never reordered) and must only record the value. Default: no-op.
-class BatcherObserver {
- public:
-  virtual ~BatcherObserver() = default;
-  virtual void OnBatch(int64_t /*size*/, int64_t /*steps_requested*/,
-                       int64_t /*steps_computed*/, int64_t /*compute_us*/) {}
-  virtual void OnDropped(absl::StatusCode /*code*/, int64_t /*count*/) {}
-  virtual void OnQueueWait(int64_t /*queue_us*/) {}
-  virtual void OnQueueDepth(size_t /*depth*/) {}
-};
-
+template <typename TaskT>
 class Batcher {
  public:
-  Batcher(const BatchingOptions& options, int workers, ExecutorFactory factory, Clock* clock,
-          BatcherObserver* observer = nullptr);
-  ~Batcher();
+  // `clock` must outlive the batcher; `observer` may be null, else it too.
+  Batcher(const BatchingOptions& options, int workers, ExecutorFactory<TaskT> factory,
+          Clock* clock, BatcherObserver* observer = nullptr);
+  ~Batcher() { Stop(Clock::Duration::zero()); }
   Batcher(const Batcher&) = delete;
   Batcher& operator=(const Batcher&) = delete;
 
-  absl::Status Schedule(std::unique_ptr<BatchTask>* task);
-  // Makes the workers re-check the queue now (e.g. after a task was cancelled).
-  void Wake();
-  void Drain(Clock::Duration grace);
-  void Stop(Clock::Duration grace);
+  // All of `*tasks` or none of them; on OK `*tasks` is left empty.
+  absl::Status Schedule(std::vector<std::unique_ptr<TaskT>>* tasks) ABSL_LOCKS_EXCLUDED(mu_);
+  // One task; on OK `*task` is null.
+  absl::Status Schedule(std::unique_ptr<TaskT>* task) ABSL_LOCKS_EXCLUDED(mu_);
 
-  size_t queue_depth() const;
+  // Tasks that would be admitted now (0 while stopping).
+  size_t SchedulingCapacity() const ABSL_LOCKS_EXCLUDED(mu_);
+  size_t NumEnqueuedTasks() const ABSL_LOCKS_EXCLUDED(mu_);
+  const BatchingOptions& options() const { return options_; }
+
+  void WaitUntilStarted() ABSL_LOCKS_EXCLUDED(mu_);
+  // Makes the workers re-check the queue now (e.g. after a task was cancelled).
+  void Wake() ABSL_LOCKS_EXCLUDED(mu_);
+  void Drain(Clock::Duration grace) ABSL_LOCKS_EXCLUDED(mu_);
+  void Stop(Clock::Duration grace) ABSL_LOCKS_EXCLUDED(mu_, stop_mu_);
   // True once Drain() or Stop() has been called.
-  bool stopping() const;
+  bool stopping() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  void WorkerLoop(int index, ExecutorFactory factory);
-  void RunBatch(BatchExecutor& executor, BatchQueue::TaskList& batch, engine::BatchOutput& out,
-                std::vector<engine::SequenceView>& views);
-  void Answer(BatchQueue::TaskList& tasks, const absl::Status& status);
+  using TaskList = typename BatchQueue<TaskT>::TaskList;
 
+  void WorkerLoop(int index, ExecutorFactory<TaskT> factory) ABSL_LOCKS_EXCLUDED(mu_);
+  void Answer(TaskList& tasks, const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
+  bool AllStarted() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return started_ == worker_count_; }
+
+  const BatchingOptions options_;
+  const int worker_count_;
   Clock* const clock_;
   BatcherObserver* const observer_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  BatchQueue queue_ ABSL_GUARDED_BY(mu_);
+  mutable absl::Mutex mu_;
+  absl::CondVar cv_;  // a task arrived, the batcher is stopping, or a worker left
+  BatchQueue<TaskT> queue_ ABSL_GUARDED_BY(mu_);
+  int started_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   Clock::TimePoint drain_deadline_ ABSL_GUARDED_BY(mu_) = Clock::TimePoint::max();
-  std::mutex stop_mu_;  // serialises Stop() callers
-  std::vector<std::thread> workers_;
+  absl::Mutex stop_mu_;  // serialises Stop() callers
+  std::vector<std::thread> workers_ ABSL_GUARDED_BY(stop_mu_);
 };
+
+namespace batcher_internal {
+inline int64_t Micros(Clock::Duration d) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+}
+}  // namespace batcher_internal
+
+template <typename TaskT>
+Batcher<TaskT>::Batcher(const BatchingOptions& options, int workers,
+                        ExecutorFactory<TaskT> factory, Clock* clock, BatcherObserver* observer)
+    : options_(options),
+      worker_count_(std::max(1, workers)),
+      clock_(clock),
+      observer_(observer),
+      queue_(options) {
+  absl::MutexLock lock(&stop_mu_);
+  for (int i = 0; i < worker_count_; ++i) {
+    workers_.emplace_back(&Batcher::WorkerLoop, this, i, factory);
+  }
+}
+
+template <typename TaskT>
+absl::Status Batcher<TaskT>::Schedule(std::vector<std::unique_ptr<TaskT>>* tasks) {
+  if (tasks->empty()) return absl::OkStatus();
+  const size_t count = tasks->size();
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return absl::UnavailableError("the server is shutting down");
+    if (!queue_.Fits(count)) {
+      return absl::UnavailableError(absl::StrCat(
+          "the model's queue is full (", queue_.size(), " waiting", count > 1 ? ", " : "",
+          count > 1 ? absl::StrCat(count, " more asked") : "", "); retry later"));
+    }
+    const Clock::TimePoint now = clock_->Now();
+    for (std::unique_ptr<TaskT>& task : *tasks) queue_.Push(std::move(task), now);
+    tasks->clear();
+    if (observer_ != nullptr) observer_->OnQueueDepth(queue_.size());
+  }
+  if (count > 1) {
+    cv_.SignalAll();  // enough for several batches, perhaps
+  } else {
+    cv_.Signal();
+  }
+  return absl::OkStatus();
+}
+
+template <typename TaskT>
+absl::Status Batcher<TaskT>::Schedule(std::unique_ptr<TaskT>* task) {
+  std::vector<std::unique_ptr<TaskT>> one;
+  one.push_back(std::move(*task));
+  absl::Status status = Schedule(&one);
+  if (!status.ok()) *task = std::move(one.front());
+  return status;
+}
+
+template <typename TaskT>
+size_t Batcher<TaskT>::SchedulingCapacity() const {
+  absl::MutexLock lock(&mu_);
+  return stopping_ ? 0 : queue_.capacity();
+}
+
+template <typename TaskT>
+size_t Batcher<TaskT>::NumEnqueuedTasks() const {
+  absl::MutexLock lock(&mu_);
+  return queue_.size();
+}
+
+template <typename TaskT>
+void Batcher<TaskT>::WaitUntilStarted() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(this, &Batcher::AllStarted));
+}
+
+template <typename TaskT>
+void Batcher<TaskT>::Wake() {
+  { absl::MutexLock lock(&mu_); }  // a worker is either before its check or waiting
+  cv_.SignalAll();
+}
+
+template <typename TaskT>
+void Batcher<TaskT>::Drain(Clock::Duration grace) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    drain_deadline_ = clock_->Now() + grace;
+  }
+  cv_.SignalAll();
+}
+
+template <typename TaskT>
+void Batcher<TaskT>::Stop(Clock::Duration grace) {
+  Drain(grace);
+  absl::MutexLock stop_lock(&stop_mu_);
+  for (std::thread& worker : workers_) {
+    if (!worker.joinable()) continue;
+    if (worker.get_id() == std::this_thread::get_id()) {
+      std::fprintf(stderr, "attnserve: a batcher was stopped from its own worker thread\n");
+      std::abort();
+    }
+    worker.join();
+  }
+}
+
+template <typename TaskT>
+bool Batcher<TaskT>::stopping() const {
+  absl::MutexLock lock(&mu_);
+  return stopping_;
+}
+
+template <typename TaskT>
+void Batcher<TaskT>::Answer(TaskList& tasks, const absl::Status& status) {
+  if (tasks.empty()) return;
+  if (observer_ != nullptr) observer_->OnDropped(status.code(), static_cast<int64_t>(tasks.size()));
+  for (QueuedTask<TaskT>& entry : tasks) entry.task->Fail(status);
+  tasks.clear();
+}
+
+template <typename TaskT>
+void Batcher<TaskT>::WorkerLoop(int index, ExecutorFactory<TaskT> factory) {
+  std::unique_ptr<BatchExecutor<TaskT>> executor = factory(index);
+  TaskList batch, expired, cancelled, refused;
+  mu_.Lock();
+  ++started_;
+  while (true) {
+    const Clock::TimePoint now = clock_->Now();
+    queue_.RemoveDead(now, &expired, &cancelled);
+    if (stopping_ && now >= drain_deadline_) queue_.TakeAll(&refused);
+    if (queue_.Due(now, stopping_)) queue_.TakeBatch(&batch);
+    if (!batch.empty() || !expired.empty() || !cancelled.empty() || !refused.empty()) {
+      // Under the lock, so the gauge always ends at the latest depth.
+      if (observer_ != nullptr) observer_->OnQueueDepth(queue_.size());
+      mu_.Unlock();
+      Answer(expired,
+             absl::DeadlineExceededError("the deadline passed while the request waited in the queue"));
+      Answer(cancelled, absl::CancelledError("the call was cancelled"));
+      Answer(refused, absl::UnavailableError("the server shut down before the request could run"));
+      if (!batch.empty()) {
+        const Clock::TimePoint start = clock_->Now();
+        if (observer_ != nullptr) {
+          for (const QueuedTask<TaskT>& entry : batch) {
+            observer_->OnQueueWait(batcher_internal::Micros(start - entry.enqueued));
+          }
+        }
+        executor->Run(absl::MakeSpan(batch), start);
+        batch.clear();
+      }
+      mu_.Lock();
+      continue;
+    }
+    if (stopping_ && queue_.empty()) break;
+    Clock::TimePoint wake = queue_.NextWakeup();
+    if (stopping_) wake = std::min(wake, drain_deadline_);
+    if (wake == Clock::TimePoint::max()) {
+      cv_.Wait(&mu_);
+    } else {
+      clock_->WaitUntil(&cv_, &mu_, wake);
+    }
+  }
+  mu_.Unlock();
+  cv_.SignalAll();  // let the other workers see the empty queue too
+}
 
 }  // namespace attnserve::server
 

@@ -1,37 +1,24 @@
-// AttnServeService: the attnserve.v1.AttnServe gRPC service on the callback
-// API. Handlers validate, enqueue and return at once; they never wait for
-// inference. Answers are sent from batcher worker threads when ready.
+// AttnServeService: the attnserve.v1.AttnServe gRPC service, a thin adapter
+// over the serving core: each handler reads the deadline, resolves the model
+// version, converts the request (v1_conversion.h), starts the protocol-neutral
+// call and returns its reactor at once; the answer is sent from whichever
+// thread completes the call. It never waits for inference.
 //
-// Shutdown: after BeginShutdown() new calls (and new requests on open
-// streams) are answered UNAVAILABLE; calls already accepted finish normally.
-// Ownership: borrows the registry and clock, which must outlive the gRPC
-// server. Thread-safety: all handlers may run concurrently.
+// Shutdown: after ServingCore::BeginShutdown() new calls (and new requests on
+// open streams) are answered UNAVAILABLE; accepted ones finish normally.
+// Ownership: borrows the core, which must outlive the gRPC server.
+// Thread-safety: all handlers may run concurrently.
 #ifndef ATTNSERVE_SERVER_GRPC_ATTNSERVE_SERVICE_H_
 #define ATTNSERVE_SERVER_GRPC_ATTNSERVE_SERVICE_H_
 
-#include <atomic>
-
 #include "attnserve/v1/attnserve.grpc.pb.h"
-#include "server/serving/classify_call.h"
-#include "server/batching/clock.h"
-#include "server/observability/metrics.h"
-#include "server/serving/model_registry.h"
+#include "server/serving/serving_core.h"
 
 namespace attnserve::server {
 
 class AttnServeService final : public v1::AttnServe::CallbackService {
  public:
-  // `metrics` may be null (metrics off).
-  AttnServeService(const ModelRegistry* registry, const ServerLimits& limits, Clock* clock,
-                   Metrics* metrics = nullptr)
-      : registry_(registry), limits_(limits), clock_(clock), metrics_(metrics) {}
-
-  void BeginShutdown() { shutting_down_.store(true); }
-  bool shutting_down() const { return shutting_down_.load(); }
-  const ModelRegistry& registry() const { return *registry_; }
-  const ServerLimits& limits() const { return limits_; }
-  Clock* clock() const { return clock_; }
-  Metrics* metrics() const { return metrics_; }
+  explicit AttnServeService(const ServingCore* core) : core_(core) {}
 
   grpc::ServerUnaryReactor* Classify(grpc::CallbackServerContext* context,
                                      const v1::ClassifyRequest* request,
@@ -46,11 +33,7 @@ class AttnServeService final : public v1::AttnServe::CallbackService {
                                              v1::ModelMetadata* response) override;
 
  private:
-  const ModelRegistry* const registry_;
-  const ServerLimits limits_;
-  Clock* const clock_;
-  Metrics* const metrics_;
-  std::atomic<bool> shutting_down_{false};
+  const ServingCore* const core_;
 };
 
 }  // namespace attnserve::server

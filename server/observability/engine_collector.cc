@@ -1,6 +1,8 @@
 // EngineCollector: see engine_collector.h.
 #include "server/observability/engine_collector.h"
 
+#include <array>
+
 #include "absl/strings/str_cat.h"
 
 namespace attnserve::server {
@@ -28,16 +30,18 @@ void Append(prometheus::MetricFamily& family, const std::string& model, int64_t 
 
 }  // namespace
 
-void EngineCollector::Add(const std::string& model, int64_t version,
-                          std::shared_ptr<const engine::Model> loaded,
-                          std::shared_ptr<const PlanCacheCounters> counters) {
+uint64_t EngineCollector::Add(const std::string& model, int64_t version,
+                              std::shared_ptr<const engine::Model> loaded,
+                              std::shared_ptr<const PlanCacheCounters> counters) {
   absl::MutexLock lock(&mu_);
-  entries_[{model, version}] = Entry{std::move(loaded), std::move(counters)};
+  const uint64_t id = next_id_++;
+  entries_[id] = Entry{model, version, std::move(loaded), std::move(counters)};
+  return id;
 }
 
-void EngineCollector::Remove(const std::string& model, int64_t version) {
+void EngineCollector::Remove(uint64_t id) {
   absl::MutexLock lock(&mu_);
-  entries_.erase({model, version});
+  entries_.erase(id);
 }
 
 std::vector<prometheus::MetricFamily> EngineCollector::Collect() const {
@@ -62,17 +66,25 @@ std::vector<prometheus::MetricFamily> EngineCollector::Collect() const {
              "Bytes held by the version's prepared weights (plain copies and every layout)",
              MetricType::Gauge),
   };
-  absl::MutexLock lock(&mu_);
-  for (const auto& [key, entry] : entries_) {
-    const auto& [model, version] = key;
-    const PlanCacheCounters& c = *entry.counters;
-    const engine::WeightStats weights = entry.model->weight_stats();
-    Append(families[0], model, version, static_cast<double>(c.built.load()));
-    Append(families[1], model, version, static_cast<double>(c.hits.load()));
-    Append(families[2], model, version, static_cast<double>(c.evictions.load()));
-    Append(families[3], model, version, static_cast<double>(c.bytes.load()));
-    Append(families[4], model, version, static_cast<double>(weights.reorders));
-    Append(families[5], model, version, static_cast<double>(weights.bytes));
+  // Summed per (model, version): a draining servable and its replacement
+  // share one series.
+  std::map<std::pair<std::string, int64_t>, std::array<double, 6>> sums;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, entry] : entries_) {
+      const PlanCacheCounters& c = *entry.counters;
+      const engine::WeightStats weights = entry.loaded->weight_stats();
+      std::array<double, 6>& sum = sums[{entry.model, entry.version}];
+      sum[0] += static_cast<double>(c.built.load());
+      sum[1] += static_cast<double>(c.hits.load());
+      sum[2] += static_cast<double>(c.evictions.load());
+      sum[3] += static_cast<double>(c.bytes.load());
+      sum[4] += static_cast<double>(weights.reorders);
+      sum[5] += static_cast<double>(weights.bytes);
+    }
+  }
+  for (const auto& [key, sum] : sums) {
+    for (size_t f = 0; f < families.size(); ++f) Append(families[f], key.first, key.second, sum[f]);
   }
   return families;
 }

@@ -8,6 +8,9 @@
 // attnserve_plan_cache_bytes, attnserve_weight_reorders_total,
 // attnserve_prepared_weight_bytes. docs/metrics.md describes them.
 //
+// Each Add() is one loaded servable and returns its id; Remove(id) drops it
+// (its series disappear from the next scrape). Two servables of the same
+// model version (one draining, one new) are reported summed under one series.
 // Ownership: keeps each added version's Model and counters alive until
 // Remove(). Thread-safety: Add/Remove/Collect are safe from any thread.
 #ifndef ATTNSERVE_SERVER_OBSERVABILITY_ENGINE_COLLECTOR_H_
@@ -31,19 +34,23 @@ namespace attnserve::server {
 
 class EngineCollector : public prometheus::Collectable {
  public:
-  void Add(const std::string& model, int64_t version, std::shared_ptr<const engine::Model> loaded,
-           std::shared_ptr<const PlanCacheCounters> counters) ABSL_LOCKS_EXCLUDED(mu_);
-  void Remove(const std::string& model, int64_t version) ABSL_LOCKS_EXCLUDED(mu_);
+  uint64_t Add(const std::string& model, int64_t version,
+               std::shared_ptr<const engine::Model> loaded,
+               std::shared_ptr<const PlanCacheCounters> counters) ABSL_LOCKS_EXCLUDED(mu_);
+  void Remove(uint64_t id) ABSL_LOCKS_EXCLUDED(mu_);
 
   std::vector<prometheus::MetricFamily> Collect() const override ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Entry {
-    std::shared_ptr<const engine::Model> model;
+    std::string model;
+    int64_t version = 0;
+    std::shared_ptr<const engine::Model> loaded;
     std::shared_ptr<const PlanCacheCounters> counters;
   };
   mutable absl::Mutex mu_;
-  std::map<std::pair<std::string, int64_t>, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  std::map<uint64_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace attnserve::server

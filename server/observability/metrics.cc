@@ -5,7 +5,7 @@ namespace {
 
 const char* const kReasonNames[] = {"invalid",   "queue_full", "deadline",
                                     "cancelled", "shutdown",   "not_ready"};
-const char* const kStateNames[] = {"loading", "ready", "failed"};
+const char* const kStateNames[] = {"loading", "ready", "unloading", "failed"};
 
 }  // namespace
 
@@ -117,6 +117,18 @@ Metrics::Metrics()
                       .Help("1, labelled with attnserve's version, oneDNN's version and the CPU "
                             "instruction set oneDNN runs on")
                       .Register(*registry_)),
+      loads_(prometheus::BuildCounter()
+                 .Name("attnserve_model_loads_total")
+                 .Help("Versions of the model loaded and made ready")
+                 .Register(*registry_)),
+      load_failures_(prometheus::BuildCounter()
+                         .Name("attnserve_model_load_failures_total")
+                         .Help("Versions of the model (or its config.pbtxt) that failed to load")
+                         .Register(*registry_)),
+      unloads_(prometheus::BuildCounter()
+                   .Name("attnserve_model_unloads_total")
+                   .Help("Versions of the model unloaded (drained and released)")
+                   .Register(*registry_)),
       unresolved_(std::make_unique<ModelMetrics>()) {
   const prometheus::Labels labels = {{"model", ""}, {"version", ""}};
   for (int code = 0; code < kGrpcCodes; ++code) {
@@ -136,39 +148,84 @@ void Metrics::SetBuildInfo(const std::string& version, const std::string& onednn
   build_info_.Add({{"version", version}, {"onednn", onednn}, {"isa", isa}}).Set(1);
 }
 
-ModelMetrics* Metrics::ForModel(const std::string& model, const std::string& version) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto& slot = models_[{model, version}];
-  if (slot) return slot.get();
-  slot = std::make_unique<ModelMetrics>();
-  ModelMetrics& m = *slot;
+std::shared_ptr<const ModelMetrics> Metrics::ForModel(const std::string& model,
+                                                     const std::string& version) {
+  absl::MutexLock lock(&mu_);
+  const Key key{model, version};
+  Entry& entry = models_[key];
+  if (std::shared_ptr<const ModelMetrics> live = entry.handle.lock()) return live;
+  auto* m = new ModelMetrics();
+  // Family::Add returns the existing series for the same labels, so a handle
+  // made while an older one is being released shares (and keeps) its series.
   const prometheus::Labels labels = {{"model", model}, {"version", version}};
-  auto with = [&labels](const char* key, const char* value) {
+  auto with = [&labels](const char* name, const char* value) {
     prometheus::Labels l = labels;
-    l[key] = value;
+    l[name] = value;
     return l;
   };
   for (int code = 0; code < kGrpcCodes; ++code) {
-    m.requests[code] = &requests_.Add(with("code", GrpcCodeName(code)));
+    m->requests[code] = &requests_.Add(with("code", GrpcCodeName(code)));
   }
-  m.request_duration = &request_duration_.Add(labels, LatencyBuckets());
-  m.queue_duration = &queue_duration_.Add(labels, LatencyBuckets());
-  m.compute_duration = &compute_duration_.Add(labels, LatencyBuckets());
-  m.batch_size = &batch_size_.Add(labels, BatchSizeBuckets());
-  m.sequence_length = &sequence_length_.Add(labels, SequenceLengthBuckets());
-  m.steps_requested = &steps_requested_.Add(labels);
-  m.steps_computed = &steps_computed_.Add(labels);
-  m.queue_depth = &queue_depth_.Add(labels);
-  m.inflight = &inflight_.Add(labels);
+  m->request_duration = &request_duration_.Add(labels, LatencyBuckets());
+  m->queue_duration = &queue_duration_.Add(labels, LatencyBuckets());
+  m->compute_duration = &compute_duration_.Add(labels, LatencyBuckets());
+  m->batch_size = &batch_size_.Add(labels, BatchSizeBuckets());
+  m->sequence_length = &sequence_length_.Add(labels, SequenceLengthBuckets());
+  m->steps_requested = &steps_requested_.Add(labels);
+  m->steps_computed = &steps_computed_.Add(labels);
+  m->queue_depth = &queue_depth_.Add(labels);
+  m->inflight = &inflight_.Add(labels);
   for (int r = 0; r < static_cast<int>(RejectReason::kCount); ++r) {
-    m.rejected[r] = &rejected_.Add(with("reason", kReasonNames[r]));
+    m->rejected[r] = &rejected_.Add(with("reason", kReasonNames[r]));
   }
   for (int s = 0; s < static_cast<int>(ModelStateMetric::kCount); ++s) {
-    m.state[s] = &state_.Add(with("state", kStateNames[s]));
+    m->state[s] = &state_.Add(with("state", kStateNames[s]));
   }
-  m.load_duration = &load_duration_.Add(labels);
-  m.warmup_duration = &warmup_duration_.Add(labels);
-  return slot.get();
+  m->load_duration = &load_duration_.Add(labels);
+  m->warmup_duration = &warmup_duration_.Add(labels);
+  std::shared_ptr<const ModelMetrics> handle(
+      m, [this, key](const ModelMetrics* released) { Release(key, released); });
+  entry.handle = handle;
+  entry.latest = m;
+  return handle;
+}
+
+void Metrics::Release(const Key& key, const ModelMetrics* metrics) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = models_.find(key);
+    if (it != models_.end() && it->second.latest == metrics) {
+      RemoveSeries(*metrics);
+      models_.erase(it);
+    }
+  }
+  delete metrics;
+}
+
+void Metrics::RemoveSeries(const ModelMetrics& m) {
+  for (prometheus::Counter* c : m.requests) requests_.Remove(c);
+  request_duration_.Remove(m.request_duration);
+  queue_duration_.Remove(m.queue_duration);
+  compute_duration_.Remove(m.compute_duration);
+  batch_size_.Remove(m.batch_size);
+  sequence_length_.Remove(m.sequence_length);
+  steps_requested_.Remove(m.steps_requested);
+  steps_computed_.Remove(m.steps_computed);
+  queue_depth_.Remove(m.queue_depth);
+  inflight_.Remove(m.inflight);
+  for (prometheus::Counter* c : m.rejected) rejected_.Remove(c);
+  for (prometheus::Gauge* g : m.state) state_.Remove(g);
+  load_duration_.Remove(m.load_duration);
+  warmup_duration_.Remove(m.warmup_duration);
+}
+
+void Metrics::CountLifecycle(const std::string& model, LifecycleEvent event) {
+  absl::MutexLock lock(&mu_);
+  prometheus::Family<prometheus::Counter>& family =
+      event == LifecycleEvent::kLoaded       ? loads_
+      : event == LifecycleEvent::kLoadFailed ? load_failures_
+                                             : unloads_;
+  family.Add({{"model", model}}).Increment();
 }
 
 }  // namespace attnserve::server

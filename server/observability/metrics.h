@@ -5,9 +5,12 @@
 //
 // Naming follows Prometheus conventions: base units (seconds), `_total` for
 // counters. docs/metrics.md lists every metric.
-// Ownership: Metrics owns its registry and every handle; ModelMetrics
-// pointers stay valid for the Metrics' lifetime. Thread-safety: handles are
-// safe to update from any thread; ForModel() is serialised internally.
+// Ownership: Metrics owns its registry. ForModel() hands out shared handles:
+// the series of a model version exist while a handle to them does, and are
+// removed from the registry when the last one is released (a version that is
+// unloaded leaves no series behind). Metrics must outlive every handle.
+// Thread-safety: handles are safe to update from any thread; ForModel(),
+// CountLifecycle() and handle releases are serialised internally.
 #ifndef ATTNSERVE_SERVER_OBSERVABILITY_METRICS_H_
 #define ATTNSERVE_SERVER_OBSERVABILITY_METRICS_H_
 
@@ -15,11 +18,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
@@ -40,7 +44,10 @@ enum class RejectReason {
 };
 
 // A model version's lifecycle state, as exported by attnserve_model_state.
-enum class ModelStateMetric { kLoading, kReady, kFailed, kCount };
+enum class ModelStateMetric { kLoading, kReady, kUnloading, kFailed, kCount };
+
+// Lifecycle events counted per model (attnserve_model_*_total{model}).
+enum class LifecycleEvent { kLoaded, kLoadFailed, kUnloaded };
 
 inline constexpr int kGrpcCodes = 17;
 
@@ -76,13 +83,27 @@ class Metrics {
   // attnserve_build_info{version, onednn, isa} 1: what this process runs on.
   void SetBuildInfo(const std::string& version, const std::string& onednn, const std::string& isa);
 
-  // The handles of one model version, created on first use.
-  ModelMetrics* ForModel(const std::string& model, const std::string& version);
+  // The handles of one model version: the live ones if any, else new series.
+  std::shared_ptr<const ModelMetrics> ForModel(const std::string& model,
+                                               const std::string& version)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Requests that name no servable model version are counted here
   // (model="", version=""); only `requests` and `rejected` are set.
-  ModelMetrics* Unresolved() { return unresolved_.get(); }
+  const ModelMetrics* Unresolved() const { return unresolved_.get(); }
+
+  // Counts a load, a failed load or an unload of one of `model`'s versions.
+  void CountLifecycle(const std::string& model, LifecycleEvent event) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
+  using Key = std::pair<std::string, std::string>;
+  struct Entry {
+    std::weak_ptr<const ModelMetrics> handle;
+    const ModelMetrics* latest = nullptr;  // the object `handle` points to
+  };
+  // The handle deleter: removes the series unless a newer handle uses them.
+  void Release(const Key& key, const ModelMetrics* metrics) ABSL_LOCKS_EXCLUDED(mu_);
+  void RemoveSeries(const ModelMetrics& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& request_duration_;
@@ -99,9 +120,12 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& load_duration_;
   prometheus::Family<prometheus::Gauge>& warmup_duration_;
   prometheus::Family<prometheus::Gauge>& build_info_;
+  prometheus::Family<prometheus::Counter>& loads_;
+  prometheus::Family<prometheus::Counter>& load_failures_;
+  prometheus::Family<prometheus::Counter>& unloads_;
   std::unique_ptr<ModelMetrics> unresolved_;
-  std::mutex mu_;
-  std::map<std::pair<std::string, std::string>, std::unique_ptr<ModelMetrics>> models_;
+  absl::Mutex mu_;
+  std::map<Key, Entry> models_ ABSL_GUARDED_BY(mu_);
 };
 
 // Bucket boundaries, exposed for tests and docs.

@@ -1,15 +1,28 @@
 // SessionExecutor: see session_executor.h.
 #include "server/serving/session_executor.h"
 
+#include <algorithm>
+#include <chrono>
 #include <utility>
 
 namespace attnserve::server {
+namespace {
+
+int64_t Micros(Clock::Duration d) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+}
+
+}  // namespace
 
 SessionExecutor::SessionExecutor(std::shared_ptr<const engine::Model> model,
                                  const engine::SessionOptions& options,
                                  const std::vector<engine::BatchShape>& warmup,
-                                 std::shared_ptr<PlanCacheCounters> counters)
-    : session_(std::move(model), options), counters_(std::move(counters)) {
+                                 std::shared_ptr<PlanCacheCounters> counters, Clock* clock,
+                                 BatchMetrics* metrics)
+    : session_(std::move(model), options),
+      counters_(std::move(counters)),
+      clock_(clock),
+      metrics_(metrics) {
   warmup_status_ = session_.Warm(warmup);
   Report();
 }
@@ -21,11 +34,34 @@ SessionExecutor::~SessionExecutor() {
   }
 }
 
-absl::Status SessionExecutor::Run(absl::Span<const engine::SequenceView> batch,
-                                  engine::BatchOutput* out) {
-  absl::Status status = session_.Run(batch, out);
+void SessionExecutor::Run(absl::Span<QueuedTask<SequenceTask>> batch, Clock::TimePoint start) {
+  views_.clear();
+  int64_t requested = 0;
+  for (const QueuedTask<SequenceTask>& entry : batch) {
+    views_.push_back({entry.task->values, static_cast<int>(entry.task->steps)});
+    requested += entry.task->steps;
+  }
+  const absl::Status status = session_.Run(views_, &out_);
+  const Clock::TimePoint end = clock_->Now();
   Report();
-  return status;
+  const int64_t size = static_cast<int64_t>(batch.size());
+  if (metrics_ != nullptr && status.ok()) {
+    // Inert rows the engine added to bucket the batch are computed too.
+    const int64_t rows = std::max(out_.padded_rows, size);
+    metrics_->OnBatch(size, requested, out_.padded_steps * rows, Micros(end - start));
+  }
+  SequenceTiming timing;
+  timing.compute_us = Micros(end - start);
+  timing.batch_size = size;
+  for (int64_t row = 0; row < size; ++row) {
+    SequenceTask& task = *batch[static_cast<size_t>(row)].task;
+    if (!status.ok()) {
+      task.Fail(status);
+      continue;
+    }
+    timing.queue_us = Micros(start - batch[static_cast<size_t>(row)].enqueued);
+    task.Complete(SequenceResult(out_, row, timing));
+  }
 }
 
 void SessionExecutor::Report() {

@@ -1,12 +1,17 @@
-// grpc.health.v1: the server as a whole, the AttnServe service and every
-// model report SERVING when they can serve; a model with no loadable version
-// reports NOT_SERVING while the others serve; unknown names are NOT_FOUND.
+// grpc.health.v1: "" (the process) is SERVING while it serves; the AttnServe
+// service reports readiness: with strict readiness (the default) only when
+// every model has a ready version, otherwise when at least one has; each model
+// reports SERVING when a version of it is ready (a model with no loadable
+// version reports NOT_SERVING while the others serve); unknown names are
+// NOT_FOUND.
 #include <string>
+#include <vector>
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/integration/client_helpers.h"
 #include "tests/integration/server_fixture.h"
+#include "tests/integration/test_repository.h"
 
 namespace attnserve::testing {
 namespace {
@@ -28,20 +33,15 @@ grpc::Status Check(Health::Stub& stub, const std::string& service,
   return status;
 }
 
-TEST_F(IntegrationHealthTest, ServerServiceAndModelsReportTheirStatus) {
-  ServerProcess* server = StartServer();
-  ASSERT_NE(server, nullptr);
+struct Case {
+  std::string service;
+  HealthCheckResponse::ServingStatus want;
+};
+
+void ExpectStatuses(const ServerProcess& server, const std::vector<Case>& cases) {
   auto health =
-      Health::NewStub(grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials()));
-  struct Case {
-    std::string service;
-    HealthCheckResponse::ServingStatus want;
-  };
-  for (const Case& c :
-       {Case{"", HealthCheckResponse::SERVING},
-        Case{"attnserve.v1.AttnServe", HealthCheckResponse::SERVING},
-        Case{"demo", HealthCheckResponse::SERVING}, Case{"bi", HealthCheckResponse::SERVING},
-        Case{"broken", HealthCheckResponse::NOT_SERVING}}) {
+      Health::NewStub(grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials()));
+  for (const Case& c : cases) {
     HealthCheckResponse::ServingStatus serving = HealthCheckResponse::UNKNOWN;
     const grpc::Status status = Check(*health, c.service, &serving);
     ASSERT_TRUE(status.ok()) << "'" << c.service << "': " << status.error_message();
@@ -49,6 +49,37 @@ TEST_F(IntegrationHealthTest, ServerServiceAndModelsReportTheirStatus) {
   }
   HealthCheckResponse::ServingStatus serving = HealthCheckResponse::UNKNOWN;
   EXPECT_EQ(Check(*health, "nope", &serving).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(IntegrationHealthTest, StrictReadinessWaitsForEveryModel) {
+  // `broken` cannot load: the server is live but not ready.
+  ServerProcess* server = StartServer();
+  ASSERT_NE(server, nullptr);
+  ExpectStatuses(*server, {Case{"", HealthCheckResponse::SERVING},
+                           Case{"attnserve.v1.AttnServe", HealthCheckResponse::NOT_SERVING},
+                           Case{"demo", HealthCheckResponse::SERVING},
+                           Case{"bi", HealthCheckResponse::SERVING},
+                           Case{"broken", HealthCheckResponse::NOT_SERVING}});
+}
+
+TEST_F(IntegrationHealthTest, WithoutStrictReadinessOneReadyModelIsEnough) {
+  ServerProcess* server = StartServer({"--strict_readiness=false"});
+  ASSERT_NE(server, nullptr);
+  ExpectStatuses(*server, {Case{"", HealthCheckResponse::SERVING},
+                           Case{"attnserve.v1.AttnServe", HealthCheckResponse::SERVING},
+                           Case{"demo", HealthCheckResponse::SERVING},
+                           Case{"bi", HealthCheckResponse::SERVING},
+                           Case{"broken", HealthCheckResponse::NOT_SERVING}});
+}
+
+TEST_F(IntegrationHealthTest, StrictReadinessIsReadyWhenEveryModelServes) {
+  ServerProcess* server = StartServerOn(DemoRepository(), {});
+  ASSERT_NE(server, nullptr);
+  auto health =
+      Health::NewStub(grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials()));
+  HealthCheckResponse::ServingStatus serving = HealthCheckResponse::UNKNOWN;
+  ASSERT_TRUE(Check(*health, "attnserve.v1.AttnServe", &serving).ok());
+  EXPECT_EQ(serving, HealthCheckResponse::SERVING);
 }
 
 }  // namespace

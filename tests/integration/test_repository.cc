@@ -13,6 +13,8 @@ namespace fs = std::filesystem;
 
 std::string DemoVersionDir() { return std::string(ATTNSERVE_SOURCE_DIR) + "/models/demo/1"; }
 
+std::string DemoRepository() { return std::string(ATTNSERVE_SOURCE_DIR) + "/models"; }
+
 std::string BiVersionDir() {
   return absl::StrCat(ATTNSERVE_SOURCE_DIR, "/tests/fixtures/parity/", kBiFixture);
 }

@@ -19,6 +19,7 @@ inline constexpr char kBiFixture[] = "bi2_addres_d12_h32_c4_softmax";
 
 // Source directories of the served versions (for in-process engine references).
 std::string DemoVersionDir();  // models/demo/1
+std::string DemoRepository();  // models/ (the demo alone; never written to)
 std::string BiVersionDir();    // tests/fixtures/parity/<kBiFixture>
 
 class TestRepository {

@@ -1,0 +1,28 @@
+// BatchingOptions: the knobs of one Batcher (docs/batching.md). Plain values.
+#ifndef ATTNSERVE_SERVER_BATCHING_BATCHING_OPTIONS_H_
+#define ATTNSERVE_SERVER_BATCHING_BATCHING_OPTIONS_H_
+
+#include <chrono>
+
+#include "server/batching/clock.h"
+
+namespace attnserve::server {
+
+struct BatchingOptions {
+  // Most tasks in one batch.
+  int max_batch_size = 32;
+  // Longest time the oldest task waits for a fuller batch while a worker is
+  // free: the latency bound the batcher promises (see batcher.h).
+  Clock::Duration max_queue_delay = std::chrono::microseconds(0);
+  // Tasks waiting at most; a group that does not fit is refused whole.
+  int max_queue_size = 1024;
+  // Group by length (true) or take tasks in arrival order (false).
+  bool group_by_length = true;
+  // Padding any member of a length-grouped batch may carry, as a fraction of
+  // the batch's longest task.
+  double max_padding_fraction = 0.25;
+};
+
+}  // namespace attnserve::server
+
+#endif  // ATTNSERVE_SERVER_BATCHING_BATCHING_OPTIONS_H_

@@ -1,0 +1,30 @@
+// HealthReporter: see health_reporter.h.
+#include "server/grpc/health_reporter.h"
+
+namespace attnserve::server {
+
+bool IsReady(const RegistrySnapshot& snapshot, bool strict) {
+  int wanted = 0;
+  int ready = 0;
+  for (const auto& [name, model] : snapshot.models()) {
+    if (!model->loaded) continue;
+    ++wanted;
+    if (model->state() == ModelState::kReady) ++ready;
+  }
+  return strict ? ready == wanted : ready > 0;
+}
+
+void HealthReporter::OnSnapshot(const RegistrySnapshot& snapshot) {
+  absl::MutexLock lock(&mu_);
+  health_->SetServingStatus("", true);
+  health_->SetServingStatus(kAttnServeServiceName, IsReady(snapshot, strict_));
+  std::set<std::string> gone = models_;
+  for (const auto& [name, model] : snapshot.models()) {
+    health_->SetServingStatus(name, model->state() == ModelState::kReady);
+    models_.insert(name);
+    gone.erase(name);
+  }
+  for (const std::string& name : gone) health_->SetServingStatus(name, false);
+}
+
+}  // namespace attnserve::server

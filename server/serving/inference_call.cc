@@ -1,0 +1,141 @@
+// InferenceCall: see inference_call.h.
+#include "server/serving/inference_call.h"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+#include <vector>
+
+#include "server/serving/request_validation.h"
+
+namespace attnserve::server {
+
+InferenceCall::InferenceCall(ServableHandle servable, InferenceSink* sink, Clock* clock)
+    : sink_(sink),
+      clock_(clock),
+      received_(clock->Now()),
+      metrics_(servable->metrics()),
+      servable_(std::move(servable)) {}
+
+std::shared_ptr<InferenceCall> InferenceCall::Start(ServableHandle servable,
+                                                    const InferenceRequest& request,
+                                                    InferenceSink* sink,
+                                                    const ServerLimits& limits, Clock* clock) {
+  const Servable& version = *servable;
+  auto call = std::make_shared<InferenceCall>(std::move(servable), sink, clock);
+  {
+    absl::MutexLock lock(&call->mu_);
+    call->self_ = call;
+  }
+  const ModelMetrics* m = call->metrics_;
+  const int64_t max_sequences =
+      std::min<int64_t>(limits.max_sequences_per_request,
+                        std::max(1, version.settings().batching.max_queue_size));
+  if (absl::Status valid = ValidateRequest(request, version.spec(), limits, max_sequences);
+      !valid.ok()) {
+    if (m != nullptr) {
+      m->CountRequest(valid.code());
+      m->Reject(RejectReason::kInvalid);
+    }
+    ServableHandle released;
+    {
+      absl::MutexLock lock(&call->mu_);
+      released = std::move(call->servable_);
+      call->self_.reset();
+    }
+    released.reset();
+    call->sink_->OnDone(valid, CallSummary());
+    return call;
+  }
+
+  const int64_t input_size = version.spec().input_size;
+  std::vector<std::unique_ptr<SequenceTask>> tasks;
+  tasks.reserve(request.sequences.size());
+  for (size_t i = 0; i < request.sequences.size(); ++i) {
+    const SequenceInput& seq = request.sequences[i];
+    auto task = std::make_unique<SequenceTask>();
+    task->owner = call.get();
+    task->index = static_cast<int64_t>(i);
+    task->values = seq.values.data();
+    task->steps = StepsOf(seq, input_size);
+    task->deadline_at = request.deadline;
+    task->stopped = &call->stopped_;
+    if (m != nullptr) m->sequence_length->Observe(static_cast<double>(task->steps));
+    tasks.push_back(std::move(task));
+  }
+  if (m != nullptr) m->inflight->Increment();
+  call->pending_.store(static_cast<int64_t>(tasks.size()));
+  const absl::Status admitted = version.batcher().Schedule(&tasks);
+  if (!admitted.ok()) {
+    // None was queued: the request is answered here, whole.
+    if (m != nullptr) {
+      m->Reject(version.batcher().stopping() ? RejectReason::kShutdown : RejectReason::kQueueFull,
+                static_cast<double>(tasks.size()));
+    }
+    call->Finish(admitted);
+  }
+  return call;
+}
+
+void InferenceCall::Cancel() {
+  stopped_.store(true);
+  StopQueued();
+}
+
+void InferenceCall::StopQueued() {
+  ServableHandle servable;
+  {
+    absl::MutexLock lock(&mu_);
+    servable = servable_;
+  }
+  if (servable != nullptr) servable->batcher().Wake();
+}
+
+void InferenceCall::OnSequenceResult(int64_t index, const SequenceResult& result) {
+  sink_->OnResult(index, result);
+  CompleteOne();
+}
+
+void InferenceCall::OnSequenceFailed(int64_t /*index*/, const absl::Status& status) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (first_error_.ok()) first_error_ = status;
+  }
+  if (!stopped_.exchange(true)) StopQueued();  // the request has failed: stop its siblings
+  CompleteOne();
+}
+
+void InferenceCall::CompleteOne() {
+  if (pending_.fetch_sub(1) != 1) return;
+  absl::Status status;
+  {
+    absl::MutexLock lock(&mu_);
+    status = first_error_;
+  }
+  Finish(status);
+}
+
+void InferenceCall::Finish(const absl::Status& status) {
+  CallSummary summary;
+  summary.server_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(clock_->Now() - received_).count();
+  if (metrics_ != nullptr) {
+    metrics_->inflight->Decrement();
+    metrics_->CountRequest(status.code());
+    metrics_->request_duration->Observe(static_cast<double>(summary.server_us) * 1e-6);
+  }
+  ServableHandle servable;
+  std::shared_ptr<InferenceCall> self;  // released last: it may hold the last reference
+  {
+    absl::MutexLock lock(&mu_);
+    servable = std::move(servable_);
+    self = std::move(self_);
+  }
+  // The handle goes before the sink hears of the outcome, so that once it has,
+  // nothing of this call keeps the version alive (it may then be destroyed, on
+  // the reaper's thread).
+  servable.reset();
+  sink_->OnDone(status, summary);
+}
+
+}  // namespace attnserve::server

@@ -1,0 +1,33 @@
+// InferenceRequest: one protocol-neutral request, as a protocol adapter hands
+// it to InferenceCall::Start. Sequences are borrowed from the adapter's request
+// message (no copy of the payload): the adapter keeps that message alive until
+// the call's InferenceSink::OnDone has run.
+#ifndef ATTNSERVE_SERVER_SERVING_INFERENCE_REQUEST_H_
+#define ATTNSERVE_SERVER_SERVING_INFERENCE_REQUEST_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "server/batching/clock.h"
+
+namespace attnserve::server {
+
+// One sequence: `steps` timesteps of `features` values, row-major. Either may
+// be 0: steps is then values.size() / features, features the model's input
+// size. Validation (request_validation.h) checks the three agree.
+struct SequenceInput {
+  absl::Span<const float> values;
+  int64_t steps = 0;
+  int64_t features = 0;
+};
+
+struct InferenceRequest {
+  std::vector<SequenceInput> sequences;
+  // When the client stops waiting; queued sequences are dropped after it.
+  Clock::TimePoint deadline = Clock::TimePoint::max();
+};
+
+}  // namespace attnserve::server
+
+#endif  // ATTNSERVE_SERVER_SERVING_INFERENCE_REQUEST_H_

@@ -1,0 +1,70 @@
+// ValidateRequest: see request_validation.h.
+#include "server/serving/request_validation.h"
+
+#include <cmath>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "engine/model_outputs.h"
+
+namespace attnserve::server {
+namespace {
+
+absl::Status InvalidSequence(size_t index, const std::string& what) {
+  return absl::InvalidArgumentError(absl::StrCat("sequence ", index, ": ", what));
+}
+
+}  // namespace
+
+int64_t StepsOf(const SequenceInput& sequence, int64_t input_size) {
+  return sequence.steps != 0 ? sequence.steps
+                             : static_cast<int64_t>(sequence.values.size()) / input_size;
+}
+
+absl::Status ValidateRequest(const InferenceRequest& request, const engine::ModelSpec& spec,
+                             const ServerLimits& limits, int64_t max_sequences) {
+  const int64_t count = static_cast<int64_t>(request.sequences.size());
+  if (count == 0) return absl::InvalidArgumentError("the request has no sequences");
+  if (count > max_sequences) {
+    return absl::InvalidArgumentError(absl::StrCat("the request has ", count,
+                                                   " sequences; at most ", max_sequences,
+                                                   " are accepted"));
+  }
+  const int64_t features = spec.input_size;
+  for (size_t i = 0; i < request.sequences.size(); ++i) {
+    const SequenceInput& seq = request.sequences[i];
+    const int64_t values = static_cast<int64_t>(seq.values.size());
+    if (seq.features != 0 && seq.features != features) {
+      return InvalidSequence(i, absl::StrCat("has ", seq.features, " features; the model takes ",
+                                             features, " per step"));
+    }
+    if (values == 0) return InvalidSequence(i, "is empty (no values)");
+    if (values % features != 0) {
+      return InvalidSequence(
+          i, absl::StrCat(values, " values are not a multiple of ", features, " features"));
+    }
+    if (seq.steps < 0 || (seq.steps != 0 && seq.steps * features != values)) {
+      return InvalidSequence(i, absl::StrCat("steps is ", seq.steps, " but ", values,
+                                             " values make ", values / features, " steps of ",
+                                             features, " features"));
+    }
+    const int64_t steps = StepsOf(seq, features);
+    if (limits.max_sequence_length > 0 && steps > limits.max_sequence_length) {
+      return InvalidSequence(i, absl::StrCat("has ", steps, " steps; the server accepts at most ",
+                                             limits.max_sequence_length));
+    }
+    if (absl::Status length = engine::CheckSequenceLength(spec, steps); !length.ok()) {
+      return InvalidSequence(i, std::string(length.message()));
+    }
+    for (int64_t v = 0; v < values; ++v) {
+      const float value = seq.values[static_cast<size_t>(v)];
+      if (!std::isfinite(value)) {
+        return InvalidSequence(i, absl::StrCat("step ", v / features, ", feature ", v % features,
+                                               " is ", std::isnan(value) ? "NaN" : "infinite"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace attnserve::server

@@ -1,0 +1,19 @@
+// ServerLimits: bounds every request is checked against, whatever its
+// protocol, beside the model's own (model.json's max_length). Plain values.
+#ifndef ATTNSERVE_SERVER_SERVING_SERVER_LIMITS_H_
+#define ATTNSERVE_SERVER_SERVING_SERVER_LIMITS_H_
+
+#include <cstdint>
+
+namespace attnserve::server {
+
+struct ServerLimits {
+  int64_t max_sequence_length = 0;  // 0: only the model's limit
+  // Most sequences in one request; a model version whose queue is smaller
+  // accepts at most its queue size (a request is admitted whole or not at all).
+  int64_t max_sequences_per_request = 1024;
+};
+
+}  // namespace attnserve::server
+
+#endif  // ATTNSERVE_SERVER_SERVING_SERVER_LIMITS_H_

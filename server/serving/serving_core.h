@@ -1,0 +1,59 @@
+// ServingCore: the protocol-neutral entry point every protocol adapter (the
+// v1 gRPC service today) calls: Resolve() a request's model version, then
+// Start() an InferenceCall on it. It refuses new work once shutdown has begun
+// and counts requests that name no servable version (model="" series).
+//
+// Contract: Resolve() errors are final answers: UNAVAILABLE while shutting
+// down; INVALID_ARGUMENT for a request naming no model; otherwise the
+// registry's (registry_snapshot.h). Start(): see InferenceCall::Start.
+// Ownership: borrows the registry, clock and metrics (may be null), which must
+// outlive it. Thread-safety: every method is safe from any thread.
+#ifndef ATTNSERVE_SERVER_SERVING_SERVING_CORE_H_
+#define ATTNSERVE_SERVER_SERVING_SERVING_CORE_H_
+
+#include <atomic>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "server/batching/clock.h"
+#include "server/observability/metrics.h"
+#include "server/serving/inference_call.h"
+#include "server/serving/inference_request.h"
+#include "server/serving/inference_sink.h"
+#include "server/serving/model_ref.h"
+#include "server/serving/model_registry.h"
+#include "server/serving/servable.h"
+#include "server/serving/server_limits.h"
+
+namespace attnserve::server {
+
+class ServingCore {
+ public:
+  ServingCore(const ModelRegistry* registry, const ServerLimits& limits, Clock* clock,
+              Metrics* metrics)
+      : registry_(registry), limits_(limits), clock_(clock), metrics_(metrics) {}
+
+  absl::StatusOr<ServableHandle> Resolve(const ModelRef& ref) const;
+  std::shared_ptr<InferenceCall> Start(ServableHandle servable, const InferenceRequest& request,
+                                       InferenceSink* sink) const {
+    return InferenceCall::Start(std::move(servable), request, sink, limits_, clock_);
+  }
+
+  void BeginShutdown() { shutting_down_.store(true); }
+  bool shutting_down() const { return shutting_down_.load(); }
+
+  const ModelRegistry& registry() const { return *registry_; }
+  const ServerLimits& limits() const { return limits_; }
+  Clock* clock() const { return clock_; }
+
+ private:
+  const ModelRegistry* const registry_;
+  const ServerLimits limits_;
+  Clock* const clock_;
+  Metrics* const metrics_;
+  std::atomic<bool> shutting_down_{false};
+};
+
+}  // namespace attnserve::server
+
+#endif  // ATTNSERVE_SERVER_SERVING_SERVING_CORE_H_
