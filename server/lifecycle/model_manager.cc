@@ -77,6 +77,7 @@ void ModelManager::Start(LifecycleObserver* observer) {
   absl::MutexLock lock(&queue_mu_);
   if (started_ || stopping_) return;
   started_ = true;
+  next_poll_ = clock_->Now() + options_.poll_interval;  // before Start() returns
   thread_ = std::thread(&ModelManager::Loop, this);
 }
 
@@ -145,20 +146,19 @@ void ModelManager::Submit(Command command) {
 
 void ModelManager::Loop() {
   const bool polling = options_.mode == ModelControlMode::kPoll;
-  Clock::TimePoint next_poll = clock_->Now() + options_.poll_interval;
   while (true) {
     Command command;
     {
       absl::MutexLock lock(&queue_mu_);
       while (!stopping_ && queue_.empty()) {
-        if (polling && clock_->Now() >= next_poll) break;
+        if (polling && clock_->Now() >= next_poll_) break;
         clock_->WaitUntil(&queue_cv_, &queue_mu_,
-                          polling ? next_poll : Clock::TimePoint::max());
+                          polling ? next_poll_ : Clock::TimePoint::max());
       }
       if (stopping_) return;
       if (queue_.empty()) {
         command.kind = CommandKind::kReload;  // the poll
-        next_poll = clock_->Now() + options_.poll_interval;
+        next_poll_ = clock_->Now() + options_.poll_interval;
       } else {
         command = std::move(queue_.front());
         queue_.pop_front();

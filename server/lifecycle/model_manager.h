@@ -167,6 +167,7 @@ class ModelManager {
   absl::CondVar queue_cv_;
   std::deque<Command> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool started_ ABSL_GUARDED_BY(queue_mu_) = false;
+  Clock::TimePoint next_poll_ ABSL_GUARDED_BY(queue_mu_);  // set by Start()
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
   std::thread thread_;
 };
