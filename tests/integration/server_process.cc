@@ -21,13 +21,26 @@ namespace attnserve::testing {
 namespace {
 
 constexpr char kListening[] = "attnserve: listening on ";
+constexpr char kMetrics[] = "attnserve: metrics on ";
+
+// The port at the end of "PREFIX HOST:PORT[/path]"; 0 if there is none.
+int PortOf(const std::string& line) {
+  std::string rest = line;
+  const size_t slash = rest.find('/', rest.rfind(':'));
+  if (slash != std::string::npos) rest.resize(slash);
+  const size_t colon = rest.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(rest.substr(colon + 1), &port)) return 0;
+  return port;
+}
 
 absl::Status ErrnoError(const std::string& what) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
 }
 
-// Reads `fd` line by line until the listening line (its port) or EOF.
-absl::StatusOr<int> ReadListeningPort(int fd) {
+// Reads `fd` line by line until the listening line (its port) or EOF; the
+// metrics line before it, if any, sets *metrics_port.
+absl::StatusOr<int> ReadListeningPort(int fd, int* metrics_port) {
   std::string pending;
   char buffer[512];
   while (true) {
@@ -43,6 +56,7 @@ absl::StatusOr<int> ReadListeningPort(int fd) {
     while ((end = pending.find('\n')) != std::string::npos) {
       const std::string line = pending.substr(0, end);
       pending.erase(0, end + 1);
+      if (line.rfind(kMetrics, 0) == 0) *metrics_port = PortOf(line);
       if (line.rfind(kListening, 0) != 0) continue;
       const size_t colon = line.rfind(':');
       int port = 0;
@@ -152,7 +166,7 @@ absl::Status ServerProcess::AwaitListening(std::chrono::seconds timeout) {
   // The read blocks; a helper thread does it so that a silent child can be
   // killed after `timeout`, which closes the pipe and ends the read.
   std::future<absl::StatusOr<int>> port =
-      std::async(std::launch::async, ReadListeningPort, stdout_fd_);
+      std::async(std::launch::async, ReadListeningPort, stdout_fd_, &metrics_port_);
   if (port.wait_for(timeout) == std::future_status::timeout) {
     kill(pid_, SIGKILL);
     port.wait();

@@ -41,6 +41,8 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   int port() const { return port_; }
+  // The /metrics port the server printed; 0 when metrics are off.
+  int metrics_port() const { return metrics_port_; }
   // "127.0.0.1:PORT", for grpc::CreateChannel.
   std::string address() const;
   pid_t pid() const { return pid_; }
@@ -72,6 +74,7 @@ class ServerProcess {
   int stdout_fd_;
   const std::string stderr_path_;
   int port_ = 0;
+  int metrics_port_ = 0;
   std::optional<int> exit_status_;  // raw waitpid() status once reaped
 };
 

@@ -60,20 +60,22 @@ TEST(MetricsTest, BatcherRecordsQueueWaitDepthAndDrops) {
   options.max_padding_fraction = 1.0;  // one batch whatever the lengths
   Batcher<FakeTask> batcher(options, 1, [](int) { return std::make_unique<OkExecutor>(); },
                             &clock, &observer);
-  absl::BlockingCounter done(5);
-  auto task = [&](int length, Clock::TimePoint deadline) {
+  absl::BlockingCounter expired(1);
+  absl::BlockingCounter ran(4);
+  auto task = [](int length, Clock::TimePoint deadline, absl::BlockingCounter* done) {
     auto t = attnserve::testing::MakeFakeTask(length, deadline);
-    t->answer = [&done](const absl::Status&, int64_t) { done.DecrementCount(); };
+    t->answer = [done](const absl::Status&, int64_t) { done->DecrementCount(); };
     return t;
   };
-  auto expiring = task(3, clock.Now() + microseconds(100));
+  auto expiring = task(3, clock.Now() + microseconds(100), &expired);
   ASSERT_TRUE(batcher.Schedule(&expiring).ok());
+  clock.Advance(microseconds(100));  // expires it before it can join a batch
+  expired.Wait();
   for (int length : {10, 20, 30, 40}) {
-    auto t = task(length, Clock::TimePoint::max());
-    ASSERT_TRUE(batcher.Schedule(&t).ok());
+    auto t = task(length, Clock::TimePoint::max(), &ran);
+    ASSERT_TRUE(batcher.Schedule(&t).ok());  // the fourth fills a batch
   }
-  clock.Advance(microseconds(100));  // expires the first; the other four fill a batch
-  done.Wait();
+  ran.Wait();
   batcher.Stop(Clock::Duration::zero());
 
   const prometheus::Registry& r = *metrics.registry();
