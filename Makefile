@@ -25,10 +25,14 @@ test-container: deps $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j$(JOBS) --target attnctl
 	tests/deploy/container_test.sh --attnctl $(BUILD_DIR)/client/attnctl
 
-# Starts attnserve on the bundled demo model repository (Ctrl-C stops it).
+# Starts attnserve on the bundled demo model repository (Ctrl-C stops it). It
+# polls the repository: a version dropped into models/demo/ is loaded, warmed
+# up and swapped in while it serves (docs/model-management.md).
 PORT ?= 8500
+POLL_S ?= 2
 serve: build
-	$(BUILD_DIR)/server/attnserve --model_repository=models --port=$(PORT)
+	$(BUILD_DIR)/server/attnserve --model_repository=models --port=$(PORT) \
+	  --model_control=poll --repository_poll_s=$(POLL_S)
 
 # The benchmark suite (bench/run_suite.sh, docs/performance.md): engine vs the
 # CPU's peak and PyTorch, serving comparisons, a server profile, plots. About

@@ -2,6 +2,7 @@
 //
 //   attnctl classify --model demo (--input FILE | --random N) [--json] ...
 //   attnctl models | metadata --model demo | health [--service NAME]
+//   attnctl repository | load --model NAME | unload --model NAME | reload
 //
 // Exit status: 0 on success (health: only when SERVING); 1 when a call fails
 // (the gRPC status is printed as "attnctl: <CODE>: <message>"), the input is
@@ -21,6 +22,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "attnserve/v1/attnserve.grpc.pb.h"
+#include "attnserve/v1/model_control.grpc.pb.h"
 #include "client/health_check.h"
 #include "client/output_format.h"
 #include "client/sequence_input.h"
@@ -31,8 +33,10 @@
 
 ABSL_FLAG(std::string, server, "localhost:8500", "attnserve address, host:port");
 ABSL_FLAG(int, timeout_ms, 10000, "deadline of every call in milliseconds (0: none)");
-ABSL_FLAG(std::string, model, "", "classify, metadata: model name");
+ABSL_FLAG(std::string, model, "", "classify, metadata, load, unload: model name");
 ABSL_FLAG(int64_t, version, 0, "classify, metadata: model version (0: the newest ready one)");
+ABSL_FLAG(std::string, version_label, "",
+          "classify, metadata: a version label (e.g. stable) instead of --version");
 ABSL_FLAG(std::string, input, "", "classify: JSON or CSV file of sequences");
 ABSL_FLAG(int, random, 0, "classify: send this many random N(0,1) sequences instead of --input");
 ABSL_FLAG(int, steps, 32, "classify --random: steps per sequence");
@@ -42,7 +46,8 @@ ABSL_FLAG(uint64_t, seed, 0, "classify --random: random seed (0: a different one
 ABSL_FLAG(int, top_k, 0, "classify: also report the k most probable outputs");
 ABSL_FLAG(bool, no_attention, false, "classify: don't ask for attention weights");
 ABSL_FLAG(int, deadline_ms, 0, "classify: deadline of the Classify call (0: --timeout_ms)");
-ABSL_FLAG(bool, json, false, "classify, models, metadata: print the response as JSON");
+ABSL_FLAG(bool, json, false,
+          "classify, models, metadata, repository: print the response as JSON");
 ABSL_FLAG(std::string, service, "", "health: service to check (empty: the whole server)");
 
 namespace {
@@ -59,17 +64,24 @@ constexpr char kUsage[] =
 usage: attnctl COMMAND [flags]
 
 commands:
-  classify --model NAME [--version N] (--input FILE | --random N) [--steps T]
+  classify --model NAME [--version N | --version_label L] (--input FILE | --random N) [--steps T]
            [--features F] [--top_k K] [--no_attention] [--json] [--deadline_ms MS]
       Classify sequences. FILE is JSON ({"sequences": [{"values": [[...], ...]}]}
       or a bare array of [steps][features] arrays) or CSV (one sequence per line,
       values row-major). --random sends N sequences of T steps (default 32).
   models [--json]
       List the models and the state of each version.
-  metadata --model NAME [--version N] [--json]
+  metadata --model NAME [--version N | --version_label L] [--json]
       Show a model version's inputs, outputs and attention.
   health [--service NAME]
-      grpc.health.v1 check; exits 0 only when SERVING.
+      grpc.health.v1 check; exits 0 only when SERVING. NAME: a model, or
+      attnserve.v1.AttnServe (readiness); empty: the process (liveness).
+  repository [--json]
+      Every model the server knows, each version's state and why (ModelControl).
+  load --model NAME | unload --model NAME
+      Load or unload a model (a server run with --model_control=explicit).
+  reload
+      Rescan the model repository now (--model_control=poll or explicit).
 
 common flags:
   --server HOST:PORT   (default localhost:8500)
@@ -129,6 +141,7 @@ grpc::Status FetchMetadata(v1::AttnServe::Stub& stub, v1::ModelMetadata* metadat
   v1::GetModelMetadataRequest request;
   request.set_model(absl::GetFlag(FLAGS_model));
   request.set_version(absl::GetFlag(FLAGS_version));
+  request.set_version_label(absl::GetFlag(FLAGS_version_label));
   return stub.GetModelMetadata(&context, request, metadata);
 }
 
@@ -167,7 +180,7 @@ int RunClassify() {
       return CallFailed(status);
     }
     features = metadata.input_size();
-    version = metadata.version();
+    if (absl::GetFlag(FLAGS_version_label).empty()) version = metadata.version();
   }
 
   std::vector<InputSequence> sequences;
@@ -188,6 +201,7 @@ int RunClassify() {
   v1::ClassifyRequest request;
   request.set_model(absl::GetFlag(FLAGS_model));
   request.set_version(version);
+  request.set_version_label(absl::GetFlag(FLAGS_version_label));
   request.set_return_attention(!absl::GetFlag(FLAGS_no_attention));
   request.set_top_k(static_cast<uint32_t>(top_k));
   for (const InputSequence& in : sequences) {
@@ -244,6 +258,72 @@ int RunHealth() {
   return serving == grpc::health::v1::HealthCheckResponse::SERVING ? 0 : 1;
 }
 
+int RunRepository() {
+  auto stub = v1::ModelControl::NewStub(Connect());
+  grpc::ClientContext context;
+  SetDeadline(&context, Timeout());
+  v1::RepositoryIndexResponse response;
+  if (grpc::Status status =
+          stub->RepositoryIndex(&context, v1::RepositoryIndexRequest(), &response);
+      !status.ok()) {
+    return CallFailed(status);
+  }
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(response);
+  std::cout << attnserve::client::FormatRepositoryText(response);
+  return 0;
+}
+
+// Loading waits for the model's versions to load and warm up: no deadline.
+int RunLoad() {
+  if (absl::GetFlag(FLAGS_model).empty()) return UsageError("load needs --model");
+  auto stub = v1::ModelControl::NewStub(Connect());
+  grpc::ClientContext context;
+  SetDeadline(&context, std::chrono::milliseconds(0));
+  v1::LoadModelRequest request;
+  request.set_model(absl::GetFlag(FLAGS_model));
+  v1::LoadModelResponse response;
+  if (grpc::Status status = stub->LoadModel(&context, request, &response); !status.ok()) {
+    return CallFailed(status);
+  }
+  v1::RepositoryIndexResponse index;
+  *index.add_models() = response.model();
+  std::cout << attnserve::client::FormatRepositoryText(index);
+  return 0;
+}
+
+int RunUnload() {
+  if (absl::GetFlag(FLAGS_model).empty()) return UsageError("unload needs --model");
+  auto stub = v1::ModelControl::NewStub(Connect());
+  grpc::ClientContext context;
+  SetDeadline(&context, Timeout());
+  v1::UnloadModelRequest request;
+  request.set_model(absl::GetFlag(FLAGS_model));
+  v1::UnloadModelResponse response;
+  if (grpc::Status status = stub->UnloadModel(&context, request, &response); !status.ok()) {
+    return CallFailed(status);
+  }
+  v1::RepositoryIndexResponse index;
+  *index.add_models() = response.model();
+  std::cout << attnserve::client::FormatRepositoryText(index);
+  return 0;
+}
+
+int RunReload() {
+  auto stub = v1::ModelControl::NewStub(Connect());
+  grpc::ClientContext context;
+  SetDeadline(&context, std::chrono::milliseconds(0));  // loads may take a while
+  v1::ReloadRepositoryResponse response;
+  if (grpc::Status status =
+          stub->ReloadRepository(&context, v1::ReloadRepositoryRequest(), &response);
+      !status.ok()) {
+    return CallFailed(status);
+  }
+  v1::RepositoryIndexResponse index;
+  *index.mutable_models() = response.models();
+  std::cout << attnserve::client::FormatRepositoryText(index);
+  return 0;
+}
+
 struct Command {
   const char* name;
   int (*run)();
@@ -254,6 +334,10 @@ constexpr Command kCommands[] = {
     {"models", RunModels},
     {"metadata", RunMetadata},
     {"health", RunHealth},
+    {"repository", RunRepository},
+    {"load", RunLoad},
+    {"unload", RunUnload},
+    {"reload", RunReload},
 };
 
 }  // namespace

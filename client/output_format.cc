@@ -108,7 +108,37 @@ std::string FormatModelsText(const v1::ListModelsResponse& response) {
     for (const v1::ModelVersionStatus& v : model.versions()) {
       absl::StrAppendFormat(&out, "%-*s  version %-4d  %s", name_width, model.name(), v.version(),
                             v.state());
+      if (v.labels_size() > 0) absl::StrAppend(&out, " [", absl::StrJoin(v.labels(), ", "), "]");
       if (!v.reason().empty()) absl::StrAppend(&out, ": ", v.reason());
+      absl::StrAppend(&out, "\n");
+    }
+    if (!model.reason().empty() && model.versions_size() > 0 && model.versions(0).version() != 0) {
+      absl::StrAppendFormat(&out, "%-*s  %s: %s\n", name_width, model.name(), model.state(),
+                            model.reason());
+    }
+  }
+  return out;
+}
+
+std::string FormatRepositoryText(const v1::RepositoryIndexResponse& index) {
+  std::string out;
+  if (!index.model_control().empty()) {
+    absl::StrAppend(&out, "model control: ", index.model_control(), "\n");
+  }
+  if (index.models_size() == 0) return out + "no models\n";
+  for (const v1::ModelIndexEntry& model : index.models()) {
+    absl::StrAppend(&out, model.name(), "  ", model.state());
+    if (!model.reason().empty()) absl::StrAppend(&out, ": ", model.reason());
+    absl::StrAppend(&out, "\n");
+    for (const v1::VersionIndexEntry& v : model.versions()) {
+      if (v.version() == 0) continue;  // the model's own failure, shown above
+      absl::StrAppendFormat(&out, "  version %-4d  %-9s", v.version(), v.state());
+      if (v.labels_size() > 0) absl::StrAppend(&out, " [", absl::StrJoin(v.labels(), ", "), "]");
+      if (v.state() == "READY" || v.state() == "UNLOADING") {
+        absl::StrAppendFormat(&out, "  load %.0f ms, warm-up %.0f ms", v.load_seconds() * 1e3,
+                              v.warmup_seconds() * 1e3);
+      }
+      if (!v.reason().empty()) absl::StrAppend(&out, "  ", v.reason());
       absl::StrAppend(&out, "\n");
     }
   }

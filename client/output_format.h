@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "attnserve/v1/attnserve.pb.h"
+#include "attnserve/v1/model_control.pb.h"
 #include "client/sequence_input.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/support/status.h"
@@ -33,6 +34,10 @@ std::string FormatModelsText(const v1::ListModelsResponse& response);
 
 // The model version's inputs, outputs, attention and settings, one per line.
 std::string FormatMetadataText(const v1::ModelMetadata& metadata);
+
+// One block per model: its state (and reason), then each version's state,
+// labels, load and warm-up times, and reason.
+std::string FormatRepositoryText(const v1::RepositoryIndexResponse& index);
 
 }  // namespace attnserve::client
 
