@@ -53,6 +53,9 @@ fi
 set -- --model_repository="$repository" --port="$grpc_port" "$@"
 for pair in \
     ATTNSERVE_HOST:host \
+    ATTNSERVE_MODEL_CONTROL:model_control \
+    ATTNSERVE_REPOSITORY_POLL_S:repository_poll_s \
+    ATTNSERVE_STRICT_READINESS:strict_readiness \
     ATTNSERVE_METRICS:metrics \
     ATTNSERVE_METRICS_PORT:metrics_port \
     ATTNSERVE_WORKERS:workers \
@@ -70,7 +73,7 @@ for pair in \
   eval "value=\${$var:-}"
   [ -n "$value" ] || continue
   case "$var" in
-    ATTNSERVE_HOST|ATTNSERVE_METRICS|ATTNSERVE_BATCH_GROUPING) ;;
+    ATTNSERVE_HOST|ATTNSERVE_METRICS|ATTNSERVE_BATCH_GROUPING|ATTNSERVE_MODEL_CONTROL|ATTNSERVE_STRICT_READINESS) ;;
     *) number "$var" "$value" ;;
   esac
   # Before the container's own arguments, so that those win.
