@@ -11,7 +11,7 @@
 //                    per layer and direction; a primitive that prefers
 //                    another weight layout than the one prepared at load
 //                    reorders its own copy and keeps it; each runs once
-//   --mode=shared    the engine's LstmEncoderPlan for the same shapes (rows
+//   --mode=shared    the engine's LSTM primitive plans for the same shapes (rows
 //                    exact), weights shared by layout; each runs once
 //   --mode=session   a whole engine Session warming the 80 shapes (rows
 //                    bucketed): plans, their estimated bytes, weights
@@ -106,7 +106,11 @@ std::vector<std::pair<int64_t, int64_t>> ExactRowShapes(const std::vector<BatchS
 std::shared_ptr<const attnserve::engine::Model> BenchModel() {
   attnserve::engine::ModelSpec spec =
       attnserve::testing::MakeSpec(kInput, kHidden, kLayers, true, 4);
-  auto model = attnserve::engine::Model::Build(attnserve::testing::RandomModel(spec, 1, 0.1f));
+  // The weight layouts measured here are those of oneDNN's LSTM primitive.
+  attnserve::engine::LoadOptions options;
+  options.lstm_impl = attnserve::engine::LstmImpl::kRnnPrimitive;
+  auto model =
+      attnserve::engine::Model::Build(attnserve::testing::RandomModel(spec, 1, 0.1f), options);
   if (!model.ok()) {
     std::fprintf(stderr, "weight_memory_bench: %s\n", model.status().ToString().c_str());
     std::exit(1);
@@ -203,13 +207,12 @@ Result Shared(const std::shared_ptr<const attnserve::engine::Model>& model,
   Result result;
   const attnserve::engine::WeightStats at_load = model->weight_stats();
   result.weight_bytes_at_load = at_load.bytes;
-  std::vector<std::unique_ptr<attnserve::engine::LstmEncoderPlan>> plans;
+  std::vector<std::unique_ptr<attnserve::engine::EncoderPlan>> plans;
   attnserve::engine::Workspace ws;
   dnnl::stream stream(attnserve::engine::CpuEngine());
   std::vector<int> lengths;
   for (const auto& [rows, steps] : ExactRowShapes(shapes)) {
-    plans.push_back(
-        std::make_unique<attnserve::engine::LstmEncoderPlan>(model->encoder(), rows, steps));
+    plans.push_back(model->encoder().Plan(rows, steps));
     lengths.assign(static_cast<size_t>(rows), static_cast<int>(steps));
     float* input = ws.input.Reserve(static_cast<size_t>(steps * rows * kInput));
     std::fill(input, input + steps * rows * kInput, 0.0f);
