@@ -29,6 +29,7 @@ struct Scalar {
   static T Sub(T a, T b) { return a - b; }
   static T Mul(T a, T b) { return a * b; }
   static T Div(T a, T b) { return a / b; }
+  static T Recip(T a) { return 1.0f / a; }
   static T Min(T a, T b) { return b < a ? b : a; }
   static T Max(T a, T b) { return a < b ? b : a; }
   static T Fma(T a, T b, T c) { return std::fma(a, b, c); }

@@ -43,6 +43,7 @@ struct Avx2 {
   static T Sub(T a, T b) { return _mm256_sub_ps(a, b); }
   static T Mul(T a, T b) { return _mm256_mul_ps(a, b); }
   static T Div(T a, T b) { return _mm256_div_ps(a, b); }
+  static T Recip(T a) { return _mm256_div_ps(_mm256_set1_ps(1.0f), a); }
   static T Min(T a, T b) { return _mm256_min_ps(a, b); }
   static T Max(T a, T b) { return _mm256_max_ps(a, b); }
   static T Fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }

@@ -40,6 +40,11 @@ struct Avx512 {
   static T Sub(T a, T b) { return _mm512_sub_ps(a, b); }
   static T Mul(T a, T b) { return _mm512_mul_ps(a, b); }
   static T Div(T a, T b) { return _mm512_div_ps(a, b); }
+  static T Recip(T a) {
+    // 14-bit estimate, one Newton step: r (2 - a r).
+    const T r = _mm512_rcp14_ps(a);
+    return _mm512_mul_ps(r, _mm512_fnmadd_ps(a, r, _mm512_set1_ps(2.0f)));
+  }
   static T Min(T a, T b) { return _mm512_min_ps(a, b); }
   static T Max(T a, T b) { return _mm512_max_ps(a, b); }
   static T Fma(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
