@@ -15,7 +15,6 @@ namespace {
 
 struct Scalar {
   using T = float;
-  using M = bool;
   static constexpr int kWidth = 1;
   static T Load(const float* p, int) { return *p; }
   static void Store(float* p, T v, int) { *p = v; }
@@ -33,11 +32,8 @@ struct Scalar {
   static T Min(T a, T b) { return b < a ? b : a; }
   static T Max(T a, T b) { return a < b ? b : a; }
   static T Fma(T a, T b, T c) { return std::fma(a, b, c); }
-  static T Abs(T a) { return std::fabs(a); }
   static T Round(T a) { return std::nearbyint(a); }
   static T Ldexp(T y, T n) { return std::ldexp(y, static_cast<int>(n)); }
-  static M Less(T a, T b) { return a < b; }
-  static T Select(M m, T if_true, T if_false) { return m ? if_true : if_false; }
 };
 
 }  // namespace

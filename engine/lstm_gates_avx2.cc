@@ -14,7 +14,6 @@ namespace {
 
 struct Avx2 {
   using T = __m256;
-  using M = __m256;
   static constexpr int kWidth = 8;
   static __m256i Lanes(int n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -43,19 +42,23 @@ struct Avx2 {
   static T Sub(T a, T b) { return _mm256_sub_ps(a, b); }
   static T Mul(T a, T b) { return _mm256_mul_ps(a, b); }
   static T Div(T a, T b) { return _mm256_div_ps(a, b); }
-  static T Recip(T a) { return _mm256_div_ps(_mm256_set1_ps(1.0f), a); }
+  static T Recip(T a) {
+    // 12-bit estimate, one Newton step: r (2 - a r).
+    const T r = _mm256_rcp_ps(a);
+    return _mm256_mul_ps(r, _mm256_fnmadd_ps(a, r, _mm256_set1_ps(2.0f)));
+  }
   static T Min(T a, T b) { return _mm256_min_ps(a, b); }
   static T Max(T a, T b) { return _mm256_max_ps(a, b); }
   static T Fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
-  static T Abs(T a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
   static T Round(T a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   static T Ldexp(T y, T n) {
-    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n),
-                                                         _mm256_set1_epi32(127)), 23);
+    // 2^n built in the exponent field (n kept >= -126, a normal number).
+    const __m256i e = _mm256_slli_epi32(
+        _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_max_ps(n, _mm256_set1_ps(-126.0f))),
+                         _mm256_set1_epi32(127)),
+        23);
     return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
   }
-  static M Less(T a, T b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
-  static T Select(M m, T if_true, T if_false) { return _mm256_blendv_ps(if_false, if_true, m); }
 };
 
 }  // namespace

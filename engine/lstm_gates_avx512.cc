@@ -13,9 +13,8 @@ namespace {
 
 struct Avx512 {
   using T = __m512;
-  using M = __mmask16;
   static constexpr int kWidth = 16;
-  static M Lanes(int n) { return static_cast<M>((1u << n) - 1u); }
+  static __mmask16 Lanes(int n) { return static_cast<__mmask16>((1u << n) - 1u); }
   static T Load(const float* p, int n) {
     return n == kWidth ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(Lanes(n), p);
   }
@@ -48,13 +47,10 @@ struct Avx512 {
   static T Min(T a, T b) { return _mm512_min_ps(a, b); }
   static T Max(T a, T b) { return _mm512_max_ps(a, b); }
   static T Fma(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
-  static T Abs(T a) { return _mm512_abs_ps(a); }
   static T Round(T a) {
     return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   }
   static T Ldexp(T y, T n) { return _mm512_scalef_ps(y, n); }
-  static M Less(T a, T b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
-  static T Select(M m, T if_true, T if_false) { return _mm512_mask_blend_ps(m, if_false, if_true); }
 };
 
 }  // namespace
