@@ -17,9 +17,6 @@ using dnnl::memory;
 using dt = memory::data_type;
 
 constexpr int kGates = 4;
-// Rows per input-projection matmul: large enough to run at full GEMM speed,
-// and a bound on the row counts RowMatmul keeps memory objects for.
-constexpr int64_t kProjectionChunk = 256;
 
 uint16_t ToBf16(float value) {
   uint32_t bits;
@@ -57,7 +54,7 @@ RowMatmul MatmulLstmInputProjection(const MatmulLstm& lstm, int layer) {
   RowMatmulShape shape;
   shape.k = k;
   shape.n = n;
-  shape.max_rows = kProjectionChunk;
+  shape.max_rows = 0;  // one run per batch, with the sum of its lengths: keep the recent ones
   shape.src_row_stride = k;
   shape.dst_row_stride = n;
   shape.src_type = ComputeType(lstm.precision());
@@ -183,13 +180,8 @@ const float* MatmulLstmPlan::Run(dnnl::stream& stream, absl::Span<const int> len
   float* final_out = ws.layer[0].Reserve(static_cast<size_t>(steps_ * batch * d));
   for (size_t k = 0; k < layers_.size(); ++k) {
     const bool last = k + 1 == layers_.size();
-    const int64_t in_width = lstm_.layer_input_size(static_cast<int>(k));
     float* gx = buf.gates_x.Reserve(static_cast<size_t>(total * gate_width));
-    for (int64_t row = 0; row < total; row += kProjectionChunk) {
-      layers_[k].input.Run(stream, std::min(kProjectionChunk, total - row),
-                           in + static_cast<size_t>(row * in_width) * elem, gx + row * gate_width,
-                           scratchpad);
-    }
+    layers_[k].input.Run(stream, total, in, gx, scratchpad);
     char* packed_out =
         last ? nullptr
              : ReserveBytes(buf.packed[(k + 1) % 2], static_cast<size_t>(total * d) * elem);

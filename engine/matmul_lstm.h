@@ -5,7 +5,7 @@
 // Per layer, with the batch in the ragged order of ragged_schedule.h:
 // - one input projection for every valid step of every sequence and both
 //   directions: Gx [sum of lengths, directions x 4H] = X W_ih^T + (b_ih +
-//   b_hh), in row chunks of one matmul;
+//   b_hh), one matmul;
 // - per step, one matmul for the recurrent projection of every running
 //   sequence, both directions at once (a batched matmul over directions):
 //   Gh [directions, running, 4H] = h_{t-1} W_hh^T (skipped at the first step,

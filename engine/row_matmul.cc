@@ -1,6 +1,8 @@
 // RowMatmul: see row_matmul.h.
 #include "engine/row_matmul.h"
 
+#include <utility>
+
 #include "engine/dnnl_util.h"
 
 namespace attnserve::engine {
@@ -48,10 +50,22 @@ void RowMatmul::Bind(dnnl::memory weights, dnnl::memory bias) {
   bias_ = std::move(bias);
 }
 
+RowMatmul::Rows& RowMatmul::For(int64_t rows) {
+  if (rows < static_cast<int64_t>(by_rows_.size())) return by_rows_[static_cast<size_t>(rows)];
+  for (Rows& recent : recent_) {
+    if (recent.rows == rows) return recent;
+  }
+  Rows& slot = recent_[next_recent_];
+  next_recent_ = (next_recent_ + 1) % kRecentRows;
+  slot = Rows();
+  return slot;
+}
+
 void RowMatmul::Run(dnnl::stream& stream, int64_t rows, const void* src, float* dst,
                     const dnnl::memory& scratchpad) {
-  Rows& r = by_rows_.at(static_cast<size_t>(rows));
+  Rows& r = For(rows);
   if (!r.src) {
+    r.rows = rows;
     r.src = memory(Desc(shape_, rows, shape_.k, shape_.src_row_stride, shape_.src_batch_stride,
                         shape_.src_type),
                    CpuEngine(), nullptr);
