@@ -5,7 +5,12 @@
 // place; i*g; f*c + i*g as a binary with a binary post-op; tanh(c); o*tanh(c)).
 //
 //   gates/fused:<kernel>/hidden:H/rows:R    the fused kernel, one step
-//   gates/onednn_chain/hidden:H/rows:R      the 8-primitive chain, one step
+//   gates/onednn_chain/hidden:H/rows:R      the 8-primitive chain, one step, on the
+//                                           LSTM's [rows, 4H] gate layout (each gate
+//                                           a strided block)
+//   gates/onednn_chain_dense/hidden:H/rows:R the same chain with the gates laid out
+//                                           gate by gate ([4, rows, H], every block
+//                                           dense): the chain's best case
 //   gates/recurrent_gemm/hidden:H/rows:R    the step's matmul [R, H] x [H, 4H]
 // Counters: ns per step, and for the gate variants gemm_frac, their time over
 // the GEMM's (measured first, in the same run). Sigmoid gates, tanh cell.
@@ -120,7 +125,7 @@ struct Op {
   std::unordered_map<int, memory> args;
 };
 
-void BM_OnednnChain(benchmark::State& state, int hidden, int rows) {
+void BM_OnednnChain(benchmark::State& state, int hidden, int rows, bool gate_major) {
   const int64_t h = hidden, r = rows;
   const dnnl::engine& engine = CpuEngine();
   std::vector<float> gx = Random(static_cast<size_t>(r * kGates * h), 2);
@@ -128,7 +133,13 @@ void BM_OnednnChain(benchmark::State& state, int hidden, int rows) {
   std::vector<float> g(gx.size()), c(static_cast<size_t>(r * h), 0.1f), tmp(c.size()), out(c.size());
   const memory::desc full({r, kGates * h}, dt::f32, memory::format_tag::ab);
   const memory::desc plain({r, h}, dt::f32, memory::format_tag::ab);
-  auto block = [&](int64_t width) { return memory::desc({r, width}, dt::f32, {kGates * h, 1}); };
+  // `gates` consecutive gates of every row: a strided block of the [rows, 4H]
+  // layout, or, gate-major, a dense [gates x rows, H] tensor.
+  auto block = [&](int64_t gates) {
+    return gate_major ? memory::desc({gates * r, h}, dt::f32, memory::format_tag::ab)
+                      : memory::desc({r, gates * h}, dt::f32, {kGates * h, 1});
+  };
+  const int64_t gate_stride = gate_major ? r * h : h;  // floats from one gate to the next
   auto at = [&](const memory::desc& desc, float* p) { return memory(desc, engine, p); };
   std::vector<Op> ops;
   auto eltwise = [&](dnnl::algorithm alg, const memory::desc& desc, float* src, float* dst) {
@@ -155,18 +166,18 @@ void BM_OnednnChain(benchmark::State& state, int hidden, int rows) {
   };
   using alg = dnnl::algorithm;
   float* gi = g.data();
-  float* gf = g.data() + h;
-  float* gg = g.data() + 2 * h;
-  float* go = g.data() + 3 * h;
+  float* gf = g.data() + gate_stride;
+  float* gg = g.data() + 2 * gate_stride;
+  float* go = g.data() + 3 * gate_stride;
   binary(alg::binary_add, full, gx.data(), full, gh.data(), full, g.data(), nullptr);
-  eltwise(alg::eltwise_logistic, block(2 * h), gi, gi);  // i and f
-  eltwise(alg::eltwise_tanh, block(h), gg, gg);
-  eltwise(alg::eltwise_logistic, block(h), go, go);
-  binary(alg::binary_mul, block(h), gi, block(h), gg, plain, tmp.data(), nullptr);
+  eltwise(alg::eltwise_logistic, block(2), gi, gi);  // i and f
+  eltwise(alg::eltwise_tanh, block(1), gg, gg);
+  eltwise(alg::eltwise_logistic, block(1), go, go);
+  binary(alg::binary_mul, block(1), gi, block(1), gg, plain, tmp.data(), nullptr);
   // c = c * f + i * g, in place on c.
-  binary(alg::binary_mul, plain, c.data(), block(h), gf, plain, c.data(), tmp.data());
+  binary(alg::binary_mul, plain, c.data(), block(1), gf, plain, c.data(), tmp.data());
   eltwise(alg::eltwise_tanh, plain, c.data(), tmp.data());
-  binary(alg::binary_mul, plain, tmp.data(), block(h), go, plain, out.data(), nullptr);
+  binary(alg::binary_mul, plain, tmp.data(), block(1), go, plain, out.data(), nullptr);
   dnnl::stream stream(engine);
   Measure(state, hidden, rows, false, [&] {
     std::fill(c.begin(), c.end(), 0.1f);
@@ -189,7 +200,9 @@ void RegisterAll() {
             hidden, rows);
       }
       benchmark::RegisterBenchmark(("gates/onednn_chain" + shape).c_str(), BM_OnednnChain,
-                                   hidden, rows);
+                                   hidden, rows, false);
+      benchmark::RegisterBenchmark(("gates/onednn_chain_dense" + shape).c_str(), BM_OnednnChain,
+                                   hidden, rows, true);
     }
   }
 }

@@ -14,6 +14,7 @@
 #ifndef ATTNSERVE_ENGINE_LSTM_IMPL_H_
 #define ATTNSERVE_ENGINE_LSTM_IMPL_H_
 
+#include <ostream>
 #include <string>
 
 #include "absl/status/status.h"
@@ -29,6 +30,9 @@ enum class LstmImpl { kAuto, kRnnPrimitive, kMatmul };
 const char* LstmImplName(LstmImpl impl);
 // The inverse of LstmImplName; anything else is InvalidArgument.
 absl::StatusOr<LstmImpl> ParseLstmImpl(absl::string_view text);
+inline std::ostream& operator<<(std::ostream& out, LstmImpl impl) {
+  return out << LstmImplName(impl);
+}
 
 // OK when oneDNN's LSTM primitive computes `encoder` exactly (sigmoid gates,
 // tanh activation); otherwise FailedPrecondition naming the activation that it

@@ -98,9 +98,12 @@ void Batcher::RunBatch(BatchExecutor& executor, BatchQueue::TaskList& batch,
   const Clock::TimePoint end = clock_->Now();
   const int64_t size = static_cast<int64_t>(batch.size());
   if (observer_ != nullptr && status.ok()) {
-    // Inert rows the engine added to bucket the batch are computed too.
+    // Inert rows the engine added to bucket the batch are computed too; the
+    // engine reports the LSTM timesteps it computed (executors that do not:
+    // the padded shape).
     const int64_t rows = std::max(out.padded_rows, size);
-    observer_->OnBatch(size, requested, out.padded_steps * rows, Micros(end - start));
+    const int64_t computed = out.steps_computed > 0 ? out.steps_computed : out.padded_steps * rows;
+    observer_->OnBatch(size, requested, computed, Micros(end - start));
   }
   TaskResult result;
   result.status = status;

@@ -27,6 +27,7 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "engine/cpu_info.h"
+#include "engine/lstm_impl.h"
 #include "engine/precision_policy.h"
 #include "prometheus/exposer.h"
 #include "server/attnserve_service.h"
@@ -61,6 +62,9 @@ ABSL_FLAG(std::string, warmup_lengths, "16,32,64,128",
           "sequence lengths each model version is warmed up at, for every batch row count, "
           "before it is ready ('' or 'none': no warm-up; models with a fixed window warm it)");
 ABSL_FLAG(int, max_cached_plans, 64, "prepared batch shapes each worker keeps");
+ABSL_FLAG(std::string, lstm_impl, "auto",
+          "LSTM implementation: auto (time both on the warm-up shapes at load, keep the "
+          "faster), rnn_primitive (oneDNN's LSTM; sigmoid/tanh models only) or matmul");
 ABSL_FLAG(int, max_plan_cache_mb, 64, "estimated MiB of prepared batch shapes each worker keeps");
 
 namespace {
@@ -114,13 +118,23 @@ int main(int argc, char** argv) {
     std::cerr << "attnserve: --precision_fallback: " << fallback.status().message() << "\n";
     return 2;
   }
+  absl::StatusOr<attnserve::engine::LstmImpl> lstm_impl =
+      attnserve::engine::ParseLstmImpl(absl::GetFlag(FLAGS_lstm_impl));
+  if (!lstm_impl.ok()) {
+    std::cerr << "attnserve: --lstm_impl: " << lstm_impl.status().message() << "\n";
+    return 2;
+  }
   attnserve::server::RegistryOptions options;
   options.load.precision_fallback = *fallback;
+  options.load.lstm_impl = *lstm_impl;
   if (!ParseLengths(absl::GetFlag(FLAGS_warmup_lengths), &options.warmup_lengths)) return 2;
   options.max_cached_plans = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_max_cached_plans)));
   options.max_plan_bytes = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_max_plan_cache_mb)))
                            << 20;
   options.batching.max_batch_size = std::max(1, absl::GetFlag(FLAGS_max_batch_size));
+  // --lstm_impl=auto times the implementations on the shapes warm-up prepares.
+  options.load.warmup_max_batch_size = options.batching.max_batch_size;
+  options.load.warmup_lengths = options.warmup_lengths;
   options.batching.max_queue_delay = std::chrono::microseconds(absl::GetFlag(FLAGS_max_queue_delay_us));
   options.batching.max_queue_size = std::max(1, absl::GetFlag(FLAGS_max_queue_size));
   options.batching.group_by_length = grouping == "length";
@@ -174,6 +188,8 @@ int main(int argc, char** argv) {
         if (!model.precision_note().empty()) {
           Log(absl::StrCat("model ", name, " version ", number, ": ", model.precision_note()));
         }
+        Log(absl::StrCat("model ", name, " version ", number, ": LSTM ",
+                         model.lstm_impl_note()));
       } else {
         Log(absl::StrCat("model ", name, " version ", number, " FAILED: ", servable->reason));
       }
