@@ -19,6 +19,7 @@
 // the fused:<kernel> rows run every kernel the CPU has, whatever the cap.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <random>
@@ -82,6 +83,11 @@ void BM_Gemm(benchmark::State& state, int hidden, int rows) {
   shape.dst_row_stride = kGates * hidden;
   attnserve::engine::RowMatmul matmul(shape, false);
   memory weights(matmul.weights_desc(), CpuEngine());
+  {
+    // Initialised: garbage could hold denormals, which slow the GEMM down.
+    const std::vector<float> w = Random(static_cast<size_t>(hidden) * kGates * hidden, 4);
+    std::copy(w.begin(), w.end(), static_cast<float*>(weights.get_data_handle()));
+  }
   matmul.Bind(weights, memory());
   std::vector<float> h = Random(static_cast<size_t>(rows) * hidden, 1);
   std::vector<float> out(static_cast<size_t>(rows) * kGates * hidden);
