@@ -25,7 +25,9 @@ last one listed is also reported as "engine" with its ratio to the fastest
 PyTorch variant (ratio_vs_best_torch), every one in ratios_vs_best_torch.
 --isa avx2 caps both sides to AVX2 on a CPU with more: the engine with
 ONEDNN_MAX_CPU_ISA=AVX2, OpenBLAS with OPENBLAS_CORETYPE=Haswell, PyTorch's own
-kernels with ATEN_CPU_CAPABILITY=avx2.
+kernels with ATEN_CPU_CAPABILITY=avx2. OpenBLAS 0.3.21 does not recognise every
+CPU (an AMD EPYC Zen 4 under KVM gets its SSE3 "Prescott" kernels):
+--openblas_coretype names the kernels to use (the run reports OpenBLAS's config).
 
 PyTorch here is Debian's python3-torch; its LSTM runs per-step addmm on the
 system BLAS. Debian's default libblas.so.3 is the reference BLAS (~20x slower
@@ -77,6 +79,10 @@ def parse_args(argv):
     p.add_argument("--isa", default="native", choices=("native", "avx2"),
                    help="avx2: cap the engine, OpenBLAS and PyTorch to AVX2")
     p.add_argument("--batches", help="only the cases of these batch sizes (comma-separated)")
+    p.add_argument("--openblas_coretype",
+                   help="OPENBLAS_CORETYPE for PyTorch's OpenBLAS (--isa avx2: Haswell), for a "
+                        "CPU that OpenBLAS does not recognise (it then falls back to SSE3 "
+                        "kernels, \"Prescott\" in its config)")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -214,6 +220,8 @@ def run_parent(args):
         if args.isa == "avx2":
             env.update(ONEDNN_MAX_CPU_ISA="AVX2", OPENBLAS_CORETYPE="Haswell",
                        ATEN_CPU_CAPABILITY="avx2")
+        if args.openblas_coretype:
+            env["OPENBLAS_CORETYPE"] = args.openblas_coretype
         cmd = [sys.executable, os.path.abspath(__file__), "--child", f"--build={args.build}",
                f"--threads={threads}", f"--rounds={args.rounds}", f"--min_time={args.min_time}",
                f"--lstm_impl={args.lstm_impl}", f"--isa={args.isa}"]

@@ -4,9 +4,11 @@
 // Benchmarks, run in this order:
 //   peak/fma/threads:N          register-only AVX-512 FMA loop (bench/peak_flops.h)
 //   peak/matmul_1024/threads:N  a 1024^3 f32 oneDNN matmul
-//   engine/layers:L/hidden:H/steps:T/attn:A/batch:B/threads:1
-//       input 32, unidirectional LSTM, attention A = additive (64 units) or
-//       luong (`general` scores, output `luong` with 64 units), head [16] -> 4.
+//   engine/layers:L/hidden:H/steps:T/attn:A/batch:B/threads:1/lstm:I
+//       input 32, unidirectional LSTM on implementation I (rnn_primitive or
+//       matmul, lstm_impl.h; the two side by side), attention A = additive (64
+//       units) or luong (`general` scores, output `luong` with 64 units), head
+//       [16] -> 4.
 //       Counters: seq/s, GFLOP/s, peak_frac (GFLOP/s over the FMA peak of the
 //       same thread count, measured in this run).
 //   layout/workers:W/threads:N/batch:B

@@ -47,8 +47,12 @@ for isa in native avx2; do
       --benchmark_min_time=0.1 --benchmark_repetitions=5 \
       --benchmark_out="$out/gates_$isa.json" --benchmark_out_format=json > /dev/null
   echo "== engine vs PyTorch ($isa)"
+  # OpenBLAS kernels of the ISA compared (it may not recognise the CPU itself).
+  coretype=Haswell
+  [[ $isa == native ]] && grep -q -w avx512f /proc/cpuinfo && coretype=SkylakeX
   $py "$here/compare_torch.py" --build "$build" --threads 1 --batches 1,32 \
-      --lstm_impl rnn_primitive,matmul --isa $isa --json "$out/torch_$isa.json"
+      --lstm_impl rnn_primitive,matmul --isa $isa --openblas_coretype $coretype \
+      --json "$out/torch_$isa.json"
 done
 echo "== serving, demo model"
 $py "$here/serving_suite.py" --build "$build" --out "$out" --model demo \
