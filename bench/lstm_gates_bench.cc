@@ -136,7 +136,8 @@ void BM_OnednnChain(benchmark::State& state, int hidden, int rows, bool gate_maj
   const dnnl::engine& engine = CpuEngine();
   std::vector<float> gx = Random(static_cast<size_t>(r * kGates * h), 2);
   std::vector<float> gh = Random(gx.size(), 3);
-  std::vector<float> g(gx.size()), c(static_cast<size_t>(r * h), 0.1f), tmp(c.size()), out(c.size());
+  std::vector<float> g(gx.size()), c(static_cast<size_t>(r * h), 0.1f);
+  std::vector<float> tmp(c.size()), out(c.size());
   const memory::desc full({r, kGates * h}, dt::f32, memory::format_tag::ab);
   const memory::desc plain({r, h}, dt::f32, memory::format_tag::ab);
   // `gates` consecutive gates of every row: a strided block of the [rows, 4H]

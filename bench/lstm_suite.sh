@@ -29,12 +29,14 @@ mkdir -p "$out"
   echo "commit: $(git -C "$here/.." rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "uptime: $(uptime)"
   lscpu | grep -E "Model name|^CPU\(s\)|Thread|Core|L1d|L2|L3|Hypervisor"
-  echo "isa flags: $(grep -o -w 'avx2\|avx512f\|avx512_bf16\|amx_tile' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+  flags=$(grep -o -w 'avx2\|avx512f\|avx512_bf16\|amx_tile' /proc/cpuinfo | sort -u | tr '\n' ' ')
+  echo "isa flags: $flags"
   dpkg-query -W -f '${Package} ${Version}\n' libdnnl2 python3-torch libopenblas0-openmp g++ \
       2>/dev/null || true
 } | tee "$out/machine.txt"
 
-filter='^peak/matmul_1024/threads:1|^engine/layers:1/hidden:(64|128|256)/steps:50/attn:additive/batch:(1|8|32|128)/'
+filter='^peak/matmul_1024/threads:1|^engine/layers:1/hidden:(64|128|256)/steps:50/'
+filter+='attn:additive/batch:(1|8|32|128)/'
 for isa in native avx2; do
   cap=ALL
   [[ $isa == avx2 ]] && cap=AVX2

@@ -102,7 +102,7 @@ def torch_table(directory):
         lines.append(f"\n{isa} (PyTorch's BLAS: {blas}); seq/s, median of the rounds\n")
         lines.append("| L | H | T | attention | batch | rnn_primitive | matmul | torch (ref) | "
                      "torch (padded) | rnn_primitive / best torch | matmul / best torch |")
-        lines.append("| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        lines.append("| ---: | ---: | ---: | --- |" + " ---: |" * 7)
         for r in t["cases"]:
             c, s, ratios = r["case"], r["seq_per_s"], r.get("ratios_vs_best_torch", {})
             lines.append(
@@ -127,10 +127,11 @@ def serving_table(directory):
         for side, levels in c["sides"].items():
             for level in levels:
                 pad = level.get("padding_ratio")
+                latency = level["latency_ms"]
                 lines.append(f"| {side} | {level['load']} | {level['requests_per_s']:.0f} | "
-                             f"{level['latency_ms']['p50']:.2f} | {level['latency_ms']['p99']:.2f} | "
-                             f"{level['server']['mean_batch_size']:.1f} | "
-                             f"{pad:.3f} |" if pad else "- |")
+                             f"{latency['p50']:.2f} | {latency['p99']:.2f} | "
+                             f"{level['server']['mean_batch_size']:.1f} | " +
+                             (f"{pad:.3f} |" if pad else "- |"))
     return "\n".join(lines)
 
 

@@ -7,9 +7,10 @@
 //   kAuto          kMatmul where the primitive cannot compute the model;
 //                  otherwise both are built and timed on `shapes` (the model's
 //                  warm-up shapes, bucketed as Session runs them; every row at
-//                  the shape's full length; one thread; the best of two runs
-//                  after a warm-up run, summed over the shapes), and the faster
-//                  is kept. The other one, and its weights, are dropped.
+//                  the shape's full length; one thread; shape by shape, the two
+//                  in alternating order, each the best of two runs after a
+//                  warm-up run; summed over the shapes), and the faster is kept.
+//                  The other one, and its weights, are dropped.
 // The note says what was chosen and why (for logs and metadata).
 //
 // Runs on the calling thread (Model::Build runs it with one OpenMP thread).
@@ -29,6 +30,7 @@
 #include "engine/model_spec.h"
 #include "engine/tensor_file.h"
 #include "engine/weight_ledger.h"
+#include "engine/workspace.h"
 
 namespace attnserve::engine {
 
@@ -46,10 +48,10 @@ absl::StatusOr<EncoderChoice> ChooseEncoder(const ModelSpec& spec,
                                             LstmImpl requested,
                                             absl::Span<const BatchShape> shapes);
 
-// Seconds `encoder` takes over `shapes` as ChooseEncoder times them.
-// Throws dnnl::error.
-double TimeEncoder(const Encoder& encoder, const ModelSpec& spec,
-                   absl::Span<const BatchShape> shapes);
+// Seconds `encoder` takes on `shape` as ChooseEncoder times it (`ws` holds
+// the buffers). Throws dnnl::error.
+double TimeEncoder(const Encoder& encoder, const ModelSpec& spec, const BatchShape& shape,
+                   Workspace& ws);
 
 }  // namespace attnserve::engine
 

@@ -1,6 +1,10 @@
 // The fused LSTM gate step, as the per-ISA kernels see it (lstm_gates.h is the
 // engine's interface to it).
 //
+// Ownership: a Step borrows every buffer it points to. Thread-safety: the
+// kernels touch only the step's buffers; steps on distinct buffers may run
+// on any number of threads.
+//
 // This header is included by translation units compiled for one instruction
 // set (lstm_gates_avx2.cc, lstm_gates_avx512.cc): it must stay free of inline
 // functions and of other headers, so that no code compiled for a wider ISA can
