@@ -8,6 +8,8 @@
 #                                         fixtures and the demo model
 #   scripts/install-deps.sh --bench       also what `make bench` runs: PyTorch
 #                                         with OpenBLAS, grpcio, matplotlib, perf
+#   scripts/install-deps.sh --fuzz        also clang and its libFuzzer, ASan and
+#                                         UBSan runtimes (`make fuzz`)
 # Test-only packages: `prometheus` (promtool, and the server the end-to-end
 # metrics test scrapes with; its own service is not used), `kubernetes-client`
 # (kubectl renders deploy/k8s; skipped when a kubectl is already installed, e.g.
@@ -25,6 +27,7 @@ command -v kubectl >/dev/null || test_packages+=(kubernetes-client)
 case "${1:-}" in
   --build-only) ;;
   --tools) packages+=("${test_packages[@]}" python3-torch python3-numpy) ;;
+  --fuzz) packages+=("${test_packages[@]}" clang-14 libclang-rt-14-dev) ;;
   --bench) packages+=("${test_packages[@]}" python3-torch python3-numpy python3-matplotlib
                       python3-grpcio python3-grpc-tools libopenblas0-openmp linux-perf) ;;
   *) packages+=("${test_packages[@]}") ;;
