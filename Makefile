@@ -21,7 +21,7 @@ test: build
 
 # The unit, integration and fuzz-corpus tests built with AddressSanitizer and
 # UndefinedBehaviorSanitizer (any report fails its test). CI runs it after
-# `make test`; docs/security.md.
+# `make test`; fuzz/README.md.
 SANITIZE_DIR ?= build-sanitize
 test-sanitize: deps
 	cmake -S . -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DATTNSERVE_SANITIZE=ON \
