@@ -23,12 +23,22 @@ import json
 import os
 import sys
 
-import numpy as np
-
-from attnserve import layout
-
 _MATPLOTLIB_MISSING = ("attnserve.plot needs matplotlib "
                        "(Debian: apt-get install python3-matplotlib)")
+# The command line's exit status when numpy or matplotlib cannot be imported
+# (attnctl tells it apart from other failures).
+EXIT_MISSING_LIBRARIES = 3
+
+try:
+    import numpy as np
+except ImportError as _e:
+    if __name__ == "__main__":
+        print(f"attnserve.plot needs numpy (Debian: apt-get install python3-numpy): {_e}",
+              file=sys.stderr)
+        sys.exit(EXIT_MISSING_LIBRARIES)
+    raise
+
+from attnserve import layout  # noqa: E402  (after the numpy check)
 
 # Colour maps: attention from 0 upwards, the input around 0.
 ATTENTION_CMAP = "viridis"
@@ -241,9 +251,9 @@ def main(argv=None):
 
     try:
         _matplotlib()
-    except ImportError:
-        print(f"attnserve.plot: {_MATPLOTLIB_MISSING}", file=sys.stderr)
-        return 3
+    except ImportError as e:
+        print(e, file=sys.stderr)
+        return EXIT_MISSING_LIBRARIES
     from attnserve.types import Results
     try:
         doc = _load(args.response)
