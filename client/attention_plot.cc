@@ -30,20 +30,23 @@ bool IsFile(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-// This process's environment with `package_dir` first on PYTHONPATH (when it
-// holds the package's source).
+// This process's environment with `package_dir` first on PYTHONPATH when it
+// holds the package's source (and no bytecode written into that checkout).
 std::vector<std::string> ChildEnvironment(const std::string& package_dir) {
   std::vector<std::string> env;
   std::string python_path;
+  bool bytecode_set = false;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     if (absl::StartsWith(*e, "PYTHONPATH=")) {
       python_path = *e + std::strlen("PYTHONPATH=");
-    } else {
-      env.emplace_back(*e);
+      continue;
     }
+    bytecode_set = bytecode_set || absl::StartsWith(*e, "PYTHONDONTWRITEBYTECODE=");
+    env.emplace_back(*e);
   }
   if (!package_dir.empty() && IsFile(package_dir + "/attnserve/plot.py")) {
     python_path = python_path.empty() ? package_dir : absl::StrCat(package_dir, ":", python_path);
+    if (!bytecode_set) env.emplace_back("PYTHONDONTWRITEBYTECODE=1");
   }
   if (!python_path.empty()) env.push_back(absl::StrCat("PYTHONPATH=", python_path));
   return env;
