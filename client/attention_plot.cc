@@ -1,6 +1,7 @@
 #include "client/attention_plot.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -106,19 +107,19 @@ absl::Status DrawAttentionPlot(const PlotOptions& options, const std::string& do
       "interpreter (docs/python.md)");
 
   int pipe_fds[2];
-  if (::pipe(pipe_fds) != 0) {
+  // Close-on-exec: only the child's standard input (a dup2 of the read end) survives the exec.
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
     return absl::InternalError(absl::StrCat("--plot: pipe: ", std::strerror(errno)));
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[0], STDIN_FILENO);
-  posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
-  posix_spawn_file_actions_addclose(&actions, pipe_fds[1]);
   if (options.messages_to_stderr) {
     posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
   }
-  std::vector<std::string> args = {options.python, "-m", "attnserve.plot", "-", "-o",
-                                   options.output};
+  // python -m attnserve.plot - -o OUTPUT
+  std::vector<std::string> args = {options.python, "-m", "attnserve.plot", "-", "-o"};
+  args.push_back(options.output);
   std::vector<std::string> env = ChildEnvironment(options.package_dir);
   std::vector<char*> argv = Pointers(args);
   std::vector<char*> envp = Pointers(env);
@@ -129,12 +130,13 @@ absl::Status DrawAttentionPlot(const PlotOptions& options, const std::string& do
   ::close(pipe_fds[0]);
   if (spawn_error != 0) {
     ::close(pipe_fds[1]);
-    return absl::FailedPreconditionError(absl::StrCat("cannot run ", options.python, ": ",
-                                                      std::strerror(spawn_error), ". ", needs));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot run ", options.python, ": ", std::strerror(spawn_error), ". ", needs));
   }
 
   // A child that exits early must not kill attnctl with SIGPIPE.
-  struct sigaction ignore {}, previous {};
+  struct sigaction ignore = {};
+  struct sigaction previous = {};
   ignore.sa_handler = SIG_IGN;
   ::sigaction(SIGPIPE, &ignore, &previous);
   const bool written = WriteAll(pipe_fds[1], document);
@@ -154,8 +156,9 @@ absl::Status DrawAttentionPlot(const PlotOptions& options, const std::string& do
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   if (code == kMissingLibraries) {
     return absl::FailedPreconditionError(absl::StrCat(
-        command, " cannot import matplotlib or numpy (Debian: apt-get install "
-                 "python3-matplotlib python3-numpy; or pick another interpreter with --python)"));
+        command,
+        " cannot import matplotlib or numpy (Debian: apt-get install "
+        "python3-matplotlib python3-numpy; or pick another interpreter with --python)"));
   }
   if (code != 0) {
     return absl::FailedPreconditionError(

@@ -160,15 +160,13 @@ int DrawPlot(const v1::ClassifyResponse& response, const std::vector<InputSequen
   options.python = absl::GetFlag(FLAGS_python);
   if (options.python.empty()) {
     const char* from_env = std::getenv("ATTNSERVE_PYTHON");
-    options.python = from_env != nullptr && *from_env != '\0'
-                         ? from_env
-                         : attnserve::client::kDefaultPython;
+    options.python =
+        from_env != nullptr && *from_env != '\0' ? from_env : attnserve::client::kDefaultPython;
   }
   options.package_dir = ATTNSERVE_PYTHON_PACKAGE_DIR;
   options.messages_to_stderr = absl::GetFlag(FLAGS_json);
   std::cout.flush();  // the child writes to the same stdout
-  if (absl::Status drawn = attnserve::client::DrawAttentionPlot(options, *document);
-      !drawn.ok()) {
+  if (absl::Status drawn = attnserve::client::DrawAttentionPlot(options, *document); !drawn.ok()) {
     return Failed(drawn);
   }
   return 0;

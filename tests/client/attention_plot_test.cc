@@ -136,7 +136,8 @@ TEST_F(DrawAttentionPlotTest, OtherFailuresSayWhatIsNeeded) {
   ::setenv("STANDIN_EXIT", "1", 1);
   const absl::Status status = DrawAttentionPlot(Options(), "{}");
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(std::string(status.message()), StartsWith(python_ + " -m attnserve.plot failed (exit status 1)"));
+  EXPECT_THAT(std::string(status.message()),
+              StartsWith(python_ + " -m attnserve.plot failed (exit status 1)"));
   EXPECT_THAT(std::string(status.message()), HasSubstr("pip install ./client/python"));
 }
 
@@ -145,7 +146,8 @@ TEST_F(DrawAttentionPlotTest, MissingInterpreterIsNamed) {
   options.python = (dir_ / "no-such-python").string();
   const absl::Status status = DrawAttentionPlot(options, "{}");
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(std::string(status.message()), StartsWith("cannot run " + options.python + ": No such file"));
+  EXPECT_THAT(std::string(status.message()),
+              StartsWith("cannot run " + options.python + ": No such file"));
 }
 
 TEST_F(DrawAttentionPlotTest, ChildThatStopsReadingIsReportedNotFatal) {

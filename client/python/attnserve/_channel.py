@@ -96,15 +96,16 @@ def health_messages():
         f = descriptor_pb2.FileDescriptorProto(name="attnserve/client_health.proto",
                                                package="grpc.health.v1", syntax="proto3")
         req = f.message_type.add(name="HealthCheckRequest")
-        req.field.add(name="service", number=1, type=descriptor_pb2.FieldDescriptorProto.TYPE_STRING,
-                      label=descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL)
+        field = descriptor_pb2.FieldDescriptorProto
+        req.field.add(name="service", number=1, type=field.TYPE_STRING,
+                      label=field.LABEL_OPTIONAL)
         resp = f.message_type.add(name="HealthCheckResponse")
         enum = resp.enum_type.add(name="ServingStatus")
         for number, name in _HEALTH_NAMES.items():
             enum.value.add(name=name, number=number)
-        resp.field.add(name="status", number=1, type=descriptor_pb2.FieldDescriptorProto.TYPE_ENUM,
+        resp.field.add(name="status", number=1, type=field.TYPE_ENUM,
                        type_name=".grpc.health.v1.HealthCheckResponse.ServingStatus",
-                       label=descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL)
+                       label=field.LABEL_OPTIONAL)
         pool = descriptor_pool.DescriptorPool()
         pool.Add(f)
         classes = []

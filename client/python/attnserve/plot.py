@@ -233,7 +233,8 @@ def _load(path):
     except OSError as e:
         raise ValueError(f"cannot read {path}: {e.strerror}") from None
     except json.JSONDecodeError as e:
-        raise ValueError(f"{'standard input' if path == '-' else path}: invalid JSON: {e}") from None
+        where = "standard input" if path == "-" else path
+        raise ValueError(f"{where}: invalid JSON: {e}") from None
 
 
 def main(argv=None):
