@@ -101,6 +101,17 @@ class AioClientTest(unittest.IsolatedAsyncioTestCase):
         got = [a async for a in self.client.classify_stream([samples[6]["values"]], "demo")]
         self.assertEqual(got[0].result.label, samples[6]["label"])
 
+        # A failing source: the answers due, then its exception.
+        async def failing():
+            yield samples[7]["values"]
+            raise RuntimeError("source broke")
+
+        got = []
+        with self.assertRaisesRegex(RuntimeError, "source broke"):
+            async for answer in self.client.classify_stream(failing(), "demo"):
+                got.append(answer)
+        self.assertEqual([(a.index, a.result.label) for a in got], [(0, samples[7]["label"])])
+
     async def test_errors_metadata_models_health(self):
         with self.assertRaises(errors.NotFound) as caught:
             await self.client.classify(np.zeros((3, 4)), "nope")

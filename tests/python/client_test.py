@@ -276,6 +276,16 @@ class ClientTest(unittest.TestCase):
         self.assertEqual([a.index for a in got], [0])
         self.assertEqual(got[0].result.label, "left")
 
+        def failing():
+            yield sample
+            raise RuntimeError("source broke")
+
+        got = []
+        with self.assertRaisesRegex(RuntimeError, "source broke"):
+            for answer in self.client.classify_stream(failing(), "demo"):
+                got.append(answer)
+        self.assertEqual([(a.index, a.result.label) for a in got], [(0, "left")])
+
 
 # ------------------------------------------------------- TLS and the token
 

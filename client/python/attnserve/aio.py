@@ -74,7 +74,15 @@ class Client(_Base):
 
         async def requests():
             index = 0
-            async for item in items():
+            iterator = items()
+            while True:
+                try:
+                    item = await iterator.__anext__()
+                except StopAsyncIteration:
+                    return
+                except Exception as e:  # the caller's own iterator failed
+                    problem.append(e)
+                    return
                 try:
                     arrays, single = _convert.as_sequences(item)
                     req = _convert.request(self._pb, arrays, model, version, return_attention,

@@ -120,16 +120,28 @@ class Client(_Base):
         or the error the server answered that request with (the stream goes
         on). `timeout` bounds the whole stream.
 
-        A local error in an item (not a [steps, features] array) ends the
-        stream after the answers already due; it is raised then. A failure of
-        the stream itself raises its AttnServeError.
+        A local error in an item (not a [steps, features] array), or an
+        exception raised by `inputs` itself, ends the stream after the answers
+        already due; it is raised then. A failure of the stream itself raises
+        its AttnServeError.
         """
         sent = {}            # request_id -> (index, arrays, single)
         problem = []         # a local error found while producing requests
         lock = threading.Lock()
 
         def requests():
-            for index, item in enumerate(inputs):
+            # Runs on gRPC's thread: a failure here is kept and raised to the
+            # caller once the answers already due have been read.
+            iterator = iter(inputs)
+            index = 0
+            while True:
+                try:
+                    item = next(iterator)
+                except StopIteration:
+                    return
+                except Exception as e:  # the caller's own iterator failed
+                    problem.append(e)
+                    return
                 try:
                     arrays, single = _convert.as_sequences(item)
                     req = _convert.request(self._pb, arrays, model, version, return_attention,
@@ -139,6 +151,7 @@ class Client(_Base):
                     return
                 with lock:
                     sent[req.request_id] = (index, arrays, single)
+                index += 1
                 yield req
 
         call = self._stub.ClassifyStream(requests(), timeout=self._timeout(timeout),
