@@ -63,8 +63,9 @@ class ClientTest(unittest.TestCase):
         self.client.close()
 
     def test_package_is_the_installed_one(self):
+        from importlib.metadata import version
         self.assertNotIn(os.path.join("client", "python"), attnserve.__file__)
-        self.assertEqual(attnserve.__version__, "0.1.0")
+        self.assertEqual(version("attnserve"), attnserve.__version__)
 
     # ---------------------------------------------------------------- demo
 

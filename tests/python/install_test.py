@@ -97,7 +97,7 @@ class InstallTest(unittest.TestCase):
                                  capture_output=True, text=True, timeout=300,
                                  env=offline_env(), cwd=tmp)
             self.assertEqual(pip.returncode, 0, pip.stdout + pip.stderr)
-            self.assertIn("Successfully installed attnserve-0.1.0", pip.stdout)
+            self.assertRegex(pip.stdout, r"Successfully installed attnserve-\d+\.\d+")
 
             script = f"""
 import json, os, sys, attnserve
