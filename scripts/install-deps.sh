@@ -13,7 +13,10 @@
 # Test-only packages: `prometheus` (promtool, and the server the end-to-end
 # metrics test scrapes with; its own service is not used), `kubernetes-client`
 # (kubectl renders deploy/k8s; skipped when a kubectl is already installed, e.g.
-# the upstream `kubectl` package, which conflicts with it), python3-yaml.
+# the upstream `kubectl` package, which conflicts with it), python3-yaml, and
+# what the Python client (client/python) is built and tested with: grpcio,
+# protobuf, numpy, matplotlib, grpc-tools (stub compiler), pip, setuptools and
+# venv (its install), openssl (certificates for its TLS test).
 set -euo pipefail
 
 packages=(
@@ -22,7 +25,10 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   prometheus-cpp-dev
 )
-test_packages=(libgtest-dev libgmock-dev libbenchmark-dev prometheus python3-yaml)
+python_client_packages=(python3-grpcio python3-protobuf python3-numpy python3-matplotlib
+                        python3-grpc-tools python3-pip python3-setuptools python3-venv openssl)
+test_packages=(libgtest-dev libgmock-dev libbenchmark-dev prometheus python3-yaml
+               "${python_client_packages[@]}")
 command -v kubectl >/dev/null || test_packages+=(kubernetes-client)
 case "${1:-}" in
   --build-only) ;;
