@@ -1,6 +1,6 @@
 """PyTorch reference modules: the numbers the attnserve engine must reproduce.
 
-Contract (docs/model-format.md, shared/attention-catalog.md):
+Contract (docs/model-format.md, docs/attention.md):
 - Inputs are right-padded batches x [B, T, D] with valid lengths [B] (1 <= l <= T).
   Padding never changes a result: a padded batch equals each sequence run alone.
 - LstmEncoder IS an nn.LSTM(batch_first=True) (a subclass, so its parameters keep
