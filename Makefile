@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 BUILD_TYPE ?= Release
 
-.PHONY: all deps build test test-container serve bench fixtures demo-model clean
+.PHONY: all deps build test test-sanitize fuzz test-container serve bench fixtures demo-model clean
 
 all: build
 
@@ -18,6 +18,29 @@ build: deps $(BUILD_DIR)/CMakeCache.txt
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
+
+# The unit, integration and fuzz-corpus tests built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (any report fails its test). CI runs it after
+# `make test`; fuzz/README.md.
+SANITIZE_DIR ?= build-sanitize
+test-sanitize: deps
+	cmake -S . -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DATTNSERVE_SANITIZE=ON \
+	  -DATTNSERVE_BUILD_BENCH=OFF
+	cmake --build $(SANITIZE_DIR) -j$(JOBS)
+	cd $(SANITIZE_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j$(JOBS) -LE 'e2e|deploy|avx2'
+
+# Each libFuzzer target for FUZZ_SECONDS (clang, ASan and UBSan; fuzz/README.md).
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/install-deps.sh --fuzz
+	CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DATTNSERVE_LIBFUZZER=ON -DATTNSERVE_SANITIZE=ON -DATTNSERVE_BUILD_TESTS=OFF \
+	  -DATTNSERVE_BUILD_BENCH=OFF
+	cmake --build $(FUZZ_DIR) -j$(JOBS) --target attnserve_fuzzers
+	fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
 
 # Builds the container image with podman (offline) and runs it: health, classify,
 # /metrics, drain on stop. Minutes, so not part of `make test` (docs/deploy.md).

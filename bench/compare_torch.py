@@ -19,6 +19,16 @@ OMP_NUM_THREADS). Each side's outputs are compared (max abs difference) to
 show they computed the same thing. Prints seq/s per side and the ratio engine /
 fastest PyTorch variant (median over rounds), per thread count.
 
+--lstm_impl rnn_primitive,matmul runs one engine side per LSTM implementation
+(named engine_<impl>), alternating with the PyTorch sides in every round; the
+last one listed is also reported as "engine" with its ratio to the fastest
+PyTorch variant (ratio_vs_best_torch), every one in ratios_vs_best_torch.
+--isa avx2 caps both sides to AVX2 on a CPU with more: the engine with
+ONEDNN_MAX_CPU_ISA=AVX2, OpenBLAS with OPENBLAS_CORETYPE=Haswell, PyTorch's own
+kernels with ATEN_CPU_CAPABILITY=avx2. OpenBLAS 0.3.21 does not recognise every
+CPU (an AMD EPYC Zen 4 under KVM gets its SSE3 "Prescott" kernels):
+--openblas_coretype names the kernels to use (the run reports OpenBLAS's config).
+
 PyTorch here is Debian's python3-torch; its LSTM runs per-step addmm on the
 system BLAS. Debian's default libblas.so.3 is the reference BLAS (~20x slower
 for GEMM), so every PyTorch run here gets OpenBLAS (libopenblas0-openmp) by
@@ -28,6 +38,7 @@ checks /proc/self/maps and reports the OpenBLAS config string.
 
   /usr/bin/python3 bench/compare_torch.py [--build build] [--threads 1,2]
       [--quick] [--rounds 3] [--min_time 0.5] [--json FILE]
+      [--lstm_impl auto|rnn_primitive|matmul[,...]] [--isa native|avx2] [--cases B1,B2]
 """
 
 import argparse
@@ -63,6 +74,15 @@ def parse_args(argv):
     p.add_argument("--rounds", type=int, default=3, help="alternating rounds per case")
     p.add_argument("--min_time", type=float, default=0.5, help="seconds per side per round")
     p.add_argument("--json", help="write the results here")
+    p.add_argument("--lstm_impl", default="auto",
+                   help="engine LSTM implementation(s), comma-separated (one side each)")
+    p.add_argument("--isa", default="native", choices=("native", "avx2"),
+                   help="avx2: cap the engine, OpenBLAS and PyTorch to AVX2")
+    p.add_argument("--batches", help="only the cases of these batch sizes (comma-separated)")
+    p.add_argument("--openblas_coretype",
+                   help="OPENBLAS_CORETYPE for PyTorch's OpenBLAS (--isa avx2: Haswell), for a "
+                        "CPU that OpenBLAS does not recognise (it then falls back to SSE3 "
+                        "kernels, \"Prescott\" in its config)")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -120,9 +140,16 @@ def run_child(args):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     info = {"threads": threads, "torch": torch.__version__, "numpy": np.__version__,
             "python": platform.python_version(), "blas_libraries": libs,
-            "openblas_config": config, "torch_num_threads": torch.get_num_threads()}
+            "openblas_config": config, "torch_num_threads": torch.get_num_threads(),
+            "isa": args.isa, "onednn_max_cpu_isa": os.environ.get("ONEDNN_MAX_CPU_ISA"),
+            "aten_cpu_capability": os.environ.get("ATEN_CPU_CAPABILITY")}
     print(json.dumps({"info": info}), flush=True)
     cases = QUICK_CASES if args.quick else FULL_CASES
+    if args.batches:
+        wanted = {int(b) for b in args.batches.split(",")}
+        cases = [c for c in cases if c[4] in wanted]
+    impls = args.lstm_impl.split(",")
+    engines = {("engine" if len(impls) == 1 else f"engine_{impl}"): impl for impl in impls}
     with tempfile.TemporaryDirectory(prefix="compare_torch_") as tmp:
         for layers, hidden, steps, attention, batch in cases:
             model_dir = os.path.join(tmp, f"l{layers}_h{hidden}_{attention}", "1")
@@ -136,18 +163,19 @@ def run_child(args):
             lengths = torch.full((batch,), steps, dtype=torch.int64)
             ref = bench_models.load_model(model_dir)
             fast = padded(bench_models.load_model(model_dir))
-            rates = {"engine": [], "torch_ref": [], "torch_padded": []}
+            rates = {side: [] for side in list(engines) + ["torch_ref", "torch_padded"]}
             outputs = {}
             for r in range(args.rounds):
-                order = ["engine", "torch_ref", "torch_padded"]
+                order = list(rates)
                 if r % 2:
                     order.reverse()
                 for side in order:
-                    if side == "engine":
+                    if side in engines:
                         proc = subprocess.run(
                             [runner, f"--model_dir={model_dir}", f"--batch={batch}",
                              f"--steps={steps}", f"--threads={threads}",
-                             f"--min_time_s={args.min_time}", f"--input={input_path}"],
+                             f"--min_time_s={args.min_time}", f"--input={input_path}",
+                             f"--lstm_impl={engines[side]}"],
                             env=env, check=True, capture_output=True, text=True)
                         result = json.loads(proc.stdout)
                         rates[side].append(result["seq_per_s"])
@@ -157,15 +185,20 @@ def run_child(args):
                         rate, out = time_torch(model, x, lengths, args.min_time)
                         rates[side].append(rate)
                         outputs[side] = out.numpy()
-            diff = max(float(np.abs(outputs["engine"] - outputs[s]).max())
-                       for s in ("torch_ref", "torch_padded"))
+            diff = max(float(np.abs(outputs[e] - outputs[s]).max())
+                       for e in engines for s in ("torch_ref", "torch_padded"))
             median = {side: statistics.median(v) for side, v in rates.items()}
             best_torch = max(median["torch_ref"], median["torch_padded"])
+            last = list(engines)[-1]
+            median["engine"] = median[last]
+            rates["engine"] = rates[last]
             print(json.dumps({"case": {"layers": layers, "hidden": hidden, "steps": steps,
                                        "attention": attention, "batch": batch,
                                        "threads": threads},
                               "seq_per_s": median, "rounds": rates,
                               "ratio_vs_best_torch": median["engine"] / best_torch,
+                              "ratios_vs_best_torch": {engines[e]: median[e] / best_torch
+                                                       for e in engines},
                               "max_abs_diff": diff}), flush=True)
 
 
@@ -177,14 +210,25 @@ def run_parent(args):
                  "(scripts/install-deps.sh --bench)")
     results = {"info": [], "cases": []}
     print(f"{'L':>2} {'H':>4} {'T':>4} {'attn':>8} {'B':>4} {'thr':>3} {'engine':>10} "
-          f"{'torch_ref':>10} {'torch_pad':>10} {'ratio':>7} {'spread':>7} {'maxdiff':>8}")
+          f"{'torch_ref':>10} {'torch_pad':>10} {'ratio':>7} {'spread':>7} {'maxdiff':>8}  "
+          f"per implementation")
+    results["isa"] = args.isa
+    results["lstm_impl"] = args.lstm_impl
     for threads in args.threads.split(","):
         env = dict(os.environ, OMP_NUM_THREADS=threads,
                    LD_LIBRARY_PATH=OPENBLAS_DIR + ":" + os.environ.get("LD_LIBRARY_PATH", ""))
+        if args.isa == "avx2":
+            env.update(ONEDNN_MAX_CPU_ISA="AVX2", OPENBLAS_CORETYPE="Haswell",
+                       ATEN_CPU_CAPABILITY="avx2")
+        if args.openblas_coretype:
+            env["OPENBLAS_CORETYPE"] = args.openblas_coretype
         cmd = [sys.executable, os.path.abspath(__file__), "--child", f"--build={args.build}",
-               f"--threads={threads}", f"--rounds={args.rounds}", f"--min_time={args.min_time}"]
+               f"--threads={threads}", f"--rounds={args.rounds}", f"--min_time={args.min_time}",
+               f"--lstm_impl={args.lstm_impl}", f"--isa={args.isa}"]
         if args.quick:
             cmd.append("--quick")
+        if args.batches:
+            cmd.append(f"--batches={args.batches}")
         with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True) as proc:
             for line in proc.stdout:
                 record = json.loads(line)
@@ -202,7 +246,11 @@ def run_parent(args):
                       f"{c['batch']:>4} {c['threads']:>3} {s['engine']:>10.1f} "
                       f"{s['torch_ref']:>10.1f} {s['torch_padded']:>10.1f} "
                       f"{record['ratio_vs_best_torch']:>6.2f}x {spread:>6.1%} "
-                      f"{record['max_abs_diff']:>8.1e}", flush=True)
+                      f"{record['max_abs_diff']:>8.1e}  " +
+                      " ".join(f"{impl} {s.get('engine_' + impl, s['engine']):.1f} "
+                               f"({ratio:.2f}x)"
+                               for impl, ratio in record["ratios_vs_best_torch"].items()),
+                      flush=True)
         if proc.returncode != 0:
             sys.exit(f"compare_torch: the run with {threads} thread(s) failed")
     ratios = [r["ratio_vs_best_torch"] for r in results["cases"]]

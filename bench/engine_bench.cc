@@ -4,9 +4,11 @@
 // Benchmarks, run in this order:
 //   peak/fma/threads:N          register-only AVX-512 FMA loop (bench/peak_flops.h)
 //   peak/matmul_1024/threads:N  a 1024^3 f32 oneDNN matmul
-//   engine/layers:L/hidden:H/steps:T/attn:A/batch:B/threads:1
-//       input 32, unidirectional LSTM, attention A = additive (64 units) or
-//       luong (`general` scores, output `luong` with 64 units), head [16] -> 4.
+//   engine/layers:L/hidden:H/steps:T/attn:A/batch:B/threads:1/lstm:I
+//       input 32, unidirectional LSTM on implementation I (rnn_primitive or
+//       matmul, lstm_impl.h; the two side by side), attention A = additive (64
+//       units) or luong (`general` scores, output `luong` with 64 units), head
+//       [16] -> 4.
 //       Counters: seq/s, GFLOP/s, peak_frac (GFLOP/s over the FMA peak of the
 //       same thread count, measured in this run).
 //   layout/workers:W/threads:N/batch:B
@@ -43,6 +45,9 @@ namespace {
 
 using attnserve::engine::AttentionKind;
 using attnserve::engine::BatchOutput;
+using attnserve::engine::LoadOptions;
+using attnserve::engine::LstmImpl;
+using attnserve::engine::LstmImplName;
 using attnserve::engine::Model;
 using attnserve::engine::ModelSpec;
 using attnserve::engine::QueryOutput;
@@ -120,9 +125,11 @@ Inputs MakeInputs(int batch, int steps) {
 }
 
 void BM_Engine(benchmark::State& state, int layers, int hidden, int steps, Attn attn,
-               int batch, int threads) {
+               int batch, int threads, LstmImpl impl) {
   const ModelSpec spec = Spec(layers, hidden, attn);
-  auto model = Model::Build(attnserve::testing::RandomModel(spec, 1, 0.1f));
+  LoadOptions options;
+  options.lstm_impl = impl;
+  auto model = Model::Build(attnserve::testing::RandomModel(spec, 1, 0.1f), options);
   if (!model.ok()) {
     state.SkipWithError(std::string(model.status().message()).c_str());
     return;
@@ -214,13 +221,16 @@ void RegisterAll(bool quick) {
       for (int steps : steps_set) {
         for (Attn attn : {Attn::kAdditive, Attn::kLuong}) {
           for (int batch : batch_set) {
-            const std::string name =
-                absl::StrCat("engine/layers:", layers, "/hidden:", hidden, "/steps:", steps,
-                             "/attn:", AttnName(attn), "/batch:", batch, "/threads:1");
-            benchmark::RegisterBenchmark(name.c_str(), BM_Engine, layers, hidden, steps, attn,
-                                         batch, 1)
-                ->Unit(benchmark::kMicrosecond)
-                ->UseRealTime();
+            for (LstmImpl impl : {LstmImpl::kRnnPrimitive, LstmImpl::kMatmul}) {
+              const std::string name = absl::StrCat(
+                  "engine/layers:", layers, "/hidden:", hidden, "/steps:", steps,
+                  "/attn:", AttnName(attn), "/batch:", batch, "/threads:1/lstm:",
+                  LstmImplName(impl));
+              benchmark::RegisterBenchmark(name.c_str(), BM_Engine, layers, hidden, steps, attn,
+                                           batch, 1, impl)
+                  ->Unit(benchmark::kMicrosecond)
+                  ->UseRealTime();
+            }
           }
         }
       }

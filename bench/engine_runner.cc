@@ -2,7 +2,7 @@
 // that bench/compare_torch.py can run the very same files in PyTorch and here.
 //
 //   engine_runner --model_dir=DIR --batch=B --steps=T [--threads=1]
-//                 [--min_time_s=1] [--input=FILE]
+//                 [--min_time_s=1] [--input=FILE] [--lstm_impl=auto|rnn_primitive|matmul]
 // Loads DIR with Model::Load, runs one warm-up batch (builds the plan), then
 // runs the same batch of B sequences of T steps until --min_time_s has passed.
 // The input is FILE (raw little-endian f32, B x T x input_size, row-major) or
@@ -30,6 +30,7 @@ ABSL_FLAG(int, steps, 50, "timesteps per sequence");
 ABSL_FLAG(int, threads, 1, "OpenMP threads of the session");
 ABSL_FLAG(double, min_time_s, 1.0, "seconds to keep running the batch");
 ABSL_FLAG(std::string, input, "", "raw f32 input file (B x T x input_size); noise if empty");
+ABSL_FLAG(std::string, lstm_impl, "auto", "LSTM implementation: auto, rnn_primitive or matmul");
 
 namespace {
 
@@ -51,7 +52,14 @@ int main(int argc, char** argv) {
   const int batch = absl::GetFlag(FLAGS_batch);
   const int steps = absl::GetFlag(FLAGS_steps);
   if (batch < 1 || steps < 1) return Fail("--batch and --steps must be at least 1");
-  auto model = Model::Load(absl::GetFlag(FLAGS_model_dir));
+  absl::StatusOr<attnserve::engine::LstmImpl> impl =
+      attnserve::engine::ParseLstmImpl(absl::GetFlag(FLAGS_lstm_impl));
+  if (!impl.ok()) return Fail(std::string(impl.status().message()));
+  attnserve::engine::LoadOptions options;
+  options.lstm_impl = *impl;
+  options.warmup_max_batch_size = batch;
+  options.warmup_lengths = {steps};
+  auto model = Model::Load(absl::GetFlag(FLAGS_model_dir), options);
   if (!model.ok()) return Fail(std::string(model.status().message()));
   const int features = (*model)->spec().input_size;
   const size_t per_sequence = static_cast<size_t>(steps) * features;
@@ -97,6 +105,8 @@ int main(int argc, char** argv) {
                                  {"batch", batch},
                                  {"steps", steps},
                                  {"threads", absl::GetFlag(FLAGS_threads)},
+                                 {"lstm_impl", attnserve::engine::LstmImplName(
+                                                   (*model)->lstm_impl())},
                                  {"outputs", outputs}};
   std::cout << result.dump() << "\n";
   return 0;

@@ -78,14 +78,16 @@ def plot_engine(rows, peak, img):
     series = defaultdict(list)
     for f, b in engine:
         if f["layers"] == 1 and f["steps"] == 50 and f["attn"] == "additive":
-            series[f"H={f['hidden']}"].append((f["batch"], b["GFLOP/s"]))
-    for label, pts in sorted(series.items(), key=lambda kv: int(kv[0][2:])):
+            series[(f["hidden"], f.get("lstm", ""))].append((f["batch"], b["GFLOP/s"]))
+    for (hidden, lstm), pts in sorted(series.items()):
         pts.sort()
-        axes[0].plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=label)
+        axes[0].plot([p[0] for p in pts], [p[1] for p in pts], marker="o",
+                     linestyle="--" if lstm == "rnn_primitive" else "-",
+                     label=f"H={hidden} {lstm}".strip())
     axes[0].set_title("1 layer, T=50, additive attention")
     series = defaultdict(list)
     for f, b in engine:
-        if f["hidden"] == 128:
+        if f["hidden"] == 128 and f.get("lstm", "matmul") == "matmul":
             series[(f["layers"], f["steps"], f["attn"])].append((f["batch"], b["GFLOP/s"]))
     shapes = sorted({(layers, steps) for layers, steps, _ in series})
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -94,7 +96,7 @@ def plot_engine(rows, peak, img):
         axes[1].plot([p[0] for p in pts], [p[1] for p in pts], "-" if attn == "additive" else "--",
                      marker="o", color=colors[shapes.index((layers, steps)) % len(colors)],
                      label=f"L={layers} T={steps} {attn}")
-    axes[1].set_title("H=128: layers, length, attention")
+    axes[1].set_title("H=128: layers, length, attention (matmul LSTM)")
     for ax in axes:
         if ("fma", 1) in peak:
             ax.axhline(peak[("fma", 1)], color="black", linestyle=":",
@@ -216,15 +218,16 @@ def table_engine(rows, attn):
     batches = set()
     for k, f, b in rows:
         if k == "engine" and f["attn"] == attn:
-            cells[(f["layers"], f["hidden"], f["steps"])][f["batch"]] = b
+            cells[(f["layers"], f["hidden"], f["steps"], f.get("lstm", "-"))][f["batch"]] = b
             batches.add(f["batch"])
     if not cells:
         return ""
     batches = sorted(batches)
-    head = "| L | H | T | " + " | ".join(f"B={x} seq/s (GFLOP/s, % peak)" for x in batches) + " |"
-    lines = [head, "| ---: | ---: | ---: |" + " ---: |" * len(batches)]
-    for (layers, hidden, steps), by_batch in sorted(cells.items()):
-        row = [f"{layers}", f"{hidden}", f"{steps}"]
+    head = "| L | H | T | LSTM | " + " | ".join(f"B={x} seq/s (GFLOP/s, % peak)"
+                                              for x in batches) + " |"
+    lines = [head, "| ---: | ---: | ---: | --- |" + " ---: |" * len(batches)]
+    for (layers, hidden, steps, lstm), by_batch in sorted(cells.items()):
+        row = [f"{layers}", f"{hidden}", f"{steps}", lstm]
         for x in batches:
             b = by_batch.get(x)
             row.append(f"{b['seq/s']:.0f} ({b['GFLOP/s']:.1f}, {b['peak_frac']:.0%})" if b else "-")

@@ -2,7 +2,8 @@
 # The whole benchmark suite (`make bench`): engine, engine vs PyTorch, serving
 # comparisons, server profile, plots. Results go to OUT_DIR (default
 # BUILD_DIR/bench-results): machine.txt, engine_bench.json,
-# engine_layout_passive.json, engine_layout_omp1.json, compare_torch.json, serving.json,
+# engine_layout_passive.json, engine_layout_omp1.json, weight_memory.json (.md),
+# weight_layouts.json, compare_torch.json, serving.json,
 # profile_c64.txt, profile_c1.txt, tables.md, img/*.png. docs/performance.md
 # shows one such run (copy img/*.png to docs/img/ to update its plots).
 #
@@ -43,6 +44,16 @@ OMP_WAIT_POLICY=passive "$build/bench/engine_bench" $quick --benchmark_filter='^
     --benchmark_out="$out/engine_layout_passive.json" --benchmark_out_format=json
 OMP_NUM_THREADS=1 "$build/bench/engine_bench" $quick --benchmark_filter='^layout/' \
     --benchmark_out="$out/engine_layout_omp1.json" --benchmark_out_format=json
+
+echo "== weights over 80 shapes, natively and capped to AVX2 ($out/weight_memory.json)"
+"$here/weight_memory.sh" "$build" "$out" | tee "$out/weight_memory.md"
+for isa in native AVX2; do
+  if [[ $isa == native ]]; then
+    OMP_NUM_THREADS=1 "$build/bench/weight_memory_bench" --mode=layouts
+  else
+    OMP_NUM_THREADS=1 ONEDNN_MAX_CPU_ISA=$isa "$build/bench/weight_memory_bench" --mode=layouts
+  fi
+done > "$out/weight_layouts.json"
 
 echo "== engine vs PyTorch"
 $py "$here/compare_torch.py" --build "$build" $quick --json "$out/compare_torch.json"

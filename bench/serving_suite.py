@@ -18,15 +18,20 @@ alternates from level to level), so both sides see the same machine state:
   layouts    --workers x --threads_per_worker 1x2 vs 2x1, with and without
              OMP_WAIT_POLICY=passive, and 1x2 with OMP_NUM_THREADS=1 (the main
              thread, which loads the model, then keeps no OpenMP pool)
+  lstm_batching  dynamic batching vs --max_batch_size=1 on each LSTM implementation
+             (--lstm_impl=rnn_primitive and matmul): four servers, closed loop
+  lstm_lengths   lengths uniform 10..200, length grouping, rnn_primitive vs
+             matmul: padding ratio (timesteps computed / requested) and req/s
 
 The model: a random one written through the PyTorch reference (bench_models.py:
 input 32, LSTM 1x128, additive attention), served by every side; requests carry
-one sequence of 50 steps unless stated. Per level the results hold attnbench's
+one sequence of 50 steps unless stated. --model demo serves the bundled demo
+model (models/demo/1: input 4, LSTM 1x32, additive) instead. Per level the results hold attnbench's
 JSON plus the server's CPU time per request (from /proc/PID/stat) and the
 client's (getrusage of children).
 
   /usr/bin/python3 bench/serving_suite.py [--build build] [--out DIR]
-      [--only batching,echo,...] [--quick]
+      [--only batching,echo,...] [--quick] [--model bench|demo]
 Writes DIR/serving.json (with --only, replacing just those comparisons in an
 existing file) (servers' output in DIR/logs/) and prints a table per
 comparison.
@@ -219,8 +224,16 @@ def run(args):
     want = lambda name: only is None or name in only  # noqa: E731
     with tempfile.TemporaryDirectory(prefix="serving_suite_") as tmp:
         repo_dir = os.path.join(tmp, "repo")
-        bench_models.save(os.path.join(repo_dir, MODEL, "1"), HIDDEN, 1, "additive", seed=1,
-                          max_length=512)
+        if args.model == "demo":
+            demo = os.path.join(os.path.dirname(HERE), "models", "demo", "1")
+            os.makedirs(os.path.join(repo_dir, MODEL, "1"))
+            for name in ("model.json", "weights.safetensors"):
+                with open(os.path.join(demo, name), "rb") as f, \
+                        open(os.path.join(repo_dir, MODEL, "1", name), "wb") as g:
+                    g.write(f.read())
+        else:
+            bench_models.save(os.path.join(repo_dir, MODEL, "1"), HIDDEN, 1, "additive", seed=1,
+                              max_length=512)
         log_dir = os.path.join(args.out, "logs")
         os.makedirs(log_dir, exist_ok=True)
         suite = Suite(args, repo_dir, log_dir)
@@ -271,6 +284,23 @@ def run(args):
                                                          "--threads_per_worker=2"],
                                                         {"OMP_NUM_THREADS": "1"}))],
                           "concurrency", [1, 8] if quick else [1, 8, 64])
+        if want("lstm_batching"):
+            rnn, matmul = ["--lstm_impl=rnn_primitive"], ["--lstm_impl=matmul"]
+            one = ["--max_batch_size=1"]
+            suite.compare("lstm_batching",
+                          "dynamic batching vs --max_batch_size=1, per LSTM implementation",
+                          [("batch-rnn", suite.attnserve("batch-rnn", rnn)),
+                           ("batch1-rnn", suite.attnserve("batch1-rnn", rnn + one)),
+                           ("batch-matmul", suite.attnserve("batch-matmul", matmul)),
+                           ("batch1-matmul", suite.attnserve("batch1-matmul", matmul + one))],
+                          "concurrency", [1, 64] if quick else [1, 8, 64])
+        if want("lstm_lengths"):
+            suite.compare("lstm_lengths", "lengths 10..200, length grouping: LSTM implementations",
+                          [("rnn_primitive", suite.attnserve("rnn_primitive",
+                                                             ["--lstm_impl=rnn_primitive"])),
+                           ("matmul", suite.attnserve("matmul", ["--lstm_impl=matmul"]))],
+                          "concurrency", [8, 64] if quick else [8, 32, 128],
+                          mix=["--min_length=10", "--max_length=200"])
         return suite.results
 
 
@@ -278,7 +308,10 @@ def main():
     p = argparse.ArgumentParser(description="serving comparisons (see the module doc)")
     p.add_argument("--build", default="build")
     p.add_argument("--out", default="bench-results")
-    p.add_argument("--only", help="comma-separated: batching,echo,python,grouping,layouts")
+    p.add_argument("--only", help="comma-separated: batching,echo,python,grouping,layouts,"
+                                  "lstm_batching,lstm_lengths")
+    p.add_argument("--model", default="bench", choices=("bench", "demo"),
+                   help="the model every side serves")
     p.add_argument("--quick", action="store_true", help="fewer levels, shorter windows")
     p.add_argument("--warmup_s", type=float, default=1.0)
     p.add_argument("--window_s", type=float, default=1.5)

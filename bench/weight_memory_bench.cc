@@ -11,10 +11,15 @@
 //                    per layer and direction; a primitive that prefers
 //                    another weight layout than the one prepared at load
 //                    reorders its own copy and keeps it; each runs once
-//   --mode=shared    the engine's LstmEncoderPlan for the same shapes (rows
+//   --mode=shared    the engine's LSTM primitive plans for the same shapes (rows
 //                    exact), weights shared by layout; each runs once
 //   --mode=session   a whole engine Session warming the 80 shapes (rows
 //                    bucketed): plans, their estimated bytes, weights
+//   --mode=layouts   the price of plain weights: one LSTM layer (H 128, T 50,
+//                    input 32 and 256, batch 1 to 64) timed with the weight
+//                    layout oneDNN prefers (format_tag::any) and with plain
+//                    ldigo, alternating, best of 7 rounds; prints one JSON
+//                    line per shape with both times and their ratio
 // Prints one JSON line: mode, ISA, plans, reorders, weight bytes at load and
 // after, RSS growth over the shapes, seconds. Run each mode in its own process
 // (RSS is per process), natively and with ONEDNN_MAX_CPU_ISA=AVX2:
@@ -29,6 +34,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -45,7 +51,7 @@
 #include "tests/engine/random_model.h"
 #include "tests/engine/shape_sweep.h"
 
-ABSL_FLAG(std::string, mode, "shared", "per_plan (the baseline), shared or session");
+ABSL_FLAG(std::string, mode, "shared", "per_plan (the baseline), shared, session or layouts");
 
 namespace {
 
@@ -63,11 +69,12 @@ int64_t RssBytes() {
   return resident * sysconf(_SC_PAGESIZE);
 }
 
-dnnl::lstm_forward::primitive_desc AnyLayoutDesc(int64_t batch, int64_t steps, int64_t input) {
+dnnl::lstm_forward::primitive_desc LayoutDesc(int64_t batch, int64_t steps, int64_t input,
+                                              tag weights) {
   memory::desc src({steps, batch, input}, dt::f32, tag::tnc);
   memory::desc dst({steps, batch, kHidden}, dt::f32, tag::tnc);
-  memory::desc wl({1, 1, input, 4, kHidden}, dt::f32, tag::any);
-  memory::desc wi({1, 1, kHidden, 4, kHidden}, dt::f32, tag::any);
+  memory::desc wl({1, 1, input, 4, kHidden}, dt::f32, weights);
+  memory::desc wi({1, 1, kHidden, 4, kHidden}, dt::f32, weights);
   memory::desc bias({1, 1, 4, kHidden}, dt::f32, tag::ldgo);
   dnnl::lstm_forward::desc desc(dnnl::prop_kind::forward_inference,
                                 dnnl::rnn_direction::unidirectional_left2right, src, {}, {}, wl,
@@ -77,12 +84,85 @@ dnnl::lstm_forward::primitive_desc AnyLayoutDesc(int64_t batch, int64_t steps, i
   return dnnl::lstm_forward::primitive_desc(desc, attr, attnserve::engine::CpuEngine());
 }
 
+dnnl::lstm_forward::primitive_desc AnyLayoutDesc(int64_t batch, int64_t steps, int64_t input) {
+  return LayoutDesc(batch, steps, input, tag::any);
+}
+
 memory ReorderedCopy(const memory& plain, const memory::desc& to_desc) {
   memory to(to_desc, attnserve::engine::CpuEngine());
   dnnl::stream stream(attnserve::engine::CpuEngine());
   dnnl::reorder(plain, to).execute(stream, const_cast<memory&>(plain), to);
   stream.wait();
   return to;
+}
+
+memory ReorderedCopy(const memory& plain, const memory::desc& to_desc);
+
+// One layer of the given weight layout, ready to run on zeros.
+struct TimedLayer {
+  dnnl::lstm_forward primitive;
+  std::unordered_map<int, memory> args;
+  std::string implementation;
+};
+
+TimedLayer MakeTimedLayer(int64_t batch, int64_t steps, int64_t input, tag weights) {
+  const dnnl::engine& engine = attnserve::engine::CpuEngine();
+  dnnl::lstm_forward::primitive_desc pd = LayoutDesc(batch, steps, input, weights);
+  TimedLayer layer{dnnl::lstm_forward(pd), {}, pd.impl_info_str()};
+  auto zeros = [&](const memory::desc& desc) {
+    memory m(desc, engine);
+    std::memset(m.get_data_handle(), 0, desc.get_size());
+    return m;
+  };
+  auto values = [&](int64_t rows) {
+    memory plain({{1, 1, rows, 4, kHidden}, dt::f32, tag::ldigo}, engine);
+    float* v = static_cast<float*>(plain.get_data_handle());
+    for (int64_t i = 0; i < rows * 4 * kHidden; ++i) v[i] = 0.01f * static_cast<float>(i % 13 - 6);
+    return plain;
+  };
+  layer.args = {{DNNL_ARG_SRC_LAYER, zeros(pd.src_layer_desc())},
+                {DNNL_ARG_WEIGHTS_LAYER, ReorderedCopy(values(input), pd.weights_layer_desc())},
+                {DNNL_ARG_WEIGHTS_ITER, ReorderedCopy(values(kHidden), pd.weights_iter_desc())},
+                {DNNL_ARG_BIAS, zeros(pd.bias_desc())},
+                {DNNL_ARG_DST_LAYER, zeros(pd.dst_layer_desc())},
+                {DNNL_ARG_SCRATCHPAD, zeros(pd.scratchpad_desc())}};
+  return layer;
+}
+
+// Best time per run (microseconds) of each layer over 7 alternating rounds.
+void TimeLayouts() {
+  dnnl::stream stream(attnserve::engine::CpuEngine());
+  for (int64_t input : {32, 256}) {
+    for (int64_t batch : {1, 4, 8, 16, 32, 64}) {
+      constexpr int64_t kSteps = 50;
+      TimedLayer layers[2] = {MakeTimedLayer(batch, kSteps, input, tag::any),
+                              MakeTimedLayer(batch, kSteps, input, tag::ldigo)};
+      double best[2] = {1e30, 1e30};
+      const int runs = static_cast<int>(200 / batch) + 5;
+      for (int round = 0; round < 7; ++round) {
+        for (int k = 0; k < 2; ++k) {
+          layers[k].primitive.execute(stream, layers[k].args);
+          stream.wait();
+          const auto start = std::chrono::steady_clock::now();
+          for (int r = 0; r < runs; ++r) layers[k].primitive.execute(stream, layers[k].args);
+          stream.wait();
+          const double us =
+              std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+                  .count() /
+              runs;
+          best[k] = std::min(best[k], us);
+        }
+      }
+      std::printf(
+          "{\"mode\": \"layouts\", \"isa\": \"%s\", \"input\": %lld, \"hidden\": %d, "
+          "\"steps\": %lld, \"batch\": %lld, \"preferred_impl\": \"%s\", \"preferred_us\": %.1f, "
+          "\"plain_impl\": \"%s\", \"plain_us\": %.1f, \"plain_over_preferred\": %.3f}\n",
+          attnserve::engine::HostCpu().isa.c_str(), static_cast<long long>(input), kHidden,
+          static_cast<long long>(kSteps), static_cast<long long>(batch),
+          layers[0].implementation.c_str(), best[0], layers[1].implementation.c_str(), best[1],
+          best[1] / best[0]);
+    }
+  }
 }
 
 struct Result {
@@ -106,7 +186,11 @@ std::vector<std::pair<int64_t, int64_t>> ExactRowShapes(const std::vector<BatchS
 std::shared_ptr<const attnserve::engine::Model> BenchModel() {
   attnserve::engine::ModelSpec spec =
       attnserve::testing::MakeSpec(kInput, kHidden, kLayers, true, 4);
-  auto model = attnserve::engine::Model::Build(attnserve::testing::RandomModel(spec, 1, 0.1f));
+  // The weight layouts measured here are those of oneDNN's LSTM primitive.
+  attnserve::engine::LoadOptions options;
+  options.lstm_impl = attnserve::engine::LstmImpl::kRnnPrimitive;
+  auto model =
+      attnserve::engine::Model::Build(attnserve::testing::RandomModel(spec, 1, 0.1f), options);
   if (!model.ok()) {
     std::fprintf(stderr, "weight_memory_bench: %s\n", model.status().ToString().c_str());
     std::exit(1);
@@ -178,8 +262,9 @@ Result PerPlan(const std::vector<BatchShape>& shapes) {
         const size_t cells = static_cast<size_t>(steps * rows);
         float* src = (k == 0 ? ws.input : ws.layer[(k + 1) % 2]).Reserve(cells * input);
         std::fill(src, src + cells * input, 0.0f);
-        ws.layer[k % 2].Reserve(cells * 2 * kHidden);
-        ws.reversed.Reserve(cells * input);
+        // Touched as the engine touches them (reversal copies, concatenation).
+        std::fill_n(ws.layer[k % 2].Reserve(cells * 2 * kHidden), cells * 2 * kHidden, 0.0f);
+        std::fill_n(ws.reversed.Reserve(cells * input), cells * input, 0.0f);
         float* dst = (dir == 0 ? ws.forward : ws.backward).Reserve(cells * kHidden);
         const auto engine = attnserve::engine::CpuEngine();
         plan.primitives.back().execute(
@@ -203,13 +288,12 @@ Result Shared(const std::shared_ptr<const attnserve::engine::Model>& model,
   Result result;
   const attnserve::engine::WeightStats at_load = model->weight_stats();
   result.weight_bytes_at_load = at_load.bytes;
-  std::vector<std::unique_ptr<attnserve::engine::LstmEncoderPlan>> plans;
+  std::vector<std::unique_ptr<attnserve::engine::EncoderPlan>> plans;
   attnserve::engine::Workspace ws;
   dnnl::stream stream(attnserve::engine::CpuEngine());
   std::vector<int> lengths;
   for (const auto& [rows, steps] : ExactRowShapes(shapes)) {
-    plans.push_back(
-        std::make_unique<attnserve::engine::LstmEncoderPlan>(model->encoder(), rows, steps));
+    plans.push_back(model->encoder().Plan(rows, steps));
     lengths.assign(static_cast<size_t>(rows), static_cast<int>(steps));
     float* input = ws.input.Reserve(static_cast<size_t>(steps * rows * kInput));
     std::fill(input, input + steps * rows * kInput, 0.0f);
@@ -249,8 +333,13 @@ Result WholeSession(const std::shared_ptr<const attnserve::engine::Model>& model
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   const std::string mode = absl::GetFlag(FLAGS_mode);
+  if (mode == "layouts") {
+    TimeLayouts();
+    return 0;
+  }
   if (mode != "shared" && mode != "per_plan" && mode != "session") {
-    std::fprintf(stderr, "weight_memory_bench: --mode must be per_plan, shared or session\n");
+    std::fprintf(stderr,
+                 "weight_memory_bench: --mode must be per_plan, shared, session or layouts\n");
     return 2;
   }
   const std::vector<BatchShape> shapes = attnserve::testing::EightyShapes(100);

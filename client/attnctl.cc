@@ -1,6 +1,6 @@
 // attnctl: the command-line client of an attnserve server.
 //
-//   attnctl classify --model demo (--input FILE | --random N) [--json] ...
+//   attnctl classify --model demo (--input FILE | --random N) [--json] [--plot OUT.png] ...
 //   attnctl models | metadata --model demo | health [--service NAME]
 //   attnctl repository | load --model NAME | unload --model NAME | reload
 //
@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <random>
@@ -23,6 +24,7 @@
 #include "absl/strings/string_view.h"
 #include "attnserve/v1/attnserve.grpc.pb.h"
 #include "attnserve/v1/model_control.grpc.pb.h"
+#include "client/attention_plot.h"
 #include "client/health_check.h"
 #include "client/output_format.h"
 #include "client/sequence_input.h"
@@ -49,6 +51,16 @@ ABSL_FLAG(int, deadline_ms, 0, "classify: deadline of the Classify call (0: --ti
 ABSL_FLAG(bool, json, false,
           "classify, models, metadata, repository: print the response as JSON");
 ABSL_FLAG(std::string, service, "", "health: service to check (empty: the whole server)");
+ABSL_FLAG(std::string, plot, "",
+          "classify: also draw the attention maps into this PNG file (several sequences: "
+          "FILE-0.png, FILE-1.png, ...), with the Python package's plotting");
+ABSL_FLAG(std::string, python, "",
+          "classify --plot: the Python interpreter (default: $ATTNSERVE_PYTHON, else "
+          "/usr/bin/python3)");
+
+#ifndef ATTNSERVE_PYTHON_PACKAGE_DIR
+#define ATTNSERVE_PYTHON_PACKAGE_DIR ""
+#endif
 
 namespace {
 
@@ -66,9 +78,13 @@ usage: attnctl COMMAND [flags]
 commands:
   classify --model NAME [--version N | --version_label L] (--input FILE | --random N) [--steps T]
            [--features F] [--top_k K] [--no_attention] [--json] [--deadline_ms MS]
+           [--plot OUT.png [--python PATH]]
       Classify sequences. FILE is JSON ({"sequences": [{"values": [[...], ...]}]}
       or a bare array of [steps][features] arrays) or CSV (one sequence per line,
       values row-major). --random sends N sequences of T steps (default 32).
+      --plot draws every attention map over the input into OUT.png (one file per
+      sequence when there are several: OUT-0.png, ...); it runs
+      `python3 -m attnserve.plot` and needs matplotlib (docs/python.md).
   models [--json]
       List the models and the state of each version.
   metadata --model NAME [--version N | --version_label L] [--json]
@@ -145,6 +161,30 @@ grpc::Status FetchMetadata(v1::AttnServe::Stub& stub, v1::ModelMetadata* metadat
   return stub.GetModelMetadata(&context, request, metadata);
 }
 
+// `classify --plot`: hands the response and its inputs to attnserve.plot.
+int DrawPlot(const v1::ClassifyResponse& response, const std::vector<InputSequence>& sequences,
+             const std::string& output) {
+  absl::StatusOr<std::string> json = attnserve::client::FormatJson(response);
+  if (!json.ok()) return Failed(json.status());
+  absl::StatusOr<std::string> document = attnserve::client::PlotDocument(*json, sequences);
+  if (!document.ok()) return Failed(document.status());
+  attnserve::client::PlotOptions options;
+  options.output = output;
+  options.python = absl::GetFlag(FLAGS_python);
+  if (options.python.empty()) {
+    const char* from_env = std::getenv("ATTNSERVE_PYTHON");
+    options.python =
+        from_env != nullptr && *from_env != '\0' ? from_env : attnserve::client::kDefaultPython;
+  }
+  options.package_dir = ATTNSERVE_PYTHON_PACKAGE_DIR;
+  options.messages_to_stderr = absl::GetFlag(FLAGS_json);
+  std::cout.flush();  // the child writes to the same stdout
+  if (absl::Status drawn = attnserve::client::DrawAttentionPlot(options, *document); !drawn.ok()) {
+    return Failed(drawn);
+  }
+  return 0;
+}
+
 int RunClassify() {
   const std::string input = absl::GetFlag(FLAGS_input);
   const int random = absl::GetFlag(FLAGS_random);
@@ -159,6 +199,10 @@ int RunClassify() {
   if (steps <= 0) return UsageError("--steps must be positive");
   if (features_flag < 0) return UsageError("--features must not be negative");
   if (top_k < 0) return UsageError("--top_k must not be negative");
+  const std::string plot = absl::GetFlag(FLAGS_plot);
+  if (!plot.empty() && absl::GetFlag(FLAGS_no_attention)) {
+    return UsageError("--plot draws the attention maps: drop --no_attention");
+  }
 
   auto stub = v1::AttnServe::NewStub(Connect());
   int64_t version = absl::GetFlag(FLAGS_version);
@@ -218,9 +262,13 @@ int RunClassify() {
   if (grpc::Status status = stub->Classify(&context, request, &response); !status.ok()) {
     return CallFailed(status);
   }
-  if (absl::GetFlag(FLAGS_json)) return PrintJson(response);
-  std::cout << attnserve::client::FormatClassifyText(response, sequences);
-  return 0;
+  if (absl::GetFlag(FLAGS_json)) {
+    if (const int printed = PrintJson(response); printed != 0) return printed;
+  } else {
+    std::cout << attnserve::client::FormatClassifyText(response, sequences);
+  }
+  if (plot.empty()) return 0;
+  return DrawPlot(response, sequences, plot);
 }
 
 int RunModels() {

@@ -46,7 +46,11 @@ struct BatchOutput {
   int64_t batch_size = 0;               // sequences of the batch (rows 0..batch_size-1)
   int64_t num_outputs = 0;
   int64_t padded_rows = 0;              // rows computed (>= batch_size; the rest are inert)
-  int64_t padded_steps = 0;             // timesteps computed per sequence
+  int64_t padded_steps = 0;             // timesteps of the plan's shape (rows are masked beyond)
+  int64_t steps_computed = 0;           // LSTM timesteps computed over all rows (per layer
+                                        // and direction): padded_rows x padded_steps on
+                                        // the RNN primitive, the sum of row lengths on the
+                                        // matmul LSTM
   std::vector<float> outputs;           // [batch, num_outputs], after the head's activation
   std::vector<AttentionMap> attention;  // one per attention block returning weights
 };

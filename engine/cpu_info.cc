@@ -33,12 +33,14 @@ const char* IsaName(dnnl::cpu_isa isa) {
   return "unknown";
 }
 
-bool IsaHasBf16(dnnl::cpu_isa isa) {
+bool IsaIncludes(dnnl::cpu_isa isa, dnnl::cpu_isa base) {
   // oneDNN's ISA values are bit sets: each includes the bits of those below it.
   const unsigned bits = static_cast<unsigned>(isa);
-  const unsigned bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
-  return (bits & bf16) == bf16;
+  const unsigned wanted = static_cast<unsigned>(base);
+  return (bits & wanted) == wanted;
 }
+
+bool IsaHasBf16(dnnl::cpu_isa isa) { return IsaIncludes(isa, dnnl::cpu_isa::avx512_core_bf16); }
 
 const CpuInfo& HostCpu() {
   static const CpuInfo* const info = [] {
@@ -46,6 +48,13 @@ const CpuInfo& HostCpu() {
     const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
     cpu->isa = IsaName(isa);
     cpu->bf16 = IsaHasBf16(isa);
+    // The engine's own kernels check the CPU as well as oneDNN's cap.
+    __builtin_cpu_init();
+    cpu->avx2 = IsaIncludes(isa, dnnl::cpu_isa::avx2) && __builtin_cpu_supports("avx2") &&
+                __builtin_cpu_supports("fma");
+    cpu->avx512_core = IsaIncludes(isa, dnnl::cpu_isa::avx512_core) &&
+                       __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
     const dnnl_version_t* version = dnnl::version();
     cpu->onednn_version = absl::StrCat(version->major, ".", version->minor, ".", version->patch);
     return cpu;

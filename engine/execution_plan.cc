@@ -13,14 +13,14 @@ ExecutionPlan::ExecutionPlan(const Model& model, int64_t batch, int64_t steps)
       input_attention_(model.input_attention() != nullptr
                            ? model.input_attention()->Plan(batch, steps)
                            : nullptr),
-      encoder_(model.encoder(), batch, steps),
+      encoder_(model.encoder().Plan(batch, steps)),
       attention_(model.temporal_attention() != nullptr
                      ? model.temporal_attention()->Plan(batch, steps)
                      : nullptr),
       gate_(model.gate() != nullptr ? std::make_unique<DenseGatePlan>(*model.gate(), batch)
                                     : nullptr),
       head_(model.head(), batch) {
-  scratchpad_bytes_ = std::max(encoder_.scratchpad_bytes(), head_.scratchpad_bytes());
+  scratchpad_bytes_ = std::max(encoder_->scratchpad_bytes(), head_.scratchpad_bytes());
   if (input_attention_) {
     scratchpad_bytes_ = std::max(scratchpad_bytes_, input_attention_->scratchpad_bytes());
   }
@@ -37,7 +37,7 @@ void ExecutionPlan::Run(dnnl::stream& stream, absl::Span<const int> lengths, Wor
   }
   const int64_t dim = model_.encoder().output_size();
   EncoderOutput encoded;
-  encoded.h = encoder_.Run(stream, lengths, ws);
+  encoded.h = encoder_->Run(stream, lengths, ws);
   stream.wait();
   encoded.steps = steps_;
   encoded.batch = batch_;

@@ -21,7 +21,7 @@
 #include "engine/batch.h"
 #include "engine/head.h"
 #include "engine/input_attention.h"
-#include "engine/lstm_encoder.h"
+#include "engine/encoder.h"
 #include "engine/model.h"
 #include "engine/temporal_attention.h"
 #include "engine/workspace.h"
@@ -37,13 +37,17 @@ class ExecutionPlan {
 
   void Run(dnnl::stream& stream, absl::Span<const int> lengths, Workspace& ws,
            BatchOutput* out);
+  // LSTM timesteps (per layer and direction) Run() computes for `lengths`.
+  int64_t ComputedSteps(absl::Span<const int> lengths) const {
+    return encoder_->ComputedSteps(lengths);
+  }
 
  private:
   const Model& model_;
   int64_t batch_;
   int64_t steps_;
   std::unique_ptr<InputAttentionPlan> input_attention_;  // null without one
-  LstmEncoderPlan encoder_;
+  std::unique_ptr<EncoderPlan> encoder_;
   std::unique_ptr<TemporalAttentionPlan> attention_;  // null: the head reads q
   std::unique_ptr<DenseGatePlan> gate_;                // null without a gate
   HeadPlan head_;

@@ -98,6 +98,7 @@ char* ReserveBytes(AlignedBuffer& buffer, size_t bytes) {
 absl::StatusOr<std::unique_ptr<LstmEncoder>> LstmEncoder::Create(
     const ModelSpec& spec, const std::map<std::string, FloatTensor>& weights,
     std::shared_ptr<WeightLedger> ledger) {
+  if (absl::Status exact = RnnPrimitiveComputes(spec.encoder); !exact.ok()) return exact;
   std::unique_ptr<LstmEncoder> encoder(new LstmEncoder());
   encoder->input_size_ = spec.input_size;
   encoder->hidden_size_ = spec.encoder.hidden_size;
@@ -143,6 +144,10 @@ absl::StatusOr<std::unique_ptr<LstmEncoder>> LstmEncoder::Create(
   });
   if (!status.ok()) return status;
   return encoder;
+}
+
+std::unique_ptr<EncoderPlan> LstmEncoder::Plan(int64_t batch, int64_t steps) const {
+  return std::make_unique<LstmEncoderPlan>(*this, batch, steps);
 }
 
 LstmEncoderPlan::LstmEncoderPlan(const LstmEncoder& encoder, int64_t batch, int64_t steps)

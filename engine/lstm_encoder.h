@@ -28,6 +28,11 @@
 // every plan is built on the plain ldigo weights instead, which that
 // implementation reads as fast (docs/performance.md): one copy for all shapes.
 //
+// Only sigmoid gates and tanh activations: Create refuses any other
+// activation with FailedPrecondition (lstm_impl.h; matmul_lstm.h computes them).
+// Every row is computed for all of the plan's steps: ComputedSteps() is batch
+// x steps.
+//
 // Ownership/thread-safety: LstmEncoder is immutable after Create and shared by
 // all sessions. A plan is used by one session thread at a time; Run() throws
 // dnnl::error (callers run it under GuardDnnl).
@@ -44,6 +49,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "engine/encoder.h"
 #include "engine/model_spec.h"
 #include "engine/prepared_weights.h"
 #include "engine/tensor_file.h"
@@ -53,7 +59,7 @@
 
 namespace attnserve::engine {
 
-class LstmEncoder {
+class LstmEncoder final : public Encoder {
  public:
   // How plans get their weights (see the file comment).
   enum class WeightLayout {
@@ -68,12 +74,15 @@ class LstmEncoder {
       const ModelSpec& spec, const std::map<std::string, FloatTensor>& weights,
       std::shared_ptr<WeightLedger> ledger = nullptr);
 
+  LstmImpl impl() const override { return LstmImpl::kRnnPrimitive; }
+  std::unique_ptr<EncoderPlan> Plan(int64_t batch, int64_t steps) const override;
+
   int input_size() const { return input_size_; }
   int hidden_size() const { return hidden_size_; }
   int num_layers() const { return static_cast<int>(layers_.size()); }
   bool bidirectional() const { return bidirectional_; }
   Precision precision() const { return precision_; }
-  int output_size() const { return hidden_size_ * (bidirectional_ ? 2 : 1); }
+  int output_size() const override { return hidden_size_ * (bidirectional_ ? 2 : 1); }
   int layer_input_size(int layer) const { return layer == 0 ? input_size_ : output_size(); }
   WeightLayout weight_layout() const { return weight_layout_; }
 
@@ -95,17 +104,20 @@ class LstmEncoder {
   std::vector<std::vector<Direction>> layers_;
 };
 
-class LstmEncoderPlan {
+class LstmEncoderPlan final : public EncoderPlan {
  public:
   // Builds every layer's primitives for `batch` x `steps`. Throws dnnl::error.
   LstmEncoderPlan(const LstmEncoder& encoder, int64_t batch, int64_t steps);
 
-  size_t scratchpad_bytes() const { return scratchpad_bytes_; }
+  size_t scratchpad_bytes() const override { return scratchpad_bytes_; }
 
   // Runs the stack on ws.input ([steps, batch, D], time-major, f32) with each
   // sequence's valid length; returns the last layer's output [steps, batch, d]
   // in f32 (a pointer into `ws`). Throws dnnl::error.
-  const float* Run(dnnl::stream& stream, absl::Span<const int> lengths, Workspace& ws);
+  const float* Run(dnnl::stream& stream, absl::Span<const int> lengths, Workspace& ws) override;
+  int64_t ComputedSteps(absl::Span<const int> /*lengths*/) const override {
+    return batch_ * steps_;
+  }
 
  private:
   struct Step {

@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/attention/attention_factory.h"
+#include "engine/encoder_choice.h"
+#include "engine/shape_policy.h"
 
 namespace attnserve::engine {
 namespace {
@@ -51,11 +53,15 @@ absl::StatusOr<std::shared_ptr<const Model>> Model::Build(const ModelFiles& file
   model->requested_precision_ = files.spec.precision;
   model->precision_note_ = precision->note;
   const ModelSpec& spec = model->spec_;
-  absl::StatusOr<std::unique_ptr<LstmEncoder>> encoder =
-      LstmEncoder::Create(spec, files.weights, model->ledger_);
   model->attention_outputs_ = AttentionOutputs(spec);
+  const std::vector<BatchShape> shapes =
+      WarmupShapes(spec, options.warmup_max_batch_size, options.warmup_lengths);
+  absl::StatusOr<EncoderChoice> encoder =
+      ChooseEncoder(spec, files.weights, options.lstm_impl, shapes);
   if (!encoder.ok()) return encoder.status();
-  model->encoder_ = *std::move(encoder);
+  model->encoder_ = std::move(encoder->encoder);
+  model->ledger_ = std::move(encoder->ledger);  // the rest of the model joins it
+  model->lstm_impl_note_ = std::move(encoder->note);
   absl::StatusOr<AttentionBlocks> attention =
       CreateAttentionBlocks(spec, files.weights, model->ledger_);
   if (!attention.ok()) return attention.status();

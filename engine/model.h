@@ -7,6 +7,12 @@
 // is FailedPrecondition, or f32 under PrecisionFallback::kF32), and prepares
 // the weights (prepared_weights.h: each layout once, shared by every plan);
 // failures come back as a status naming the file and field, never a crash.
+// It builds the LSTM implementation options.lstm_impl asks for
+// (encoder_choice.h: kAuto times both on the warm-up shapes of
+// options.warmup_max_batch_size and options.warmup_lengths and keeps the
+// faster; a model the RNN primitive cannot compute runs on the matmul LSTM,
+// and asking for the primitive then is FailedPrecondition); lstm_impl() and
+// lstm_impl_note() say which runs and why.
 // Preparation runs on the calling thread alone (one OpenMP thread).
 // weight_stats() reports what the prepared weights hold, also later, as plans
 // of new shapes prepare layouts.
@@ -21,8 +27,9 @@
 
 #include "absl/status/statusor.h"
 #include "engine/attention/attention_factory.h"
+#include "engine/encoder.h"
 #include "engine/head.h"
-#include "engine/lstm_encoder.h"
+#include "engine/lstm_impl.h"
 #include "engine/model_files.h"
 #include "engine/model_outputs.h"
 #include "engine/model_spec.h"
@@ -35,6 +42,12 @@ namespace attnserve::engine {
 struct LoadOptions {
   PrecisionFallback precision_fallback = PrecisionFallback::kRefuse;
   const CpuInfo* cpu = nullptr;  // the CPU to choose the precision for; null: HostCpu()
+  LstmImpl lstm_impl = LstmImpl::kAuto;
+  // The warm-up shapes kAuto times the implementations on
+  // (WarmupShapes(spec, warmup_max_batch_size, warmup_lengths)); the server
+  // passes its own (--max_batch_size, --warmup_lengths).
+  int warmup_max_batch_size = 32;
+  std::vector<int> warmup_lengths = {32};
 };
 
 class Model {
@@ -53,7 +66,11 @@ class Model {
   Precision requested_precision() const { return requested_precision_; }
   const std::string& precision_note() const { return precision_note_; }
   WeightStats weight_stats() const { return ledger_->Read(); }
-  const LstmEncoder& encoder() const { return *encoder_; }
+  const Encoder& encoder() const { return *encoder_; }
+  // The LSTM implementation that runs the model (never kAuto), and how it was
+  // chosen (e.g. "matmul (auto: 7 warm-up shapes in ...)").
+  LstmImpl lstm_impl() const { return encoder_->impl(); }
+  const std::string& lstm_impl_note() const { return lstm_impl_note_; }
   // The block before the LSTM (feature, time_dense before_lstm); null if none.
   const InputAttention* input_attention() const { return attention_.input.get(); }
   // The block after the LSTM (temporal, time_dense after_lstm); null when the
@@ -74,7 +91,8 @@ class Model {
   Precision requested_precision_ = Precision::kF32;
   std::string precision_note_;
   std::shared_ptr<WeightLedger> ledger_ = std::make_shared<WeightLedger>();
-  std::unique_ptr<LstmEncoder> encoder_;
+  std::unique_ptr<Encoder> encoder_;
+  std::string lstm_impl_note_;
   AttentionBlocks attention_;
   std::unique_ptr<Head> head_;
   std::vector<AttentionOutputInfo> attention_outputs_;

@@ -55,6 +55,16 @@ constexpr std::pair<OutputActivation, const char*> kOutputs[] = {
     {OutputActivation::kSigmoid, "sigmoid"},
     {OutputActivation::kLinear, "linear"},
 };
+constexpr std::pair<RecurrentActivation, const char*> kRecurrentActivations[] = {
+    {RecurrentActivation::kSigmoid, "sigmoid"},
+    {RecurrentActivation::kHardSigmoid, "hard_sigmoid"},
+    {RecurrentActivation::kHardSigmoidKeras3, "hard_sigmoid_keras3"},
+};
+constexpr std::pair<CellActivation, const char*> kCellActivations[] = {
+    {CellActivation::kTanh, "tanh"},
+    {CellActivation::kRelu, "relu"},
+    {CellActivation::kLinear, "linear"},
+};
 constexpr std::pair<Precision, const char*> kPrecisions[] = {
     {Precision::kF32, "f32"},
     {Precision::kBF16, "bf16"},
@@ -179,33 +189,17 @@ absl::Status ParseEncoder(const Json& root, EncoderSpec* encoder) {
   if (absl::Status s = ReadBool(object, path, "bidirectional", &encoder->bidirectional); !s.ok()) {
     return s;
   }
-  std::string activation = "tanh";
-  if (absl::Status s = ReadString(object, path, "activation", Need::kOptional, &activation);
+  // Which LSTM implementation can run each activation is decided at load
+  // (lstm_impl.h); here every activation the engine computes exactly is valid.
+  if (absl::Status s = ReadChoice(object, path, "activation", Need::kOptional, kCellActivations,
+                                  &encoder->activation);
       !s.ok()) {
     return s;
   }
-  if (activation != "tanh") {
-    return FieldError("encoder.activation",
-                      absl::StrCat(Quoted(activation),
-                                   " cannot be served exactly: oneDNN's LSTM always uses tanh for "
-                                   "the cell input and output (only \"tanh\" is supported)"));
-  }
-  std::string recurrent = "sigmoid";
-  if (absl::Status s =
-          ReadString(object, path, "recurrent_activation", Need::kOptional, &recurrent);
+  if (absl::Status s = ReadChoice(object, path, "recurrent_activation", Need::kOptional,
+                                  kRecurrentActivations, &encoder->recurrent_activation);
       !s.ok()) {
     return s;
-  }
-  if (recurrent == "hard_sigmoid") {
-    return FieldError("encoder.recurrent_activation",
-                      "\"hard_sigmoid\" cannot be served exactly: oneDNN's LSTM has fixed sigmoid "
-                      "gates and tanh activations; retrain with recurrent_activation \"sigmoid\"");
-  }
-  if (recurrent != "sigmoid") {
-    return FieldError("encoder.recurrent_activation",
-                      absl::StrCat(Quoted(recurrent),
-                                   " cannot be served exactly: oneDNN's LSTM gates always use "
-                                   "sigmoid (only \"sigmoid\" is supported)"));
   }
   return absl::OkStatus();
 }
@@ -378,6 +372,12 @@ int64_t ModelSpec::head_input_size() const {
 
 const char* OutputActivationName(OutputActivation activation) {
   return json_fields::NameOf(activation, kOutputs);
+}
+const char* RecurrentActivationName(RecurrentActivation activation) {
+  return json_fields::NameOf(activation, kRecurrentActivations);
+}
+const char* CellActivationName(CellActivation activation) {
+  return json_fields::NameOf(activation, kCellActivations);
 }
 const char* PrecisionName(Precision precision) {
   return json_fields::NameOf(precision, kPrecisions);

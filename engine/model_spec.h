@@ -18,10 +18,24 @@
 
 namespace attnserve::engine {
 
+// The LSTM's gate nonlinearity (Keras `recurrent_activation`), applied to the
+// input, forget and output gates.
+enum class RecurrentActivation {
+  kSigmoid,            // 1 / (1 + exp(-x)) (PyTorch; Keras >= 2.3)
+  kHardSigmoid,        // clip(0.2 x + 0.5, 0, 1) (Keras 2.0 to 2.2 default)
+  kHardSigmoidKeras3,  // relu6(x + 3) / 6 = clip(x / 6 + 0.5, 0, 1) (Keras 3)
+};
+
+// The LSTM's cell activation (Keras `activation`), applied to the candidate
+// cell input and to the cell state before the output gate.
+enum class CellActivation { kTanh, kRelu, kLinear };
+
 struct EncoderSpec {
   int hidden_size = 0;
   int num_layers = 1;
   bool bidirectional = false;
+  RecurrentActivation recurrent_activation = RecurrentActivation::kSigmoid;
+  CellActivation activation = CellActivation::kTanh;
 
   int directions() const { return bidirectional ? 2 : 1; }
   int output_size() const { return hidden_size * directions(); }
@@ -72,6 +86,8 @@ struct TensorRequirement {
 std::vector<TensorRequirement> RequiredTensors(const ModelSpec& spec);
 
 const char* OutputActivationName(OutputActivation activation);
+const char* RecurrentActivationName(RecurrentActivation activation);
+const char* CellActivationName(CellActivation activation);
 const char* PrecisionName(Precision precision);
 
 }  // namespace attnserve::engine

@@ -144,7 +144,8 @@ absl::Status Session::RunValid(absl::Span<const SequenceView> batch, BatchOutput
     plan.Run(stream_, lengths_, ws_, out);
     stats_.sequences += count;
     stats_.rows_computed += rows;
-    stats_.steps_computed += rows * steps;
+    out->steps_computed = plan.ComputedSteps(lengths_);
+    stats_.steps_computed += out->steps_computed;
     return absl::OkStatus();
   });
 }

@@ -9,7 +9,11 @@
 // where oneDNN has no implementation on this CPU).
 //
 // Shapes: a batch of n sequences whose longest has L steps runs as
-// PaddedRows(n) x PaddedSteps(L) (shape_policy.h); the extra rows are inert.
+// PaddedRows(n) x PaddedSteps(L) (shape_policy.h); the extra rows are inert
+// (length 1). The plan's LSTM computes every row for all those steps on
+// oneDNN's RNN primitive, and only each row's own steps on the matmul LSTM
+// (matmul_lstm.h); the attention blocks and the head always run the plan's
+// shape, masked.
 // Prepared primitives are cached per such shape; plans share the model's
 // prepared weights, so a plan holds only its primitives (0.2-0.8 MB measured,
 // docs/performance.md). The least recently used plan is evicted beyond
@@ -55,7 +59,7 @@ struct SessionStats {
   int64_t sequences = 0;         // sequences run
   int64_t rows_computed = 0;     // padded rows run (sequences + inert rows)
   int64_t steps_requested = 0;   // sum of sequence lengths
-  int64_t steps_computed = 0;    // padded rows x padded steps
+  int64_t steps_computed = 0;    // LSTM timesteps computed (ExecutionPlan::ComputedSteps)
 };
 
 class Session {

@@ -8,11 +8,26 @@
 #define ATTNSERVE_ENGINE_WORKSPACE_H_
 
 #include <cstddef>
+#include <vector>
 
 #include "engine/dnnl_util.h"
+#include "engine/ragged_schedule.h"
 #include "oneapi/dnnl/dnnl.hpp"
 
 namespace attnserve::engine {
+
+// The matmul LSTM's per-run buffers (matmul_lstm.h); "compute type" is f32,
+// or bf16 bytes in a bf16 model.
+struct MatmulLstmBuffers {
+  RaggedSchedule schedule;
+  AlignedBuffer packed[2];  // packed layer inputs and outputs [sum of lengths, width], compute type
+  AlignedBuffer gates_x;    // input projections [sum of lengths, directions x 4H]
+  AlignedBuffer gates_h;    // recurrent projections [directions, batch, 4H]
+  AlignedBuffer cell;       // cell states [directions, batch, H]
+  AlignedBuffer state;      // hidden states [directions, batch, H], compute type
+  std::vector<const float*> gx_rows;  // per running row: its input projection
+  std::vector<void*> out_rows;        // per running row: where its output goes
+};
 
 struct Workspace {
   AlignedBuffer input;        // [T, B, D] time-major padded batch
@@ -30,6 +45,7 @@ struct Workspace {
   AlignedBuffer vector;       // attention block output / head input [B, d]
   AlignedBuffer query;        // last valid encoder output per sequence [B, d]
   AlignedBuffer head[2];      // head layer outputs, alternating
+  MatmulLstmBuffers matmul_lstm;
 
   // Returns a scratchpad memory of at least `bytes` bytes, reallocating only
   // when it must grow.

@@ -25,6 +25,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "engine/cpu_info.h"
+#include "engine/lstm_impl.h"
 #include "engine/precision_policy.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -83,6 +84,9 @@ ABSL_FLAG(std::string, warmup_lengths, "16,32,64,128",
           "sequence lengths each model version is warmed up at, for every batch row count, "
           "before it is ready ('' or 'none': no warm-up; models with a fixed window warm it)");
 ABSL_FLAG(int, max_cached_plans, 64, "prepared batch shapes each worker keeps");
+ABSL_FLAG(std::string, lstm_impl, "auto",
+          "LSTM implementation: auto (time both on the warm-up shapes at load, keep the "
+          "faster), rnn_primitive (oneDNN's LSTM; sigmoid/tanh models only) or matmul");
 ABSL_FLAG(int, max_plan_cache_mb, 64, "estimated MiB of prepared batch shapes each worker keeps");
 
 namespace {
@@ -122,6 +126,13 @@ bool DefaultsFromFlags(attnserve::server::ServingSettings* s) {
     return false;
   }
   s->load.precision_fallback = *fallback;
+  absl::StatusOr<attnserve::engine::LstmImpl> lstm_impl =
+      attnserve::engine::ParseLstmImpl(absl::GetFlag(FLAGS_lstm_impl));
+  if (!lstm_impl.ok()) {
+    std::cerr << "attnserve: --lstm_impl: " << lstm_impl.status().message() << "\n";
+    return false;
+  }
+  s->load.lstm_impl = *lstm_impl;
   if (!ParseLengths(absl::GetFlag(FLAGS_warmup_lengths), &s->warmup_lengths)) return false;
   s->max_cached_plans = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_max_cached_plans)));
   s->max_plan_bytes = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_max_plan_cache_mb)))

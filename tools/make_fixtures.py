@@ -42,7 +42,8 @@ HEAD_GAIN = 2.0
 # attention: None | "ff" | ("add", units, residual_last or None to omit the key) |
 #            a list of model.json attention blocks
 # extra: "minimal" writes only required model.json keys; "max_length" an int or None;
-#        "gate" adds head.gate.
+#        "gate" adds head.gate; "recurrent_activation" and "activation" set the LSTM's
+#        (default sigmoid and tanh).
 FAMILIES = [
     ("uni1_none_d1_h8_c2_softmax", 1, False, 1, 8, 2, None, [], "softmax", 12, 6,
      {"minimal": True}),
@@ -160,6 +161,22 @@ def _catalog_families():
 
 FAMILIES += _catalog_families()
 
+# Every LSTM activation (docs/model-format.md), on uni and bi, 1 and 2 layers: the
+# gate functions of Keras 2 and 3 and Keras' other cell activations.
+FAMILIES += [
+    ("uni1_hardsig_tanh_add", 1, False, 4, 16, 3, ("add", 8, False), [8], "softmax", 24, 7,
+     {"recurrent_activation": "hard_sigmoid"}),
+    ("bi1_hardsig3_tanh_ff", 1, True, 5, 12, 1, "ff", [], "sigmoid", 20, 7,
+     {"recurrent_activation": "hard_sigmoid_keras3"}),
+    ("uni2_sigmoid_relu_dot", 2, False, 3, 8, 2, [{"type": "dot"}], [8], "softmax", 16, 6,
+     {"activation": "relu"}),
+    ("bi2_hardsig_linear_none", 2, True, 4, 8, 2, None, [8], "linear", 14, 6,
+     {"recurrent_activation": "hard_sigmoid", "activation": "linear"}),
+    ("bi1_hardsig3_relu_general_luong", 1, True, 3, 10, 3,
+     [{"type": "general", "output": "luong", "units": 6}], [], "softmax", 18, 6,
+     {"recurrent_activation": "hard_sigmoid_keras3", "activation": "relu"}),
+]
+
 LABELS = {
     ("sigmoid", 1): ["positive"],
     ("sigmoid", 3): ["urgent", "spam", "billing"],
@@ -194,8 +211,8 @@ def make_spec(name, layers, bi, D, H, C, attention, hidden, output, extra):
         "description": f"parity fixture {name} (random weights)",
         "input": {"size": D},
         "encoder": {"type": "lstm", "hidden_size": H, "num_layers": layers,
-                    "bidirectional": bi, "activation": "tanh",
-                    "recurrent_activation": "sigmoid"},
+                    "bidirectional": bi, "activation": extra.get("activation", "tanh"),
+                    "recurrent_activation": extra.get("recurrent_activation", "sigmoid")},
         "attention": blocks,
         "head": {"hidden": list(hidden), "output": output},
         "labels": labels,
@@ -335,7 +352,9 @@ def build(family, out_dir):
     if maps:
         first = next(iter(maps.values()))
         peak = float(np.mean([first[b].max() for b, l in enumerate(lengths) if l > 1]))
-    return dict(name=name, layers=layers, bi=bi, D=D, H=H, C=C,
+    lstm = f"{spec['encoder'].get('recurrent_activation', 'sigmoid')}, " \
+           f"{spec['encoder'].get('activation', 'tanh')}"
+    return dict(name=name, layers=layers, bi=bi, lstm=lstm, D=D, H=H, C=C,
                 attention=describe(spec.get("attention", []), extra.get("gate")),
                 hidden=hidden, output=output, tmax=tmax, batch=batch, size=size,
                 f32_err=err, peak=peak, maps=", ".join(maps) or "-")
@@ -348,13 +367,14 @@ def main():
     torch.set_num_threads(1)
     rows = [build(f, args.out) for f in FAMILIES]
     # A markdown table, as in tests/fixtures/parity/README.md.
-    print("| name | layers | bi | D | H | C | attention | head hidden | output | Tmax | B | "
-          "bytes | f32 err | peak a |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| name | layers | bi | LSTM activations | D | H | C | attention | head hidden | output "
+          "| Tmax | B | bytes | f32 err | peak a |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
+          "| --- |")
     for r in rows:
         peak = "-" if r["peak"] is None else f"{r['peak']:.2f}"
-        print(f"| `{r['name']}` | {r['layers']} | {'yes' if r['bi'] else 'no'} | {r['D']} | "
-              f"{r['H']} | {r['C']} | {r['attention']} | {r['hidden']} | {r['output']} | "
+        print(f"| `{r['name']}` | {r['layers']} | {'yes' if r['bi'] else 'no'} | {r['lstm']} | "
+              f"{r['D']} | {r['H']} | {r['C']} | {r['attention']} | {r['hidden']} | {r['output']} | "
               f"{r['tmax']} | {r['batch']} | {r['size']} | {r['f32_err']:.1e} | {peak} |")
     total = sum(r["size"] for r in rows)
     print(f"total {total} bytes in {len(rows)} fixtures (f32 err: PyTorch f32 padded batch "

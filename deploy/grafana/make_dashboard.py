@@ -314,6 +314,45 @@ def build():
         [target(f"time() - process_start_time_seconds{{{P}}}", "{{instance}}", "A")],
         unit="s"), w=12, h=5)
 
+    # ----------------------------------------------------------------- engine
+    lay.row("Engine")
+    lay.add(timeseries(
+        "Plan cache",
+        "Batches per second whose shape's prepared plan was cached, and plans built "
+        "(attnserve_plan_cache_hits_total, attnserve_plans_built_total). Plans built "
+        "under steady traffic mean shapes are evicted and rebuilt: raise "
+        "--max_cached_plans or --max_plan_cache_mb.",
+        targets((f"sum by (model, version) (rate(attnserve_plan_cache_hits_total{{{M}}}[{RI}]))",
+                 "{{model}} v{{version}} hits"),
+                (f"sum by (model, version) (rate(attnserve_plans_built_total{{{M}}}[{RI}]))",
+                 "{{model}} v{{version}} built"),
+                (f"sum by (model, version) "
+                 f"(rate(attnserve_plan_cache_evictions_total{{{M}}}[{RI}]))",
+                 "{{model}} v{{version}} evicted")),
+        unit="ops"), w=8)
+    lay.add(timeseries(
+        "Engine memory",
+        "Bytes held by each version's prepared weights (attnserve_prepared_weight_bytes) "
+        "and, estimated, by its workers' cached plans (attnserve_plan_cache_bytes).",
+        targets((f"sum by (instance, model, version) "
+                 f"(attnserve_prepared_weight_bytes{{{M}}})",
+                 "{{instance}} {{model}} v{{version}} weights"),
+                (f"sum by (instance, model, version) (attnserve_plan_cache_bytes{{{M}}})",
+                 "{{instance}} {{model}} v{{version}} plans")),
+        unit="bytes"), w=8)
+    lay.add(stat(
+        "Warm-up",
+        "Warm-up time of each version before it was ready "
+        "(attnserve_model_warmup_duration_seconds, --warmup_lengths).",
+        [target(f"attnserve_model_warmup_duration_seconds{{{M}}}",
+                "{{instance}} {{model}} v{{version}}", "A")],
+        unit="s"), w=4)
+    lay.add(stat(
+        "Replicas by CPU",
+        "Replicas per CPU instruction set oneDNN runs on (attnserve_build_info): avx2 "
+        "replicas run oneDNN's AVX2 path and cannot serve bf16 models.",
+        [target(f"count by (isa) (attnserve_build_info{{{P}}})", "{{isa}}", "A")]), w=4)
+
     # ---------------------------------------------------------------- process
     lay.row("Process")
     lay.add(timeseries(

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/cpu_info.h"
+#include "engine/lstm_impl.h"
 #include "engine/model_outputs.h"
 #include "engine/model_spec.h"
 
@@ -124,6 +125,8 @@ void FillMetadata(const Servable& servable, const ModelRecord* model, const Serv
   m->set_precision_note(servable.model().precision_note());
   m->set_cpu_isa(engine::HostCpu().isa);
   m->set_onednn_version(engine::HostCpu().onednn_version);
+  m->set_lstm_impl(engine::LstmImplName(servable.model().lstm_impl()));
+  m->set_lstm_impl_note(servable.model().lstm_impl_note());
   m->set_encoder(absl::StrCat("lstm ", spec.encoder.num_layers, "x", spec.encoder.hidden_size,
                               spec.encoder.bidirectional ? " bidirectional" : ""));
   for (const engine::AttentionSpec& block : spec.attention) {

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "attnserve/v1/model_config.pb.h"
+#include "engine/lstm_impl.h"
 #include "engine/precision_policy.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
@@ -162,7 +163,8 @@ std::string SettingsKey(const ServingSettings& s) {
       " padding=", s.batching.max_padding_fraction, " workers=", s.workers,
       " threads=", s.threads_per_worker, " plans=", s.max_cached_plans,
       " plan_bytes=", s.max_plan_bytes, " warmup=", absl::StrJoin(s.warmup_lengths, ","),
-      " fallback=", engine::PrecisionFallbackName(s.load.precision_fallback));
+      " fallback=", engine::PrecisionFallbackName(s.load.precision_fallback),
+      " lstm=", engine::LstmImplName(s.load.lstm_impl));
 }
 
 absl::StatusOr<ModelServingConfig> ParseModelConfig(const std::string& model,
@@ -218,6 +220,11 @@ absl::StatusOr<ModelServingConfig> ParseModelConfig(const std::string& model,
         engine::ParsePrecisionFallback(message.precision_fallback());
     if (!fallback.ok()) return BadValue("precision_fallback", std::string(fallback.status().message()));
     s.load.precision_fallback = *fallback;
+  }
+  if (message.has_lstm_impl()) {
+    absl::StatusOr<engine::LstmImpl> impl = engine::ParseLstmImpl(message.lstm_impl());
+    if (!impl.ok()) return BadValue("lstm_impl", std::string(impl.status().message()));
+    s.load.lstm_impl = *impl;
   }
   return config;
 }

@@ -378,6 +378,7 @@ void ModelManager::Ensure(ManagedModel& model, const VersionListing& listing,
                      static_cast<int>(record->load_seconds * 1000), " ms, warm-up ",
                      static_cast<int>(record->warmup_seconds * 1000), " ms)"));
     if (!loaded.precision_note().empty()) Log(absl::StrCat(name, ": ", loaded.precision_note()));
+    Log(absl::StrCat(name, ": LSTM ", loaded.lstm_impl_note()));
     if (serving != nullptr) {
       Log(absl::StrCat(name, ": the reloaded servable replaces the previous one, which drains"));
     }

@@ -23,9 +23,13 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 absl::StatusOr<ServableHandle> EngineVersionLoader::Load(const VersionToLoad& version) {
   const ServingSettings& settings = version.settings;
   const ModelMetrics* metrics = version.metrics.get();
+  // --lstm_impl=auto times the implementations on the shapes warm-up prepares.
+  engine::LoadOptions load = settings.load;
+  load.warmup_max_batch_size = settings.batching.max_batch_size;
+  load.warmup_lengths = settings.warmup_lengths;
   const auto load_start = std::chrono::steady_clock::now();
   absl::StatusOr<std::shared_ptr<const engine::Model>> model =
-      engine::Model::Load(version.directory, settings.load);
+      engine::Model::Load(version.directory, load);
   const double load_seconds = SecondsSince(load_start);
   if (metrics != nullptr) metrics->load_duration->Set(load_seconds);
   if (!model.ok()) return model.status();

@@ -3,7 +3,8 @@
 // the versions already serving).
 //
 // EngineVersionLoader loads with engine::Model::Load (settings.load: the
-// precision fallback), warms the version's common shapes up (engine::
+// precision fallback and the LSTM implementation, chosen on the version's own
+// warm-up shapes when it is "auto"), warms the version's common shapes up (engine::
 // WarmupShapes of settings.warmup_lengths) on a thread of its own with a
 // throwaway session, so their primitives are built before it serves, then
 // builds the Servable, whose workers each warm their own session from them.

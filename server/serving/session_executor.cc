@@ -46,9 +46,12 @@ void SessionExecutor::Run(absl::Span<QueuedTask<SequenceTask>> batch, Clock::Tim
   Report();
   const int64_t size = static_cast<int64_t>(batch.size());
   if (metrics_ != nullptr && status.ok()) {
-    // Inert rows the engine added to bucket the batch are computed too.
+    // Inert rows the engine added to bucket the batch are computed too; the
+    // engine reports the LSTM timesteps it computed (else: the padded shape).
     const int64_t rows = std::max(out_.padded_rows, size);
-    metrics_->OnBatch(size, requested, out_.padded_steps * rows, Micros(end - start));
+    const int64_t computed =
+        out_.steps_computed > 0 ? out_.steps_computed : out_.padded_steps * rows;
+    metrics_->OnBatch(size, requested, computed, Micros(end - start));
   }
   SequenceTiming timing;
   timing.compute_us = Micros(end - start);

@@ -53,7 +53,7 @@ if ! info=$(podman info --format '{{.Host.OCIRuntime.Name}}' 2>&1); then
   skip "podman cannot run here: $info"
 fi
 [[ -x "$attnctl" ]] || die "attnctl not found at $attnctl (cmake --build build --target attnctl, or --attnctl PATH)"
-# This machine's podman needs runc and explicit ulimits (../shared/design.md).
+# podman here needs runc and explicit ulimits (docs/deploy.md, "Containers").
 run_opts=(--ulimit nofile=4096:4096 --ulimit nproc=4096:4096)
 if command -v runc >/dev/null; then run_opts+=(--runtime runc); fi
 

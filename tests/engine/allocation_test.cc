@@ -1,8 +1,8 @@
 // Steady-state allocations of Session::Run. Counts every operator new in the
 // process while a batch runs (its own binary: it replaces the global
-// allocation functions). Once a shape's plan and buffers exist, a batch
-// allocates nothing per request: the count is the same for 16, 64 and 128
-// sequences and from one run to the next. What remains is oneDNN's
+// allocation functions), on each LSTM implementation. Once a shape's plan and
+// buffers exist, a batch allocates nothing per request: the count is the same
+// for 16, 64 and 128 sequences and from one run to the next. What remains is oneDNN's
 // per-execution bookkeeping (the C++ API's argument vector, the library's
 // execution context, and a few shape-dependent internals: a batch of fewer
 // than 16 sequences may count slightly fewer), a few per primitive run.
@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <new>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "engine/model.h"
@@ -52,10 +53,13 @@ long CountAllocations(Session& session, const std::vector<SequenceView>& batch,
   return g_allocations.load();
 }
 
-class AllocationTest : public ::testing::TestWithParam<std::string> {};
+class AllocationTest : public ::testing::TestWithParam<std::tuple<std::string, LstmImpl>> {};
 
 TEST_P(AllocationTest, SteadyStateAllocatesTheSameWhateverTheBatchSize) {
-  auto model = Model::Load(SourcePath("tests/fixtures/parity/" + GetParam()));
+  const auto& [name, impl] = GetParam();
+  LoadOptions options;
+  options.lstm_impl = impl;
+  auto model = Model::Load(SourcePath("tests/fixtures/parity/" + name), options);
   ASSERT_TRUE(model.ok()) << model.status();
   const int features = (*model)->spec().input_size;
   Session session(*model, {});
@@ -77,19 +81,23 @@ TEST_P(AllocationTest, SteadyStateAllocatesTheSameWhateverTheBatchSize) {
     counts.push_back(CountAllocations(session, batch, &out));
     EXPECT_EQ(CountAllocations(session, batch, &out), counts.back()) << "not steady";
   }
-  std::printf("%s: %ld allocations per batch of 16, 64 or 128 sequences\n", GetParam().c_str(),
-              counts[0]);
+  std::printf("%s on %s: %ld, %ld, %ld allocations per batch of 16, 64, 128 sequences\n",
+              name.c_str(), LstmImplName(impl), counts[0], counts[1], counts[2]);
   EXPECT_EQ(counts[1], counts[0]) << "allocations grow with the number of sequences";
   EXPECT_EQ(counts[2], counts[0]) << "allocations grow with the number of sequences";
   EXPECT_LE(counts[0], 250) << "more than oneDNN's per-primitive bookkeeping";
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, AllocationTest,
-                         ::testing::Values("bi2_addres_d12_h32_c4_softmax",
-                                           "uni1_ff_d8_h16_c3_softmax",
-                                           "bi1_none_d10_h40_c8_softmax", "bi1_dot_luong_excl",
-                                           "bi1_feature_sv"),
-                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
+INSTANTIATE_TEST_SUITE_P(
+    Models, AllocationTest,
+    ::testing::Combine(::testing::Values("bi2_addres_d12_h32_c4_softmax",
+                                         "uni1_ff_d8_h16_c3_softmax",
+                                         "bi1_none_d10_h40_c8_softmax", "bi1_dot_luong_excl",
+                                         "bi1_feature_sv"),
+                       ::testing::Values(LstmImpl::kRnnPrimitive, LstmImpl::kMatmul)),
+    [](const ::testing::TestParamInfo<std::tuple<std::string, LstmImpl>>& p) {
+      return std::string(std::get<0>(p.param)) + "_" + LstmImplName(std::get<1>(p.param));
+    });
 
 }  // namespace
 }  // namespace attnserve::engine

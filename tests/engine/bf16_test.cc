@@ -11,8 +11,9 @@
 //   a sequence alone and in a padded batch: within kMaxBatchEffect
 //   demo model: held-out accuracy >= 0.95
 //
-// bf16 runs only where the CPU has bf16 instructions (avx512_core_bf16 or
-// AMX): there the numeric tests run; elsewhere they are skipped, and the
+// Each on both LSTM implementations (the fixtures the LSTM primitive cannot
+// compute on the matmul LSTM only). bf16 runs only where the CPU has bf16
+// instructions (avx512_core_bf16 or AMX): there the numeric tests run; elsewhere they are skipped, and the
 // refusal and the f32 fallback are asserted instead. The precision policy
 // itself is checked on every CPU with a described one (CpuInfo injected).
 #include <algorithm>
@@ -66,13 +67,23 @@ constexpr double kMaxBatchEffect = 1e-5;
 
 const CpuInfo kAvx2{"avx2", false, "2.6.3"};
 
-// A model directory loaded with its precision replaced by `precision`.
-std::shared_ptr<const Model> LoadAs(const std::string& dir, Precision precision) {
+constexpr LstmImpl kImpls[] = {LstmImpl::kRnnPrimitive, LstmImpl::kMatmul};
+
+// A model directory loaded with its precision replaced by `precision`, on
+// `impl`; null without a failure where the LSTM primitive cannot compute the
+// model's activations (parity_test.cc checks that refusal).
+std::shared_ptr<const Model> LoadAs(const std::string& dir, Precision precision,
+                                    LstmImpl impl = LstmImpl::kAuto) {
   absl::StatusOr<ModelFiles> files = LoadModelFiles(dir);
   EXPECT_TRUE(files.ok()) << files.status();
   if (!files.ok()) return nullptr;
+  if (impl == LstmImpl::kRnnPrimitive && !RnnPrimitiveComputes(files->spec.encoder).ok()) {
+    return nullptr;
+  }
   files->spec.precision = precision;
-  absl::StatusOr<std::shared_ptr<const Model>> model = Model::Build(*files);
+  LoadOptions options;
+  options.lstm_impl = impl;
+  absl::StatusOr<std::shared_ptr<const Model>> model = Model::Build(*files, options);
   EXPECT_TRUE(model.ok()) << model.status();
   return model.ok() ? *model : nullptr;
 }
@@ -147,11 +158,11 @@ struct FixtureErrors {
   int agreeing = 0;
 };
 
-FixtureErrors Measure(const std::string& name) {
+FixtureErrors Measure(const std::string& name, LstmImpl impl) {
   FixtureErrors e;
   const std::string dir = SourcePath("tests/fixtures/parity/" + name);
-  std::shared_ptr<const Model> f32 = LoadAs(dir, Precision::kF32);
-  std::shared_ptr<const Model> bf16 = LoadAs(dir, Precision::kBF16);
+  std::shared_ptr<const Model> f32 = LoadAs(dir, Precision::kF32, impl);
+  std::shared_ptr<const Model> bf16 = LoadAs(dir, Precision::kBF16, impl);
   absl::StatusOr<Cases> cases = ReadCases(dir + "/cases.safetensors");
   EXPECT_TRUE(cases.ok()) << cases.status();
   if (f32 == nullptr || bf16 == nullptr || !cases.ok()) return e;
@@ -223,15 +234,20 @@ FixtureErrors Measure(const std::string& name) {
   return e;
 }
 
-TEST(Bf16Test, ParityFixturesStayWithinTheDocumentedBounds) {
+class Bf16ImplTest : public ::testing::TestWithParam<LstmImpl> {};
+
+TEST_P(Bf16ImplTest, ParityFixturesStayWithinTheDocumentedBounds) {
   REQUIRE_BF16_CPU();
+  const LstmImpl impl = GetParam();
   const std::vector<std::string> names = FixtureNames();
   ASSERT_FALSE(names.empty());
   FixtureErrors all;
+  std::printf("LSTM implementation: %s\n", LstmImplName(impl));
   std::printf("%-38s %9s %9s %9s %9s %9s %s\n", "fixture", "prob", "linear", "attn", "attn/f32",
               "alone", "agree");
   for (const std::string& name : names) {
-    const FixtureErrors e = Measure(name);
+    const FixtureErrors e = Measure(name, impl);
+    if (e.sequences == 0) continue;  // the primitive cannot compute this model
     std::printf("%-38s %9.2e %9.2e %9.2e %9.2e %9.2e %d/%d\n", name.c_str(), e.prob, e.linear,
                 e.attention, e.attention_vs_f32, e.batch_vs_alone, e.agreeing, e.decisions);
     all.prob = std::max(all.prob, e.prob);
@@ -256,9 +272,10 @@ TEST(Bf16Test, ParityFixturesStayWithinTheDocumentedBounds) {
   EXPECT_GE(agreement, kMinAgreement);
 }
 
-TEST(Bf16Test, DemoModelKeepsItsAccuracy) {
+TEST_P(Bf16ImplTest, DemoModelKeepsItsAccuracy) {
   REQUIRE_BF16_CPU();
-  std::shared_ptr<const Model> model = LoadAs(SourcePath("models/demo/1"), Precision::kBF16);
+  std::shared_ptr<const Model> model =
+      LoadAs(SourcePath("models/demo/1"), Precision::kBF16, GetParam());
   ASSERT_NE(model, nullptr);
   absl::StatusOr<Cases> cases = ReadCases(SourcePath("tests/fixtures/demo/heldout.safetensors"));
   ASSERT_TRUE(cases.ok()) << cases.status();
@@ -292,23 +309,39 @@ TEST(Bf16Test, DemoModelKeepsItsAccuracy) {
 }
 
 // bf16 weights are shared by layout across shapes and sessions, as f32 ones.
-TEST(Bf16Test, WeightsAreSharedByLayoutAcrossShapesAndSessions) {
+TEST_P(Bf16ImplTest, WeightsAreSharedByLayoutAcrossShapesAndSessions) {
   REQUIRE_BF16_CPU();
   for (int hidden : {16, 128}) {
     SCOPED_TRACE(hidden);
     ModelSpec spec = attnserve::testing::MakeSpec(5, hidden, 2, true, 3);
     spec.precision = Precision::kBF16;
+    LoadOptions options;
+    options.lstm_impl = GetParam();
     absl::StatusOr<std::shared_ptr<const Model>> model =
-        Model::Build(attnserve::testing::RandomModel(spec, 3));
+        Model::Build(attnserve::testing::RandomModel(spec, 3), options);
     ASSERT_TRUE(model.ok()) << model.status();
     attnserve::testing::ExpectWeightsSharedAcrossShapes(*model);
   }
 }
 
+INSTANTIATE_TEST_SUITE_P(Lstm, Bf16ImplTest, ::testing::ValuesIn(kImpls),
+                         [](const ::testing::TestParamInfo<LstmImpl>& p) {
+                           return std::string(LstmImplName(p.param));
+                         });
+
 // On a CPU without bf16 (real, where this CPU is one; described otherwise): a
 // bf16 model is FAILED_PRECONDITION naming the ISA and the way out, and with
 // the f32 fallback it computes exactly what the same weights give in f32.
+void ExpectRefusedOrServedAsF32(const CpuInfo* cpu, LstmImpl impl);
+
 void ExpectRefusedOrServedAsF32(const CpuInfo* cpu) {
+  for (LstmImpl impl : kImpls) {
+    SCOPED_TRACE(LstmImplName(impl));
+    ExpectRefusedOrServedAsF32(cpu, impl);
+  }
+}
+
+void ExpectRefusedOrServedAsF32(const CpuInfo* cpu, LstmImpl impl) {
   ModelSpec spec = attnserve::testing::MakeSpec(5, 16, 2, true, 3);
   ModelFiles files = attnserve::testing::RandomModel(spec, 3);
   ModelFiles bf16_files = files;
@@ -316,7 +349,7 @@ void ExpectRefusedOrServedAsF32(const CpuInfo* cpu) {
   const std::string isa = cpu != nullptr ? cpu->isa : HostCpu().isa;
 
   absl::StatusOr<std::shared_ptr<const Model>> refused =
-      Model::Build(bf16_files, {PrecisionFallback::kRefuse, cpu});
+      Model::Build(bf16_files, {PrecisionFallback::kRefuse, cpu, impl});
   ASSERT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
   for (const std::string& part : std::vector<std::string>{"precision bf16 needs", "avx512_core_bf16", "this CPU's ISA is " + isa,
         "--precision_fallback=f32", "\"precision\": \"f32\""}) {
@@ -325,14 +358,15 @@ void ExpectRefusedOrServedAsF32(const CpuInfo* cpu) {
   }
 
   absl::StatusOr<std::shared_ptr<const Model>> fallback =
-      Model::Build(bf16_files, {PrecisionFallback::kF32, cpu});
+      Model::Build(bf16_files, {PrecisionFallback::kF32, cpu, impl});
   ASSERT_TRUE(fallback.ok()) << fallback.status();
   EXPECT_EQ((*fallback)->spec().precision, Precision::kF32);
   EXPECT_EQ((*fallback)->requested_precision(), Precision::kBF16);
   EXPECT_NE((*fallback)->precision_note().find("serving f32"), std::string::npos);
   EXPECT_NE((*fallback)->precision_note().find(isa), std::string::npos);
 
-  absl::StatusOr<std::shared_ptr<const Model>> f32 = Model::Build(files);
+  absl::StatusOr<std::shared_ptr<const Model>> f32 =
+      Model::Build(files, {PrecisionFallback::kRefuse, nullptr, impl});
   ASSERT_TRUE(f32.ok()) << f32.status();
   EXPECT_TRUE((*f32)->precision_note().empty());
   const std::vector<float> x = attnserve::testing::RandomSequence(11, 5, 9);

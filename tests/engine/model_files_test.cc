@@ -169,7 +169,7 @@ TEST(ModelFilesTest, RejectsMissingWeightsFile) {
 TEST(ModelFilesTest, RejectsInvalidSpecNamingFileAndField) {
   ScratchDir dir;
   std::string spec = kSpec;
-  spec.replace(spec.find("\"bidirectional\""), 0, "\"recurrent_activation\": \"hard_sigmoid\", ");
+  spec.replace(spec.find("\"bidirectional\""), 0, "\"recurrent_activation\": \"softsign\", ");
   dir.Write("model.json", spec);
   dir.Write("weights.safetensors", Encode(DefaultWeights()));
   EXPECT_TRUE(HasError(LoadModelFiles(dir.path()).status(), kInvalid,

@@ -346,25 +346,50 @@ TEST(ModelSpecTest, RejectsBidirectionalAsString) {
                        kInvalid, {"model.json: encoder.bidirectional: must be true or false"}));
 }
 
-TEST(ModelSpecTest, RejectsHardSigmoid) {
-  const absl::Status status =
-      ErrorAfter([](Json& j) { j["encoder"]["recurrent_activation"] = "hard_sigmoid"; });
-  EXPECT_TRUE(HasError(status, kInvalid,
-                       {"model.json: encoder.recurrent_activation: \"hard_sigmoid\" cannot be "
-                        "served exactly",
-                        "oneDNN", "sigmoid"}));
+TEST(ModelSpecTest, ReadsEveryLstmActivation) {
+  const std::pair<const char*, RecurrentActivation> recurrent[] = {
+      {"sigmoid", RecurrentActivation::kSigmoid},
+      {"hard_sigmoid", RecurrentActivation::kHardSigmoid},
+      {"hard_sigmoid_keras3", RecurrentActivation::kHardSigmoidKeras3}};
+  const std::pair<const char*, CellActivation> cell[] = {{"tanh", CellActivation::kTanh},
+                                                         {"relu", CellActivation::kRelu},
+                                                         {"linear", CellActivation::kLinear}};
+  for (const auto& [r_name, r] : recurrent) {
+    for (const auto& [c_name, c] : cell) {
+      Json j = ValidSpec();
+      j["encoder"]["recurrent_activation"] = r_name;
+      j["encoder"]["activation"] = c_name;
+      absl::StatusOr<ModelSpec> spec = ParseModelSpec(j.dump());
+      ASSERT_TRUE(spec.ok()) << spec.status();
+      EXPECT_EQ(spec->encoder.recurrent_activation, r);
+      EXPECT_EQ(spec->encoder.activation, c);
+      EXPECT_STREQ(RecurrentActivationName(r), r_name);
+      EXPECT_STREQ(CellActivationName(c), c_name);
+    }
+  }
 }
 
-TEST(ModelSpecTest, RejectsOtherRecurrentActivation) {
+TEST(ModelSpecTest, LstmActivationsDefaultToSigmoidAndTanh) {
+  Json j = ValidSpec();
+  j["encoder"].erase("recurrent_activation");
+  j["encoder"].erase("activation");
+  absl::StatusOr<ModelSpec> spec = ParseModelSpec(j.dump());
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->encoder.recurrent_activation, RecurrentActivation::kSigmoid);
+  EXPECT_EQ(spec->encoder.activation, CellActivation::kTanh);
+}
+
+TEST(ModelSpecTest, RejectsUnknownRecurrentActivation) {
   EXPECT_TRUE(HasError(ErrorAfter([](Json& j) { j["encoder"]["recurrent_activation"] = "tanh"; }),
                        kInvalid,
-                       {"model.json: encoder.recurrent_activation: \"tanh\" cannot be served"}));
+                       {"model.json: encoder.recurrent_activation: \"tanh\" is not supported",
+                        "\"hard_sigmoid\"", "\"hard_sigmoid_keras3\""}));
 }
 
-TEST(ModelSpecTest, RejectsNonTanhActivation) {
-  EXPECT_TRUE(
-      HasError(ErrorAfter([](Json& j) { j["encoder"]["activation"] = "relu"; }), kInvalid,
-               {"model.json: encoder.activation: \"relu\" cannot be served exactly", "\"tanh\""}));
+TEST(ModelSpecTest, RejectsUnknownActivation) {
+  EXPECT_TRUE(HasError(ErrorAfter([](Json& j) { j["encoder"]["activation"] = "selu"; }), kInvalid,
+                       {"model.json: encoder.activation: \"selu\" is not supported", "\"tanh\"",
+                        "\"relu\"", "\"linear\""}));
 }
 
 // ---- attention. ----

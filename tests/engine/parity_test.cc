@@ -1,9 +1,13 @@
-// Parity with PyTorch: every fixture under tests/fixtures/parity, run as one
-// padded batch and one sequence at a time, within 1e-5 (max absolute error)
+// Parity with PyTorch: every fixture under tests/fixtures/parity, on each LSTM
+// implementation (lstm_impl.h), run as one padded batch and one sequence at a
+// time, within 1e-5 (max absolute error)
 // of the reference computed per sequence by tools/make_fixtures.py: the
 // outputs and every attention map the model returns (cases tensors
 // "attention.<name>": temporal [N, S], feature [N, S, D] or [N, D], time
-// [N, W, k] or [N, W]). Also checks that the fixtures cover the catalog.
+// [N, W, k] or [N, W]). A fixture whose activations oneDNN's LSTM primitive
+// cannot compute is refused on that implementation, with FailedPrecondition
+// naming the activation. Also checks that the fixtures cover the catalog and
+// every LSTM activation.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -12,8 +16,10 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "engine/lstm_impl.h"
 #include "engine/model.h"
 #include "engine/session.h"
 #include "gtest/gtest.h"
@@ -37,6 +43,13 @@ std::vector<std::string> FixtureNames() {
   }
   std::sort(names.begin(), names.end());
   return names;
+}
+
+absl::StatusOr<ModelSpec> ReadSpec(const std::string& name) {
+  std::ifstream file(SourcePath("tests/fixtures/parity/" + name + "/model.json"));
+  std::stringstream text;
+  text << file.rdbuf();
+  return ParseModelSpec(text.str());
 }
 
 struct Errors {
@@ -114,12 +127,25 @@ void Accumulate(const Cases& cases, const Model& model, const BatchOutput& out, 
   }
 }
 
-class ParityTest : public ::testing::TestWithParam<std::string> {};
+class ParityTest : public ::testing::TestWithParam<std::tuple<std::string, LstmImpl>> {};
 
 TEST_P(ParityTest, MatchesPyTorchBatchedAndAlone) {
-  const std::string dir = SourcePath("tests/fixtures/parity/" + GetParam());
-  absl::StatusOr<std::shared_ptr<const Model>> model = Model::Load(dir);
+  const auto& [name, impl] = GetParam();
+  const std::string dir = SourcePath("tests/fixtures/parity/" + name);
+  LoadOptions options;
+  options.lstm_impl = impl;
+  absl::StatusOr<std::shared_ptr<const Model>> model = Model::Load(dir, options);
+  absl::StatusOr<ModelSpec> spec = ReadSpec(name);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  if (impl == LstmImpl::kRnnPrimitive && !RnnPrimitiveComputes(spec->encoder).ok()) {
+    ASSERT_EQ(model.status().code(), absl::StatusCode::kFailedPrecondition) << model.status();
+    EXPECT_NE(model.status().message().find("cannot run on oneDNN's LSTM primitive"),
+              std::string::npos)
+        << model.status();
+    return;
+  }
   ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_EQ((*model)->lstm_impl(), impl);
   absl::StatusOr<Cases> cases = ReadCases(dir + "/cases.safetensors");
   ASSERT_TRUE(cases.ok()) << cases.status();
   ASSERT_GE(cases->count(), 2);
@@ -144,7 +170,7 @@ TEST_P(ParityTest, MatchesPyTorchBatchedAndAlone) {
   std::printf(
       "parity %-38s batched: outputs %.2e attention %.2e | alone: outputs %.2e "
       "attention %.2e\n",
-      GetParam().c_str(), batch_errors.outputs, batch_errors.attention, alone_errors.outputs,
+      (name + "/" + LstmImplName(impl)).c_str(), batch_errors.outputs, batch_errors.attention, alone_errors.outputs,
       alone_errors.attention);
   EXPECT_LE(batch_errors.outputs, kTolerance);
   EXPECT_LE(batch_errors.attention, kTolerance);
@@ -155,18 +181,28 @@ TEST_P(ParityTest, MatchesPyTorchBatchedAndAlone) {
   EXPECT_EQ(weights.reorders, weights.layouts);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, ParityTest, ::testing::ValuesIn(FixtureNames()),
-                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
+INSTANTIATE_TEST_SUITE_P(
+    Fixtures, ParityTest,
+    ::testing::Combine(::testing::ValuesIn(FixtureNames()),
+                       ::testing::Values(LstmImpl::kRnnPrimitive, LstmImpl::kMatmul)),
+    [](const ::testing::TestParamInfo<std::tuple<std::string, LstmImpl>>& p) {
+      return std::get<0>(p.param) + "_" + LstmImplName(std::get<1>(p.param));
+    });
 
 // Every catalog entry and option the fixtures must exercise, as short labels.
 std::set<std::string> CoveredLabels() {
   std::set<std::string> labels;
   for (const std::string& name : FixtureNames()) {
-    std::ifstream file(SourcePath("tests/fixtures/parity/" + name + "/model.json"));
-    std::stringstream text;
-    text << file.rdbuf();
-    absl::StatusOr<ModelSpec> spec = ParseModelSpec(text.str());
+    absl::StatusOr<ModelSpec> spec = ReadSpec(name);
     if (!spec.ok()) continue;
+    labels.insert(std::string("recurrent.") +
+                  RecurrentActivationName(spec->encoder.recurrent_activation));
+    labels.insert(std::string("activation.") + CellActivationName(spec->encoder.activation));
+    if (spec->encoder.activation != CellActivation::kTanh ||
+        spec->encoder.recurrent_activation != RecurrentActivation::kSigmoid) {
+      labels.insert(std::string("activations.") + (spec->encoder.bidirectional ? "bi" : "uni") +
+                    std::to_string(spec->encoder.num_layers));
+    }
     const std::string encoder = spec->encoder.bidirectional ? "bi" : "uni";
     labels.insert(encoder + std::to_string(spec->encoder.num_layers));
     if (spec->head.gate) labels.insert("gate");
@@ -215,6 +251,15 @@ TEST(ParityFixtures, CoverTheCatalog) {
       wanted.push_back(std::string("time_dense.") + placement + single);
     }
   }
+  for (const char* recurrent : {"sigmoid", "hard_sigmoid", "hard_sigmoid_keras3"}) {
+    wanted.push_back(std::string("recurrent.") + recurrent);
+  }
+  for (const char* activation : {"tanh", "relu", "linear"}) {
+    wanted.push_back(std::string("activation.") + activation);
+  }
+  // Other activations on a bidirectional and on a stacked encoder.
+  wanted.push_back("activations.bi1");
+  wanted.push_back("activations.uni2");
   wanted.push_back("feature.single");
   wanted.push_back("feature.per_step");
   for (const std::string& label : wanted) EXPECT_EQ(covered.count(label), 1u) << label;

@@ -22,8 +22,12 @@ using attnserve::testing::MakeSpec;
 using attnserve::testing::RandomModel;
 using attnserve::testing::RandomSequence;
 
-std::shared_ptr<const Model> BuildModel(const ModelSpec& spec, uint32_t seed = 7) {
-  absl::StatusOr<std::shared_ptr<const Model>> model = Model::Build(RandomModel(spec, seed));
+std::shared_ptr<const Model> BuildModel(const ModelSpec& spec, uint32_t seed = 7,
+                                        LstmImpl impl = LstmImpl::kAuto) {
+  LoadOptions options;
+  options.lstm_impl = impl;
+  absl::StatusOr<std::shared_ptr<const Model>> model =
+      Model::Build(RandomModel(spec, seed), options);
   EXPECT_TRUE(model.ok()) << model.status();
   return *model;
 }
@@ -203,8 +207,10 @@ TEST(SessionTest, PlanCacheIsBoundedByBytes) {
   EXPECT_EQ(small.stats().plans_evicted, 2);
 }
 
+// oneDNN's LSTM primitive computes the padded shape; the matmul LSTM only
+// each row's own steps (an inert row has one).
 TEST(SessionTest, CountsRequestedAndComputedSteps) {
-  auto model = BuildModel(MakeSpec(4, 8, 1, false, 2));
+  auto model = BuildModel(MakeSpec(4, 8, 1, false, 2), 7, LstmImpl::kRnnPrimitive);
   Session session(model, {});
   const auto a = RandomSequence(30, 4, 1);
   RunAndTake(session, {a, a}, {30, 17}, 0);
@@ -213,6 +219,22 @@ TEST(SessionTest, CountsRequestedAndComputedSteps) {
   RunAndTake(session, {a, a, a}, {30, 17, 3}, 0);
   EXPECT_EQ(session.stats().steps_requested, 47 + 50);
   EXPECT_EQ(session.stats().steps_computed, 2 * 32 + 4 * 32);  // 3 sequences run as 4 rows
+}
+
+TEST(SessionTest, MatmulLstmComputesOnlyRequestedSteps) {
+  auto model = BuildModel(MakeSpec(4, 8, 2, true, 2), 7, LstmImpl::kMatmul);
+  Session session(model, {});
+  const auto a = RandomSequence(30, 4, 1);
+  BatchOutput out;
+  std::vector<SequenceView> two = {{a.data(), 30}, {a.data(), 17}};
+  ASSERT_TRUE(session.Run(two, &out).ok());
+  EXPECT_EQ(out.steps_computed, 47);
+  EXPECT_EQ(out.padded_steps, 32);  // the attention still runs the bucketed shape
+  std::vector<SequenceView> three = {{a.data(), 30}, {a.data(), 17}, {a.data(), 3}};
+  ASSERT_TRUE(session.Run(three, &out).ok());
+  EXPECT_EQ(out.steps_computed, 50 + 1);  // the inert fourth row has one step
+  EXPECT_EQ(session.stats().steps_requested, 47 + 50);
+  EXPECT_EQ(session.stats().steps_computed, 47 + 51);
 }
 
 TEST(SessionTest, RejectsBadBatches) {

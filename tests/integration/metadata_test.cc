@@ -80,7 +80,20 @@ TEST_F(IntegrationMetadataTest, DemoMetadataDescribesItsInputsAndOutputs) {
     EXPECT_EQ(m.precision(), "f32");
     EXPECT_EQ(m.encoder(), "lstm 1x32");
     EXPECT_THAT(Strings(m.attention_blocks()), ElementsAre("additive"));
+    // --lstm_impl=auto (the default) keeps whichever was faster, and says so.
+    EXPECT_THAT(m.lstm_impl(), ::testing::AnyOf("rnn_primitive", "matmul"));
+    EXPECT_NE(m.lstm_impl_note().find("auto"), std::string::npos) << m.lstm_impl_note();
   }
+}
+
+TEST_F(IntegrationMetadataTest, LstmImplFlagChoosesTheImplementation) {
+  ServerProcess* server = StartServer({"--lstm_impl=matmul"});
+  ASSERT_NE(server, nullptr);
+  auto stub = Connect(server->address());
+  v1::ModelMetadata m;
+  ASSERT_TRUE(Metadata(*stub, "demo", 0, &m).ok());
+  EXPECT_EQ(m.lstm_impl(), "matmul");
+  EXPECT_EQ(m.lstm_impl_note(), "matmul (requested)");
 }
 
 TEST_F(IntegrationMetadataTest, BiMetadataAndTheServersLengthLimit) {

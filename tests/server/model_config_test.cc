@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/lstm_impl.h"
 #include "gtest/gtest.h"
 #include "server/lifecycle/version_policy.h"
 
@@ -47,6 +48,7 @@ TEST(ModelConfigTest, EveryFieldIsApplied) {
     version_labels { key: "canary" value: 3 }
     warmup { lengths: [8, 24] }
     precision_fallback: "f32"
+    lstm_impl: "matmul"
   )");
   ASSERT_TRUE(config.ok()) << config.status();
   const ServingSettings& s = config->settings;
@@ -61,6 +63,7 @@ TEST(ModelConfigTest, EveryFieldIsApplied) {
   EXPECT_EQ(s.max_plan_bytes, size_t{5} << 20);
   EXPECT_EQ(s.warmup_lengths, (std::vector<int>{8, 24}));
   EXPECT_EQ(s.load.precision_fallback, engine::PrecisionFallback::kF32);
+  EXPECT_EQ(s.load.lstm_impl, engine::LstmImpl::kMatmul);
   EXPECT_EQ(config->policy.ToString(), "specific [1, 3]");
   EXPECT_EQ(config->labels, (std::map<std::string, int64_t>{{"canary", 3}, {"stable", 1}}));
 }
@@ -127,6 +130,10 @@ TEST(ModelConfigTest, MistakesNameTheField) {
     EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument) << c.text;
     EXPECT_EQ(std::string(config.status().message()), c.message) << c.text;
   }
+  absl::StatusOr<ModelServingConfig> impl = Parse("lstm_impl: \"gru\"");
+  ASSERT_FALSE(impl.ok());
+  EXPECT_EQ(impl.status().message().rfind("config.pbtxt: lstm_impl: ", 0), 0u)
+      << impl.status().message();
   absl::StatusOr<ModelServingConfig> fallback = Parse("precision_fallback: \"bf8\"");
   ASSERT_FALSE(fallback.ok());
   EXPECT_EQ(fallback.status().message().rfind("config.pbtxt: precision_fallback: ", 0), 0u)

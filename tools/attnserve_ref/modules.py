@@ -1,12 +1,17 @@
 """PyTorch reference modules: the numbers the attnserve engine must reproduce.
 
-Contract (docs/model-format.md, shared/attention-catalog.md):
+Contract (docs/model-format.md, docs/attention.md):
 - Inputs are right-padded batches x [B, T, D] with valid lengths [B] (1 <= l <= T).
   Padding never changes a result: a padded batch equals each sequence run alone.
 - LstmEncoder IS an nn.LSTM(batch_first=True) (a subclass, so its parameters keep
   nn.LSTM's names), run on packed sequences so the backward direction starts at
   each sequence's own last valid step. Returns H [B, T, d] (rows t >= l are zero)
-  and the query q = H[b, l_b - 1].
+  and the query q = H[b, l_b - 1]. With other activations than nn.LSTM's
+  (recurrent_activation hard_sigmoid = clip(0.2 x + 0.5, 0, 1) or
+  hard_sigmoid_keras3 = relu6(x + 3) / 6; activation relu or linear, applied to
+  the candidate and to the cell state as Keras does) it runs the same weights
+  step by step, each sequence's state frozen past its length and the backward
+  direction over each sequence reversed within its length.
 - Temporal blocks (after the LSTM) return (vector [B, out], weights a [B, T]); a
   is a softmax over the valid steps only (scores at t >= l are -inf), so a is
   zero beyond l. The query-based ones take an output mode and exclude_query_step.
@@ -41,12 +46,60 @@ def masked_softmax(scores, mask):
     return torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=1)
 
 
+RECURRENT_ACTIVATIONS = {
+    "sigmoid": torch.sigmoid,
+    "hard_sigmoid": lambda z: torch.clamp(0.2 * z + 0.5, 0.0, 1.0),  # Keras 2
+    "hard_sigmoid_keras3": lambda z: torch.clamp(z + 3.0, 0.0, 6.0) / 6.0,  # relu6(z + 3) / 6
+}
+CELL_ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "linear": lambda z: z}
+
+
+def reverse_within_length(x, lengths):
+    """x [B, T, k] with each sequence's first l_b steps reversed; steps t >= l_b kept."""
+    steps = torch.arange(x.shape[1]).unsqueeze(0)
+    last = (lengths - 1).unsqueeze(1)
+    index = torch.where(steps <= last, last - steps, steps)
+    return x.gather(1, index.unsqueeze(2).expand(-1, -1, x.shape[2]))
+
+
 class LstmEncoder(nn.LSTM):
     """nn.LSTM(batch_first=True) whose forward takes (x, lengths) -> (H, q)."""
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bidirectional=False):
+    def __init__(self, input_size, hidden_size, num_layers=1, bidirectional=False,
+                 recurrent_activation="sigmoid", activation="tanh"):
         super().__init__(input_size, hidden_size, num_layers=num_layers,
                          batch_first=True, bidirectional=bidirectional)
+        self.recurrent_activation = recurrent_activation
+        self.activation = activation
+
+    def _steps(self, x, lengths):
+        """The stack step by step with the configured activations: H [B, T, d], zero past l."""
+        gate = RECURRENT_ACTIVATIONS[self.recurrent_activation]
+        cell = CELL_ACTIVATIONS[self.activation]
+        batch, steps = x.shape[0], x.shape[1]
+        valid = valid_mask(lengths, steps).unsqueeze(2)  # [B, T, 1]
+        seq = x
+        for k in range(self.num_layers):
+            outputs = []
+            for direction in range(2 if self.bidirectional else 1):
+                suffix = f"_l{k}" + ("_reverse" if direction else "")
+                w_ih, w_hh = getattr(self, "weight_ih" + suffix), getattr(self, "weight_hh" + suffix)
+                bias = getattr(self, "bias_ih" + suffix) + getattr(self, "bias_hh" + suffix)
+                inp = reverse_within_length(seq, lengths) if direction else seq
+                h = x.new_zeros(batch, self.hidden_size)
+                c = x.new_zeros(batch, self.hidden_size)
+                out = []
+                for t in range(steps):
+                    i, f, g, o = (inp[:, t] @ w_ih.T + h @ w_hh.T + bias).chunk(4, dim=1)
+                    c_t = gate(f) * c + gate(i) * cell(g)
+                    h_t = gate(o) * cell(c_t)
+                    c = torch.where(valid[:, t], c_t, c)
+                    h = torch.where(valid[:, t], h_t, h)
+                    out.append(torch.where(valid[:, t], h_t, torch.zeros_like(h_t)))
+                out = torch.stack(out, dim=1)
+                outputs.append(reverse_within_length(out, lengths) if direction else out)
+            seq = torch.cat(outputs, dim=2)
+        return seq
 
     @property
     def output_size(self):
@@ -57,9 +110,12 @@ class LstmEncoder(nn.LSTM):
         batch, steps = x.shape[0], x.shape[1]
         if lengths.shape != (batch,) or lengths.min() < 1 or lengths.max() > steps:
             raise ValueError(f"lengths {lengths.tolist()} do not fit x of shape {tuple(x.shape)}")
-        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        out, _ = super().forward(packed)
-        H, _ = pad_packed_sequence(out, batch_first=True, total_length=steps)
+        if self.recurrent_activation == "sigmoid" and self.activation == "tanh":
+            packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+            out, _ = super().forward(packed)
+            H, _ = pad_packed_sequence(out, batch_first=True, total_length=steps)
+        else:
+            H = self._steps(x, lengths)
         q = H[torch.arange(batch), lengths - 1]
         return H, q
 
@@ -259,7 +315,8 @@ class Classifier(nn.Module):
         self.spec = normalize_spec(spec)
         enc = self.spec["encoder"]
         self.encoder = LstmEncoder(self.spec["input"]["size"], enc["hidden_size"],
-                                   enc["num_layers"], enc["bidirectional"])
+                                   enc["num_layers"], enc["bidirectional"],
+                                   enc["recurrent_activation"], enc["activation"])
         self.attention = nn.ModuleList(make_attention(b, self.spec)
                                        for b in self.spec["attention"])
         self.head = Head(head_input_size(self.spec), self.spec["head"]["hidden"],

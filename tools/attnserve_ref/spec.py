@@ -22,6 +22,9 @@ PLACEMENTS = ("before_lstm", "after_lstm")
 PAD_SIDES = ("pre", "post")
 OUTPUTS = ("softmax", "sigmoid", "linear")
 PRECISIONS = ("f32", "bf16")
+# LSTM gate (Keras recurrent_activation) and cell (Keras activation) functions.
+RECURRENT_ACTIVATIONS = ("sigmoid", "hard_sigmoid", "hard_sigmoid_keras3")
+CELL_ACTIVATIONS = ("tanh", "relu", "linear")
 MAX_SIZE = 1048576        # input.size, hidden_size, units, head.hidden[j]
 MAX_LAYERS = 1024
 MAX_LENGTH = 2147483647
@@ -216,11 +219,9 @@ def normalize_spec(spec):
     _positive_int(enc.setdefault("num_layers", 1), "encoder.num_layers", MAX_LAYERS)
     if not isinstance(enc.setdefault("bidirectional", False), bool):
         _fail("encoder.bidirectional", "must be a boolean")
-    if enc.setdefault("activation", "tanh") != "tanh":
-        _fail("encoder.activation", f"{enc['activation']!r} cannot be served exactly")
-    if enc.setdefault("recurrent_activation", "sigmoid") != "sigmoid":
-        _fail("encoder.recurrent_activation",
-              f"{enc['recurrent_activation']!r} cannot be served exactly")
+    _choice(enc.setdefault("activation", "tanh"), "encoder.activation", CELL_ACTIVATIONS)
+    _choice(enc.setdefault("recurrent_activation", "sigmoid"), "encoder.recurrent_activation",
+            RECURRENT_ACTIVATIONS)
 
     blocks = spec.setdefault("attention", [])
     if not isinstance(blocks, list):

@@ -26,12 +26,13 @@ from attnserve_ref.spec import QUERY_TYPES, expected_tensors, normalize_spec  # 
 
 
 def spec_for(D=3, H=5, layers=1, bi=False, attention=(), hidden=(), output="softmax", C=3,
-             gate=False):
+             gate=False, recurrent="sigmoid", cell="tanh"):
     return {
         "format": "attnserve.model", "format_version": 1,
         "input": {"size": D},
         "encoder": {"type": "lstm", "hidden_size": H, "num_layers": layers,
-                    "bidirectional": bi},
+                    "bidirectional": bi, "recurrent_activation": recurrent,
+                    "activation": cell},
         "attention": [dict(b) for b in attention],
         "head": {"gate": gate, "hidden": list(hidden), "output": output},
         "labels": [f"l{k}" for k in range(C)],
@@ -40,6 +41,15 @@ def spec_for(D=3, H=5, layers=1, bi=False, attention=(), hidden=(), output="soft
 
 def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
+
+
+# The LSTM activations as documented (docs/model-format.md).
+NUMPY_RECURRENT = {
+    "sigmoid": sigmoid,
+    "hard_sigmoid": lambda z: np.clip(0.2 * z + 0.5, 0.0, 1.0),
+    "hard_sigmoid_keras3": lambda z: np.minimum(np.maximum(z + 3.0, 0.0), 6.0) / 6.0,
+}
+NUMPY_CELL = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0.0), "linear": lambda z: z}
 
 
 def softmax(z, axis):
@@ -111,14 +121,16 @@ def numpy_forward(spec, w, x):
             x, maps["time"] = numpy_time_dense(x, w[p + "score.weight"], w[p + "score.bias"],
                                                block["single_vector"])
 
+    gate, act = NUMPY_RECURRENT[enc["recurrent_activation"]], NUMPY_CELL[enc["activation"]]
+
     def run(seq, suffix):
         h, c, out = np.zeros(H), np.zeros(H), []
         for x_t in seq:
             z = (w["encoder.weight_ih_" + suffix] @ x_t + w["encoder.bias_ih_" + suffix]
                  + w["encoder.weight_hh_" + suffix] @ h + w["encoder.bias_hh_" + suffix])
-            i, f, g, o = sigmoid(z[:H]), sigmoid(z[H:2 * H]), np.tanh(z[2 * H:3 * H]), sigmoid(z[3 * H:])
+            i, f, g, o = gate(z[:H]), gate(z[H:2 * H]), act(z[2 * H:3 * H]), gate(z[3 * H:])
             c = f * c + i * g
-            h = o * np.tanh(c)
+            h = o * act(c)
             out.append(h)
         return np.array(out)
 
@@ -192,6 +204,13 @@ class ReferenceMath(unittest.TestCase):
                                              truncate="post", pad="post")]),
         dict(attention=[{"type": "feature", "single_vector": True},
                         time_dense(9, "after_lstm", pad_value=0.5)]),
+        dict(recurrent="hard_sigmoid", attention=[{"type": "additive", "units": 4}]),
+        dict(bi=True, recurrent="hard_sigmoid_keras3", cell="relu",
+             attention=[{"type": "feedforward"}]),
+        dict(layers=2, bi=True, recurrent="hard_sigmoid", cell="linear", hidden=[4]),
+        dict(layers=2, cell="relu", attention=[{"type": "dot", "output": "luong", "units": 3}]),
+        dict(bi=True, recurrent="hard_sigmoid_keras3",
+             attention=[time_dense(9, "after_lstm", single_vector=True)]),
     ]
 
     def test_matches_numpy_and_padding_is_neutral(self):
@@ -220,6 +239,18 @@ class ReferenceMath(unittest.TestCase):
                             self.assertTrue(np.all(got[len(weights):] == 0.0))  # beyond l
                             got = got[:len(weights)]
                         np.testing.assert_allclose(got, weights, atol=1e-12)
+
+    def test_step_by_step_lstm_equals_nn_lstm(self):
+        """The step-by-step path (other activations) is nn.LSTM's with sigmoid and tanh."""
+        torch.manual_seed(3)
+        spec = spec_for(D=4, H=6, layers=2, bi=True)
+        model = Classifier(spec).double().eval()
+        lengths = torch.tensor([7, 2, 5])
+        x = torch.randn(3, 7, 4, dtype=torch.float64)
+        with torch.no_grad():
+            packed, _ = model.encoder(x, lengths)
+            stepped = model.encoder._steps(x, lengths)
+        np.testing.assert_allclose(stepped.numpy(), packed.numpy(), atol=1e-12)
 
     def test_state_dict_names_match_format(self):
         for kw in self.CASES:
@@ -269,8 +300,9 @@ class SafetensorsIo(unittest.TestCase):
 class SchemaAndExport(unittest.TestCase):
     def test_schema_errors_name_the_field(self):
         for mutate, field in [
-            (lambda s: s["encoder"].update(recurrent_activation="hard_sigmoid"),
-             "encoder.recurrent_activation"),
+            (lambda s: s["encoder"].update(recurrent_activation="softsign"),
+             "encoder.recurrent_activation: 'softsign' is not one of"),
+            (lambda s: s["encoder"].update(activation="selu"), "encoder.activation"),
             (lambda s: s["head"].update(extra=1), "head.extra: unknown field"),
             (lambda s: s["encoder"].update(num_layers=1025), "encoder.num_layers"),
             (lambda s: s.update(attention=[{"type": "feedforward", "residual_last": True}]),

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer target of a `-DATTNSERVE_LIBFUZZER=ON` build for a
+# bounded time each (`make fuzz`): new inputs go to a scratch corpus under the
+# build directory, the committed corpus of the target's input format
+# (fuzz/corpus/model_json or fuzz/corpus/safetensors) is read as seeds,
+# crashes are written to BUILD/fuzz-artifacts/<target>/. Prints each target's
+# executions, and exits non-zero if any target found a crash.
+#
+#   fuzz/run.sh BUILD_DIR [SECONDS_PER_TARGET]
+# To keep what was found: `BUILD/fuzz/<target> -merge=1 fuzz/corpus/<format>
+# BUILD/fuzz-corpus/<target>` adds the inputs that cover something new.
+set -euo pipefail
+build=${1:?usage: fuzz/run.sh BUILD_DIR [SECONDS]}
+seconds=${2:-60}
+here=$(cd "$(dirname "$0")" && pwd)
+status=0
+for target in model_spec_fuzzer safetensors_fuzzer model_run_fuzzer; do
+  scratch="$build/fuzz-corpus/$target"
+  artifacts="$build/fuzz-artifacts/$target/"
+  mkdir -p "$scratch" "$artifacts"
+  corpus="$here/corpus/safetensors"
+  dict=()
+  if [[ $target == model_* ]]; then
+    corpus="$here/corpus/model_json"
+    dict=(-dict="$here/model_json.dict")
+  fi
+  echo "== $target for ${seconds}s"
+  if ! ASAN_OPTIONS=detect_leaks=1 "$build/fuzz/$target" -max_total_time="$seconds" \
+      -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 -artifact_prefix="$artifacts" \
+      "${dict[@]}" "$scratch" "$corpus" 2> "$build/fuzz-$target.log"; then
+    echo "$target: FAILED, see $build/fuzz-$target.log and $artifacts"
+    status=1
+  fi
+  grep -E "stat::number_of_executed_units|stat::peak_rss_mb|cov:" "$build/fuzz-$target.log" |
+      tail -3
+done
+exit $status
