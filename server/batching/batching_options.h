@@ -1,4 +1,5 @@
-// BatchingOptions: the knobs of one Batcher (docs/batching.md). Plain values.
+// BatchingOptions: the knobs of one Batcher (docs/batching.md). Plain values,
+// copied into the batcher at construction; thread-safe to read.
 #ifndef ATTNSERVE_SERVER_BATCHING_BATCHING_OPTIONS_H_
 #define ATTNSERVE_SERVER_BATCHING_BATCHING_OPTIONS_H_
 

@@ -1,5 +1,6 @@
 // DeadlineOf: a gRPC call's deadline on the serving clock (TimePoint::max()
 // when the client set none), so that it travels with the request's sequences.
+// Thread-safety: a pure function of the context and the clock.
 #ifndef ATTNSERVE_SERVER_GRPC_CALL_DEADLINE_H_
 #define ATTNSERVE_SERVER_GRPC_CALL_DEADLINE_H_
 

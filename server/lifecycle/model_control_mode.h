@@ -4,6 +4,7 @@
 //             SIGHUP or ReloadRepository; new versions load, removed ones unload.
 //   explicit: the ModelControl API (LoadModel, UnloadModel), plus
 //             --load_model=NAME at start.
+// Thread-safety: an enum and pure functions.
 #ifndef ATTNSERVE_SERVER_LIFECYCLE_MODEL_CONTROL_MODE_H_
 #define ATTNSERVE_SERVER_LIFECYCLE_MODEL_CONTROL_MODE_H_
 

@@ -1,7 +1,8 @@
 // InferenceRequest: one protocol-neutral request, as a protocol adapter hands
 // it to InferenceCall::Start. Sequences are borrowed from the adapter's request
 // message (no copy of the payload): the adapter keeps that message alive until
-// the call's InferenceSink::OnDone has run.
+// the call's InferenceSink::OnDone has run. Thread-safety: a plain value, read
+// by InferenceCall::Start on the calling thread only.
 #ifndef ATTNSERVE_SERVER_SERVING_INFERENCE_REQUEST_H_
 #define ATTNSERVE_SERVER_SERVING_INFERENCE_REQUEST_H_
 

@@ -1,5 +1,6 @@
 // ModelRef: what a request names: a model, and either a version number (0: the
-// newest ready version) or a version label (e.g. "stable"). Plain value.
+// newest ready version) or a version label (e.g. "stable"). Plain value;
+// thread-safe to read.
 #ifndef ATTNSERVE_SERVER_SERVING_MODEL_REF_H_
 #define ATTNSERVE_SERVER_SERVING_MODEL_REF_H_
 

@@ -1,5 +1,6 @@
 // ServerLimits: bounds every request is checked against, whatever its
-// protocol, beside the model's own (model.json's max_length). Plain values.
+// protocol, beside the model's own (model.json's max_length). Plain values,
+// copied where used; thread-safe to read.
 #ifndef ATTNSERVE_SERVER_SERVING_SERVER_LIMITS_H_
 #define ATTNSERVE_SERVER_SERVING_SERVER_LIMITS_H_
 
