@@ -282,11 +282,13 @@ def build():
     state_expr = (
         f"max by (instance, model, version) (attnserve_model_state{{{M}, state=\"loading\"}}) * 1"
         f" + max by (instance, model, version) (attnserve_model_state{{{M}, state=\"ready\"}}) * 2"
-        f" + max by (instance, model, version) (attnserve_model_state{{{M}, state=\"failed\"}}) * 3")
+        f" + max by (instance, model, version) (attnserve_model_state{{{M}, state=\"unloading\"}}) * 3"
+        f" + max by (instance, model, version) (attnserve_model_state{{{M}, state=\"failed\"}}) * 4")
     lay.add({
         "type": "state-timeline", "title": "Model version state",
         "description": "attnserve_model_state per replica and model version: "
-                       "loading, ready or failed.",
+                       "loading, ready, unloading (draining after a newer version took "
+                       "over) or failed (docs/model-management.md).",
         "datasource": DS,
         "fieldConfig": {"defaults": {
             "color": {"mode": "thresholds"},
@@ -295,7 +297,8 @@ def build():
                 "0": {"text": "unknown", "color": "gray", "index": 0},
                 "1": {"text": "loading", "color": "yellow", "index": 1},
                 "2": {"text": "ready", "color": "green", "index": 2},
-                "3": {"text": "failed", "color": "red", "index": 3}}}],
+                "3": {"text": "unloading", "color": "blue", "index": 3},
+                "4": {"text": "failed", "color": "red", "index": 4}}}],
             "custom": {"fillOpacity": 80, "lineWidth": 0}}, "overrides": []},
         "options": {"showValue": "auto", "mergeValues": True, "rowHeight": 0.9,
                     "alignValue": "left", "legend": {"showLegend": False},
@@ -313,6 +316,25 @@ def build():
         "Time since each replica started (process_start_time_seconds).",
         [target(f"time() - process_start_time_seconds{{{P}}}", "{{instance}}", "A")],
         unit="s"), w=12, h=5)
+    lay.add(timeseries(
+        "Model loads, unloads and load failures",
+        "Versions loaded (and made ready), unloaded and failed to load per model, per "
+        "minute (attnserve_model_loads_total, attnserve_model_unloads_total, "
+        "attnserve_model_load_failures_total): a rollout is a load followed by an "
+        "unload; a failure leaves the serving version in place.",
+        targets((f"sum by (model) (increase(attnserve_model_loads_total{{{M}}}[1m]))",
+                 "{{model}} loads"),
+                (f"sum by (model) (increase(attnserve_model_unloads_total{{{M}}}[1m]))",
+                 "{{model}} unloads"),
+                (f"sum by (model) (increase(attnserve_model_load_failures_total{{{M}}}[1m]))",
+                 "{{model}} load failures"))), w=12)
+    lay.add(stat(
+        "Model warm-up duration",
+        "Time each model version's warm-up took before it served "
+        "(attnserve_model_warmup_duration_seconds).",
+        [target(f"attnserve_model_warmup_duration_seconds{{{M}}}",
+                "{{instance}} {{model}} v{{version}}", "A")],
+        unit="s"), w=12, h=8)
 
     # ----------------------------------------------------------------- engine
     lay.row("Engine")

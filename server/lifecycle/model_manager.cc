@@ -39,6 +39,7 @@ std::shared_ptr<const ModelMetrics> ModelManager::MetricsFor(const std::string& 
 
 ModelManager::ManagedModel& ModelManager::ModelNamed(const std::string& name) {
   ManagedModel& model = models_[name];
+  if (model.name.empty() && options_.metrics != nullptr) options_.metrics->AddModel(name);
   model.name = name;
   return model;
 }

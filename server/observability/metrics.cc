@@ -219,6 +219,13 @@ void Metrics::RemoveSeries(const ModelMetrics& m) {
   warmup_duration_.Remove(m.warmup_duration);
 }
 
+void Metrics::AddModel(const std::string& model) {
+  absl::MutexLock lock(&mu_);
+  for (prometheus::Family<prometheus::Counter>* family : {&loads_, &load_failures_, &unloads_}) {
+    family->Add({{"model", model}});
+  }
+}
+
 void Metrics::CountLifecycle(const std::string& model, LifecycleEvent event) {
   absl::MutexLock lock(&mu_);
   prometheus::Family<prometheus::Counter>& family =

@@ -93,6 +93,9 @@ class Metrics {
 
   // Counts a load, a failed load or an unload of one of `model`'s versions.
   void CountLifecycle(const std::string& model, LifecycleEvent event) ABSL_LOCKS_EXCLUDED(mu_);
+  // Creates `model`'s lifecycle counters at 0 (so that rates over them exist
+  // before the first event). Idempotent.
+  void AddModel(const std::string& model) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   using Key = std::pair<std::string, std::string>;

@@ -198,6 +198,9 @@ TEST(MetricsTest, LifecycleEventsAreCountedPerModel) {
   EXPECT_EQ(ReadSeries(r, "attnserve_model_unloads_total", {{"model", "demo"}}).value, 1);
   EXPECT_EQ(ReadSeries(r, "attnserve_model_load_failures_total", {{"model", "bi"}}).value, 1);
   EXPECT_FALSE(ReadSeries(r, "attnserve_model_load_failures_total", {{"model", "demo"}}).found);
+  metrics.AddModel("demo");  // rates exist before the first event
+  EXPECT_TRUE(ReadSeries(r, "attnserve_model_load_failures_total", {{"model", "demo"}}).found);
+  EXPECT_EQ(ReadSeries(r, "attnserve_model_loads_total", {{"model", "demo"}}).value, 2);
 }
 
 }  // namespace
