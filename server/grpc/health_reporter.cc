@@ -3,17 +3,6 @@
 
 namespace attnserve::server {
 
-bool IsReady(const RegistrySnapshot& snapshot, bool strict) {
-  int wanted = 0;
-  int ready = 0;
-  for (const auto& [name, model] : snapshot.models()) {
-    if (!model->loaded) continue;
-    ++wanted;
-    if (model->state() == ModelState::kReady) ++ready;
-  }
-  return strict ? ready == wanted : ready > 0;
-}
-
 void HealthReporter::OnSnapshot(const RegistrySnapshot& snapshot) {
   absl::MutexLock lock(&mu_);
   health_->SetServingStatus("", true);

@@ -21,13 +21,11 @@
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "server/lifecycle/lifecycle_observer.h"
+#include "server/serving/readiness.h"
 
 namespace attnserve::server {
 
 inline constexpr char kAttnServeServiceName[] = "attnserve.v1.AttnServe";
-
-// Readiness of a snapshot (see above).
-bool IsReady(const RegistrySnapshot& snapshot, bool strict);
 
 class HealthReporter : public LifecycleObserver {
  public:

@@ -6,6 +6,7 @@
 
 #include "gtest/gtest.h"
 #include "server/serving/model_registry.h"
+#include "server/serving/readiness.h"
 #include "server/serving/servable_reaper.h"
 #include "tests/server/fake_clock.h"
 #include "tests/server/test_servables.h"
@@ -120,6 +121,18 @@ TEST_F(RegistrySnapshotTest, EachFailureSaysWhy) {
   }
   EXPECT_EQ(snapshot.Find("bf16")->state(), ModelState::kFailed);
   EXPECT_EQ(snapshot.Find("off")->state(), ModelState::kUnloaded);
+}
+
+TEST_F(RegistrySnapshotTest, ReadinessIsStrictOrAnyReadyModel) {
+  const RegistrySnapshot snapshot = Demo();  // demo READY, bf16 FAILED, off UNLOADED
+  EXPECT_FALSE(IsReady(snapshot, /*strict=*/true));
+  EXPECT_TRUE(IsReady(snapshot, /*strict=*/false));
+  auto demo = std::make_shared<ModelRecord>(*snapshot.Find("demo"));
+  auto off = std::make_shared<ModelRecord>(*snapshot.Find("off"));
+  const RegistrySnapshot without_failed({{"demo", demo}, {"off", off}});
+  EXPECT_TRUE(IsReady(without_failed, /*strict=*/true));  // an unloaded model is not wanted
+  EXPECT_TRUE(IsReady(RegistrySnapshot(), /*strict=*/true));
+  EXPECT_FALSE(IsReady(RegistrySnapshot(), /*strict=*/false));
 }
 
 TEST_F(RegistrySnapshotTest, TheRegistryServesThePublishedSnapshotAndListsTheRetiring) {
