@@ -403,5 +403,31 @@ TEST_F(IntegrationModelManagementTest, ConfigLabelsAndABrokenConfigThatFailsOnly
   EXPECT_GT(metadata.warmup_seconds(), 0);
 }
 
+TEST_F(IntegrationModelManagementTest, BadModelControlSettingsFailToStartSayingWhy) {
+  struct Case {
+    std::vector<std::string> flags;
+    int exit_status;
+    std::string message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"--model_control=bogus"}, 2,
+            "--model_control: 'bogus' is not a model control mode: 'none', 'poll' or 'explicit'"},
+           {{"--load_model=demo"}, 2, "--load_model needs --model_control=explicit"},
+           {{"--model_control=poll", "--repository_poll_s=0"}, 2,
+            "--repository_poll_s must be positive"},
+           {{"--model_control=explicit", "--load_model=nope"}, 1,
+            "--load_model: model 'nope' is not in"},
+       }) {
+    absl::StatusOr<std::unique_ptr<ServerProcess>> server =
+        ServerProcess::Start(repository(), WithDefaults(c.flags));
+    ASSERT_FALSE(server.ok()) << c.message;
+    const std::string message(server.status().message());
+    EXPECT_NE(message.find("exited with status " + std::to_string(c.exit_status)),
+              std::string::npos)
+        << message;
+    EXPECT_NE(message.find(c.message), std::string::npos) << message;
+  }
+}
+
 }  // namespace
 }  // namespace attnserve::testing
