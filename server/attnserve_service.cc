@@ -223,8 +223,11 @@ void FillMetadata(const ServableVersion& servable, const ServerLimits& limits,
   m->set_onednn_version(engine::HostCpu().onednn_version);
   m->set_lstm_impl(engine::LstmImplName(servable.model->lstm_impl()));
   m->set_lstm_impl_note(servable.model->lstm_impl_note());
-  m->set_encoder(absl::StrCat("lstm ", spec.encoder.num_layers, "x", spec.encoder.hidden_size,
-                              spec.encoder.bidirectional ? " bidirectional" : ""));
+  m->set_encoder(spec.has_encoder
+                     ? absl::StrCat("lstm ", spec.encoder.num_layers, "x",
+                                    spec.encoder.hidden_size,
+                                    spec.encoder.bidirectional ? " bidirectional" : "")
+                     : "none");
   for (const engine::AttentionSpec& block : spec.attention) {
     m->add_attention_blocks(engine::AttentionKindName(block.kind));
   }

@@ -1,6 +1,6 @@
 // BatchTask: one sequence waiting to be classified, and how it is answered.
 //
-// A task owns its values (copied once from the request). Its `done` callback
+// A task owns its values or token ids (copied once from the request). Its `done` callback
 // runs exactly once, on every path (computed, expired, cancelled, refused at
 // shutdown): the batcher guarantees it. On success the callback sees the
 // batch's output, valid only during the call, and the task's row in it.
@@ -37,6 +37,7 @@ struct TaskResult {
 
 struct BatchTask {
   std::vector<float> values;  // [length, input_size]
+  std::vector<int64_t> ids;   // [length] instead, for a model that reads token ids
   int length = 0;
   Clock::TimePoint enqueued{};
   Clock::TimePoint deadline = Clock::TimePoint::max();

@@ -89,7 +89,9 @@ void Batcher::RunBatch(BatchExecutor& executor, BatchQueue::TaskList& batch,
   int64_t requested = 0;
   int64_t longest = 0;
   for (const auto& task : batch) {
-    views.push_back({task->values.data(), task->length});
+    views.push_back(task->ids.empty()
+                        ? engine::SequenceView{task->values.data(), task->length}
+                        : engine::SequenceView::Ids(task->ids.data(), task->length));
     requested += task->length;
     longest = std::max<int64_t>(longest, task->length);
   }

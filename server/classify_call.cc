@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/model_outputs.h"
+#include "server/token_ids.h"
 
 namespace attnserve::server {
 namespace {
@@ -34,6 +35,13 @@ absl::Status ValidateClassifyRequest(const v1::ClassifyRequest& request,
   const int64_t features = spec.input_size;
   for (int i = 0; i < request.sequences_size(); ++i) {
     const v1::Sequence& seq = request.sequences(i);
+    if (IsTokenSequence(seq, spec)) {
+      if (absl::Status s = ValidateTokenSequence(i, seq, spec, limits.max_sequence_length);
+          !s.ok()) {
+        return s;
+      }
+      continue;
+    }
     if (seq.features() != 0 && seq.features() != features) {
       return InvalidSequence(i, absl::StrCat("has ", seq.features(), " features; the model takes ",
                                              features, " per step"));
@@ -94,8 +102,12 @@ absl::StatusOr<std::shared_ptr<ClassifyCall>> ClassifyCall::Create(
     response->add_results();
     const v1::Sequence& seq = request.sequences(i);
     auto task = std::make_unique<BatchTask>();
-    task->values.assign(seq.values().begin(), seq.values().end());
-    task->length = static_cast<int>(seq.values_size() / spec.input_size);
+    if (spec.has_embedding) {
+      CopyTokenIds(seq, task.get());
+    } else {
+      task->values.assign(seq.values().begin(), seq.values().end());
+      task->length = static_cast<int>(seq.values_size() / spec.input_size);
+    }
     if (servable.metrics != nullptr) servable.metrics->sequence_length->Observe(task->length);
     task->deadline = deadline;
     task->cancelled = cancelled;
