@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 BUILD_TYPE ?= Release
 
-.PHONY: all deps build test test-sanitize fuzz test-container serve bench fixtures demo-model clean
+.PHONY: all deps build test test-sanitize fuzz test-container serve bench fixtures keras-fixtures demo-model clean
 
 all: build
 
@@ -68,6 +68,16 @@ bench: build
 fixtures:
 	@scripts/install-deps.sh --tools
 	/usr/bin/python3 tools/make_fixtures.py
+
+# Regenerate the Keras oracle fixtures, tests/fixtures/keras (docs/keras.md): the
+# recipes built in TensorFlow.js (installed from the npm registry into
+# tools/keras/node_modules, versions pinned by its package-lock.json), their
+# outputs, and the same weights as Keras .h5 and .keras files.
+keras-fixtures:
+	@scripts/install-deps.sh --keras
+	cd tools/keras && npm ci --ignore-scripts --no-audit --no-fund
+	node tools/keras/make_keras_fixtures.js
+	/usr/bin/python3 tools/keras/write_keras_files.py
 
 demo-model:
 	@scripts/install-deps.sh --tools

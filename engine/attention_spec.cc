@@ -62,6 +62,8 @@ struct Option {
   const char* taken_by;
   bool (*takes)(AttentionKind);
 };
+bool TakesWindow(AttentionKind k) { return k == AttentionKind::kTimeDense || IsQueryBased(k); }
+
 const Option kOptions[] = {
     {"units", "additive, and the query-based types (dot, general, general_tanh, cosine, "
               "bahdanau) with output \"luong\"",
@@ -69,13 +71,15 @@ const Option kOptions[] = {
     {"residual_last", "additive", [](AttentionKind k) { return k == AttentionKind::kAdditive; }},
     {"output", kQueryKinds, IsQueryBased},
     {"exclude_query_step", kQueryKinds, IsQueryBased},
-    {"window", "time_dense", [](AttentionKind k) { return k == AttentionKind::kTimeDense; }},
+    {"attention_size", "bahdanau", [](AttentionKind k) { return k == AttentionKind::kBahdanau; }},
+    {"score_mix", kQueryKinds, IsQueryBased},
+    {"window", "time_dense, and the query-based types with score_mix", TakesWindow},
     {"placement", "time_dense", [](AttentionKind k) { return k == AttentionKind::kTimeDense; }},
     {"single_vector", "time_dense, feature",
      [](AttentionKind k) { return k == AttentionKind::kTimeDense || k == AttentionKind::kFeature; }},
-    {"pad", "time_dense", [](AttentionKind k) { return k == AttentionKind::kTimeDense; }},
-    {"pad_value", "time_dense", [](AttentionKind k) { return k == AttentionKind::kTimeDense; }},
-    {"truncate", "time_dense", [](AttentionKind k) { return k == AttentionKind::kTimeDense; }},
+    {"pad", "time_dense, and the query-based types with score_mix", TakesWindow},
+    {"pad_value", "time_dense, and the query-based types with score_mix", TakesWindow},
+    {"truncate", "time_dense, and the query-based types with score_mix", TakesWindow},
 };
 
 // Refuses keys that are not options of this kind: an option of another kind
@@ -107,41 +111,10 @@ absl::Status CheckOptions(const Json& block, const std::string& path, AttentionK
   return absl::OkStatus();
 }
 
-absl::Status ParseQueryOptions(const Json& block, const std::string& path, AttentionSpec* spec) {
-  if (absl::Status s = json_fields::ReadChoice(block, path, "output", Need::kOptional,
-                                               kQueryOutputs, &spec->output);
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s =
-          json_fields::ReadBool(block, path, "exclude_query_step", &spec->exclude_query_step);
-      !s.ok()) {
-    return s;
-  }
-  if (spec->output != QueryOutput::kLuong) {
-    if (block.contains("units")) {
-      return FieldError(Join(path, "units"),
-                        absl::StrCat("only the \"luong\" output takes units (output is ",
-                                     Quoted(QueryOutputName(spec->output)), ")"));
-    }
-    return absl::OkStatus();
-  }
-  return json_fields::ReadInt(block, path, "units", Need::kRequired, 1, kMaxSize, &spec->units);
-}
-
-absl::Status ParseTimeDenseOptions(const Json& block, const std::string& path,
-                                   AttentionSpec* spec) {
+// window, pad, pad_value, truncate: time_dense's, and score_mix's.
+absl::Status ParseWindowOptions(const Json& block, const std::string& path, AttentionSpec* spec) {
   if (absl::Status s =
           json_fields::ReadInt(block, path, "window", Need::kRequired, 1, kMaxSize, &spec->window);
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = json_fields::ReadChoice(block, path, "placement", Need::kRequired,
-                                               kPlacements, &spec->placement);
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = json_fields::ReadBool(block, path, "single_vector", &spec->single_vector);
       !s.ok()) {
     return s;
   }
@@ -157,6 +130,67 @@ absl::Status ParseTimeDenseOptions(const Json& block, const std::string& path,
   }
   return json_fields::ReadChoice(block, path, "truncate", Need::kOptional, kTruncations,
                                  &spec->truncate);
+}
+
+absl::Status ParseQueryOptions(const Json& block, const std::string& path, AttentionSpec* spec) {
+  if (absl::Status s = json_fields::ReadChoice(block, path, "output", Need::kOptional,
+                                               kQueryOutputs, &spec->output);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s =
+          json_fields::ReadBool(block, path, "exclude_query_step", &spec->exclude_query_step);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = json_fields::ReadInt(block, path, "attention_size", Need::kOptional, 1,
+                                            kMaxSize, &spec->attention_size);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = json_fields::ReadBool(block, path, "score_mix", &spec->score_mix);
+      !s.ok()) {
+    return s;
+  }
+  if (spec->score_mix) {
+    if (spec->exclude_query_step) {
+      return FieldError(Join(path, "exclude_query_step"),
+                        "cannot be combined with score_mix (the mixed scores cover the whole "
+                        "window)");
+    }
+    if (absl::Status s = ParseWindowOptions(block, path, spec); !s.ok()) return s;
+  } else {
+    for (const char* key : {"window", "pad", "pad_value", "truncate"}) {
+      if (block.contains(key)) {
+        return FieldError(Join(path, key),
+                          "only time_dense, and a query-based block with score_mix true, take "
+                          "a window");
+      }
+    }
+  }
+  if (spec->output != QueryOutput::kLuong) {
+    if (block.contains("units")) {
+      return FieldError(Join(path, "units"),
+                        absl::StrCat("only the \"luong\" output takes units (output is ",
+                                     Quoted(QueryOutputName(spec->output)), ")"));
+    }
+    return absl::OkStatus();
+  }
+  return json_fields::ReadInt(block, path, "units", Need::kRequired, 1, kMaxSize, &spec->units);
+}
+
+absl::Status ParseTimeDenseOptions(const Json& block, const std::string& path,
+                                   AttentionSpec* spec) {
+  if (absl::Status s = json_fields::ReadChoice(block, path, "placement", Need::kRequired,
+                                               kPlacements, &spec->placement);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = json_fields::ReadBool(block, path, "single_vector", &spec->single_vector);
+      !s.ok()) {
+    return s;
+  }
+  return ParseWindowOptions(block, path, spec);
 }
 
 absl::Status ParseBlock(const Json& block, const std::string& path, AttentionSpec* spec) {
@@ -198,9 +232,14 @@ absl::Status CheckCombination(const std::vector<AttentionSpec>& blocks) {
   for (int i = 0; i < static_cast<int>(blocks.size()); ++i) {
     const AttentionSpec& block = blocks[i];
     const std::string path = Index("attention", i);
-    if (block.kind == AttentionKind::kTimeDense) {
+    if (block.kind == AttentionKind::kTimeDense || block.score_mix) {
       if (time_dense >= 0) {
-        return FieldError(path, absl::StrCat("a model takes at most one time_dense block (",
+        const bool both_time_dense = block.kind == AttentionKind::kTimeDense &&
+                                     blocks[time_dense].kind == AttentionKind::kTimeDense;
+        return FieldError(path, absl::StrCat(both_time_dense
+                                                 ? "a model takes at most one time_dense block ("
+                                                 : "a model takes at most one block with a "
+                                                   "window (time_dense or score_mix; ",
                                              Index("attention", time_dense), " is one)"));
       }
       time_dense = i;
@@ -241,7 +280,15 @@ absl::Status CheckCombination(const std::vector<AttentionSpec>& blocks) {
 // The window against input.max_length and the flattened head input.
 absl::Status CheckWindow(const AttentionSpec& block, int index, ModelSpec* spec) {
   const std::string window = Join(Index("attention", index), "window");
-  if (block.placement == Placement::kAfterLstm) {
+  if (spec->has_embedding && (block.pad_value != static_cast<float>(static_cast<int>(
+                                                     block.pad_value)) ||
+                              block.pad_value < 0 || block.pad_value >= spec->embedding.vocab)) {
+    return FieldError(Join(Index("attention", index), "pad_value"),
+                      absl::StrCat("with input.embedding the padding is a token id: an integer "
+                                   "from 0 to ",
+                                   spec->embedding.vocab - 1));
+  }
+  if (block.kind == AttentionKind::kTimeDense && block.placement == Placement::kAfterLstm) {
     const int64_t flat = int64_t{block.window} * spec->encoder.output_size();
     if (flat > kMaxSize) {
       return FieldError(window, absl::StrCat("window ", block.window, " x encoder output size ",
@@ -262,7 +309,7 @@ absl::Status CheckWindow(const AttentionSpec& block, int index, ModelSpec* spec)
   if (block.truncate == Truncation::kNone && spec->max_length != block.window) {
     return FieldError("input.max_length",
                       absl::StrCat(spec->max_length, " differs from ", window, " ", block.window,
-                                   ": a time_dense model without \"truncate\" accepts at most "
+                                   ": a windowed model without \"truncate\" accepts at most "
                                    "its window"));
   }
   return absl::OkStatus();
@@ -304,7 +351,9 @@ absl::Status ParseAttention(const Json& root, ModelSpec* spec) {
   }
   if (absl::Status s = CheckCombination(spec->attention); !s.ok()) return s;
   for (size_t i = 0; i < spec->attention.size(); ++i) {
-    if (spec->attention[i].kind != AttentionKind::kTimeDense) continue;
+    if (spec->attention[i].kind != AttentionKind::kTimeDense && !spec->attention[i].score_mix) {
+      continue;
+    }
     if (absl::Status s = CheckWindow(spec->attention[i], static_cast<int>(i), spec); !s.ok()) {
       return s;
     }
@@ -335,11 +384,13 @@ void AppendAttentionTensors(const ModelSpec& spec, std::vector<TensorRequirement
         out->push_back({prefix + "proj.weight", {d, d}});
         out->push_back({prefix + "proj.bias", {d}});
         break;
-      case AttentionKind::kBahdanau:
-        out->push_back({prefix + "query_proj.weight", {d, d}});
-        out->push_back({prefix + "proj.weight", {d, d}});
-        out->push_back({prefix + "score.weight", {1, d}});
+      case AttentionKind::kBahdanau: {
+        const int64_t a = block.attention_size > 0 ? block.attention_size : d;
+        out->push_back({prefix + "query_proj.weight", {a, d}});
+        out->push_back({prefix + "proj.weight", {a, d}});
+        out->push_back({prefix + "score.weight", {1, a}});
         break;
+      }
       case AttentionKind::kDot:
       case AttentionKind::kCosine:
         break;
@@ -351,6 +402,10 @@ void AppendAttentionTensors(const ModelSpec& spec, std::vector<TensorRequirement
         out->push_back({prefix + "score.weight", {spec.input_size, spec.input_size}});
         out->push_back({prefix + "score.bias", {spec.input_size}});
         break;
+    }
+    if (block.score_mix) {
+      out->push_back({prefix + "mix.weight", {block.window, block.window}});
+      out->push_back({prefix + "mix.bias", {block.window}});
     }
     if (IsQueryBased(block.kind) && block.output == QueryOutput::kLuong) {
       out->push_back({prefix + "combine.weight", {block.units, 2 * d}});

@@ -42,15 +42,17 @@ enum class Truncation { kNone, kPre, kPost };
 struct AttentionSpec {
   AttentionKind kind = AttentionKind::kFeedForward;
   int units = 0;                  // additive: W1 rows; output luong: Wc rows
+  int attention_size = 0;         // bahdanau: A, rows of W1 and W2 (0: d)
+  bool score_mix = false;         // query-based: e' = Ws^T e + bs over a fixed window
   bool residual_last = false;     // additive: output c + q
   QueryOutput output = QueryOutput::kContext;  // query-based
   bool exclude_query_step = false;             // query-based: score only t < l-1
-  int window = 0;                 // time_dense: T
+  int window = 0;                 // time_dense, score_mix: T
   Placement placement = Placement::kAfterLstm;  // time_dense (feature: always before)
   bool single_vector = false;     // time_dense, feature: one weight vector
-  PadSide pad = PadSide::kPre;    // time_dense
-  float pad_value = 0.0f;         // time_dense
-  Truncation truncate = Truncation::kNone;  // time_dense
+  PadSide pad = PadSide::kPre;    // time_dense, score_mix
+  float pad_value = 0.0f;         // time_dense, score_mix (a token id with an embedding)
+  Truncation truncate = Truncation::kNone;  // time_dense, score_mix
 
   // True for feature attention and time_dense before_lstm.
   bool before_lstm() const {

@@ -1,7 +1,7 @@
 // The engine's batch interface: the sequences going in, the results coming out.
 //
-// SequenceView borrows the caller's values; they must stay valid for the
-// duration of Session::Run. BatchOutput is owned by the caller and reused
+// SequenceView borrows the caller's values (or token ids); they must stay
+// valid for the duration of Session::Run. BatchOutput is owned by the caller and reused
 // across batches: its vectors keep their capacity, so steady-state runs
 // allocate nothing.
 #ifndef ATTNSERVE_ENGINE_BATCH_H_
@@ -14,10 +14,14 @@
 namespace attnserve::engine {
 
 // One sequence: `length` timesteps of the model's input_size features,
-// row-major ([length, D]).
+// row-major ([length, D]); or, for a model with an embedding, `length` token
+// ids (values null).
 struct SequenceView {
   const float* values = nullptr;
   int length = 0;
+  const int64_t* ids = nullptr;
+
+  static SequenceView Ids(const int64_t* ids, int length) { return {nullptr, length, ids}; }
 };
 
 // A batch shape as requested: `sequences` sequences, the longest `steps` long.

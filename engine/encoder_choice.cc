@@ -11,6 +11,7 @@
 #include "engine/dnnl_util.h"
 #include "engine/lstm_encoder.h"
 #include "engine/matmul_lstm.h"
+#include "engine/passthrough_encoder.h"
 #include "engine/shape_policy.h"
 #include "engine/workspace.h"
 
@@ -72,6 +73,13 @@ absl::StatusOr<EncoderChoice> ChooseEncoder(const ModelSpec& spec,
                                             const std::map<std::string, FloatTensor>& weights,
                                             LstmImpl requested,
                                             absl::Span<const BatchShape> shapes) {
+  if (!spec.has_encoder) {
+    EncoderChoice choice;
+    choice.ledger = std::make_shared<WeightLedger>();
+    choice.encoder = std::make_unique<PassthroughEncoder>(spec.input_size);
+    choice.note = "none (the model has no LSTM)";
+    return choice;
+  }
   if (requested != LstmImpl::kAuto) {
     absl::StatusOr<EncoderChoice> choice = Build(spec, weights, requested);
     if (choice.ok()) choice->note = absl::StrCat(LstmImplName(requested), " (requested)");

@@ -11,6 +11,7 @@
 //                  in alternating order, each the best of two runs after a
 //                  warm-up run; summed over the shapes), and the faster is kept.
 //                  The other one, and its weights, are dropped.
+// A model without an LSTM gets its PassthroughEncoder whatever is requested.
 // The note says what was chosen and why (for logs and metadata).
 //
 // Runs on the calling thread (Model::Build runs it with one OpenMP thread).

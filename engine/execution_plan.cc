@@ -17,15 +17,12 @@ ExecutionPlan::ExecutionPlan(const Model& model, int64_t batch, int64_t steps)
       attention_(model.temporal_attention() != nullptr
                      ? model.temporal_attention()->Plan(batch, steps)
                      : nullptr),
-      gate_(model.gate() != nullptr ? std::make_unique<DenseGatePlan>(*model.gate(), batch)
-                                    : nullptr),
-      head_(model.head(), batch) {
+      head_(model.head(), model.gate(), model.spec().head.gate_after, batch) {
   scratchpad_bytes_ = std::max(encoder_->scratchpad_bytes(), head_.scratchpad_bytes());
   if (input_attention_) {
     scratchpad_bytes_ = std::max(scratchpad_bytes_, input_attention_->scratchpad_bytes());
   }
   if (attention_) scratchpad_bytes_ = std::max(scratchpad_bytes_, attention_->scratchpad_bytes());
-  if (gate_) scratchpad_bytes_ = std::max(scratchpad_bytes_, gate_->scratchpad_bytes());
 }
 
 void ExecutionPlan::Run(dnnl::stream& stream, absl::Span<const int> lengths, Workspace& ws,
@@ -55,12 +52,9 @@ void ExecutionPlan::Run(dnnl::stream& stream, absl::Span<const int> lengths, Wor
     attention_->Run(stream, encoded, ws, map.values.data(), vec);
     head_input = vec;
   }
-  if (gate_) {
-    float* gated = ws.gate.Reserve(static_cast<size_t>(batch_ * model_.gate()->size()));
-    gate_->Run(stream, ws, head_input, gated);
-    head_input = gated;
-  }
-  head_.Run(stream, head_input, ws, out->outputs.data());
+  float* gate_weights =
+      model_.gate() != nullptr ? out->attention[model_.gate_map()].values.data() : nullptr;
+  head_.Run(stream, head_input, ws, out->outputs.data(), gate_weights);
   stream.wait();
 }
 

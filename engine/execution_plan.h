@@ -1,6 +1,6 @@
 // ExecutionPlan: a model prepared for one padded batch shape (batch x steps):
 // the primitives of the attention block before the LSTM, the encoder, the
-// block after it, the head's gate and the head, with their argument maps.
+// block after it and the head (with its gate), with their argument maps.
 //
 // Contract: Run() reads the time-major padded input from ws.input (and may
 // rewrite it: a block before the LSTM reweighs it in place) and writes the
@@ -49,8 +49,7 @@ class ExecutionPlan {
   std::unique_ptr<InputAttentionPlan> input_attention_;  // null without one
   std::unique_ptr<EncoderPlan> encoder_;
   std::unique_ptr<TemporalAttentionPlan> attention_;  // null: the head reads q
-  std::unique_ptr<DenseGatePlan> gate_;                // null without a gate
-  HeadPlan head_;
+  HeadPlan head_;                                      // with the gate, if any
   size_t scratchpad_bytes_ = 0;
 };
 

@@ -25,17 +25,29 @@ absl::StatusOr<std::unique_ptr<Head>> Head::Create(
   return head;
 }
 
-HeadPlan::HeadPlan(const Head& head, int64_t batch) : head_(head), batch_(batch) {
+HeadPlan::HeadPlan(const Head& head, const DenseGate* gate, int gate_after, int64_t batch)
+    : head_(head), batch_(batch), gate_after_(gate_after) {
   for (const DenseLayer& layer : head.layers()) {
     layers_.emplace_back(layer, batch);
     scratchpad_bytes_ = std::max(scratchpad_bytes_, layers_.back().scratchpad_bytes());
   }
+  if (gate != nullptr) {
+    gate_ = std::make_unique<DenseGatePlan>(*gate, batch);
+    gate_size_ = gate->size();
+    scratchpad_bytes_ = std::max(scratchpad_bytes_, gate_->scratchpad_bytes());
+  }
 }
 
-void HeadPlan::Run(dnnl::stream& stream, const float* input, Workspace& ws, float* out) {
+void HeadPlan::Run(dnnl::stream& stream, const float* input, Workspace& ws, float* out,
+                   float* gate_weights) {
   const dnnl::memory& scratchpad = ws.Scratchpad(scratchpad_bytes_);
   const float* src = input;
   for (size_t j = 0; j < layers_.size(); ++j) {
+    if (gate_ && static_cast<int>(j) == gate_after_) {
+      float* gated = ws.gate.Reserve(static_cast<size_t>(batch_ * gate_size_));
+      gate_->Run(stream, ws, src, gate_weights, gated);
+      src = gated;
+    }
     const bool last = j + 1 == layers_.size();
     float* dst = last ? out
                       : ws.head[j % 2].Reserve(

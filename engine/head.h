@@ -1,7 +1,8 @@
 // Head: dense layers (relu between them, none after the last) and the output
 // activation (softmax over classes, elementwise sigmoid, or linear).
 // Tensors: head.layers.{j}.weight [out_j, in_j], head.layers.{j}.bias [out_j].
-// HeadPlan: the head prepared for a batch of B vectors.
+// HeadPlan: the head prepared for a batch of B vectors, with the model's gate
+// (dense_gate.h) where it runs: after `gate_after` of the dense layers.
 //
 // Ownership/thread-safety: Head is immutable after Create and shared by
 // sessions; a plan belongs to one session thread; Run() may throw dnnl::error.
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/attention/dense_gate.h"
 #include "engine/dense_layer.h"
 #include "engine/model_spec.h"
 #include "engine/tensor_file.h"
@@ -43,17 +45,22 @@ class Head {
 
 class HeadPlan {
  public:
-  // Throws dnnl::error.
-  HeadPlan(const Head& head, int64_t batch);
+  // `gate` (may be null) runs after `gate_after` dense layers. Throws dnnl::error.
+  HeadPlan(const Head& head, const DenseGate* gate, int gate_after, int64_t batch);
 
   size_t scratchpad_bytes() const { return scratchpad_bytes_; }
-  // out[batch, C] = activation(head(input[batch, in])). Throws dnnl::error.
-  void Run(dnnl::stream& stream, const float* input, Workspace& ws, float* out);
+  // out[batch, C] = activation(head(input[batch, in])); with a gate, its
+  // weights go to gate_weights [batch, n]. Throws dnnl::error.
+  void Run(dnnl::stream& stream, const float* input, Workspace& ws, float* out,
+           float* gate_weights = nullptr);
 
  private:
   const Head& head_;
   int64_t batch_;
   std::vector<DensePlan> layers_;
+  std::unique_ptr<DenseGatePlan> gate_;  // null without a gate
+  int gate_after_ = 0;
+  int64_t gate_size_ = 0;
   size_t scratchpad_bytes_ = 0;
 };
 

@@ -12,6 +12,7 @@ constexpr std::pair<LstmImpl, const char*> kNames[] = {
     {LstmImpl::kAuto, "auto"},
     {LstmImpl::kRnnPrimitive, "rnn_primitive"},
     {LstmImpl::kMatmul, "matmul"},
+    {LstmImpl::kNone, "none"},
 };
 
 }  // namespace
@@ -25,7 +26,7 @@ const char* LstmImplName(LstmImpl impl) {
 
 absl::StatusOr<LstmImpl> ParseLstmImpl(absl::string_view text) {
   for (const auto& [impl, name] : kNames) {
-    if (text == name) return impl;
+    if (text == name && impl != LstmImpl::kNone) return impl;
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown LSTM implementation \"", text, "\" (auto, rnn_primitive or matmul)"));

@@ -10,6 +10,8 @@
 //   kAuto          at load: kMatmul where the primitive cannot compute the
 //                  model exactly, otherwise whichever of the two runs the
 //                  model's warm-up shapes faster (lstm_impl_choice.h).
+//   kNone          a model without an LSTM (passthrough_encoder.h); what any
+//                  request for an implementation gives such a model.
 // Thread-safety: pure functions.
 #ifndef ATTNSERVE_ENGINE_LSTM_IMPL_H_
 #define ATTNSERVE_ENGINE_LSTM_IMPL_H_
@@ -24,11 +26,12 @@
 
 namespace attnserve::engine {
 
-enum class LstmImpl { kAuto, kRnnPrimitive, kMatmul };
+enum class LstmImpl { kAuto, kRnnPrimitive, kMatmul, kNone };
 
-// "auto", "rnn_primitive" or "matmul".
+// "auto", "rnn_primitive", "matmul" or "none".
 const char* LstmImplName(LstmImpl impl);
-// The inverse of LstmImplName; anything else is InvalidArgument.
+// The inverse of LstmImplName for the three a caller may ask for ("none" is
+// not one); anything else is InvalidArgument.
 absl::StatusOr<LstmImpl> ParseLstmImpl(absl::string_view text);
 inline std::ostream& operator<<(std::ostream& out, LstmImpl impl) {
   return out << LstmImplName(impl);

@@ -62,6 +62,10 @@ absl::StatusOr<std::shared_ptr<const Model>> Model::Build(const ModelFiles& file
   model->encoder_ = std::move(encoder->encoder);
   model->ledger_ = std::move(encoder->ledger);  // the rest of the model joins it
   model->lstm_impl_note_ = std::move(encoder->note);
+  if (spec.has_embedding) {
+    model->embedding_ =
+        std::make_unique<Embedding>(files.weights.at("embedding.weight"), model->ledger_);
+  }
   absl::StatusOr<AttentionBlocks> attention =
       CreateAttentionBlocks(spec, files.weights, model->ledger_);
   if (!attention.ok()) return attention.status();

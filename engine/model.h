@@ -27,6 +27,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/attention/attention_factory.h"
+#include "engine/embedding.h"
 #include "engine/encoder.h"
 #include "engine/head.h"
 #include "engine/lstm_impl.h"
@@ -66,7 +67,10 @@ class Model {
   Precision requested_precision() const { return requested_precision_; }
   const std::string& precision_note() const { return precision_note_; }
   WeightStats weight_stats() const { return ledger_->Read(); }
+  // The LSTM stack (a PassthroughEncoder for a model without one).
   const Encoder& encoder() const { return *encoder_; }
+  // The token-id input stage; null for a model that reads float values.
+  const Embedding* embedding() const { return embedding_.get(); }
   // The LSTM implementation that runs the model (never kAuto), and how it was
   // chosen (e.g. "matmul (auto: 7 warm-up shapes in ...)").
   LstmImpl lstm_impl() const { return encoder_->impl(); }
@@ -79,8 +83,12 @@ class Model {
   // Indexes of those blocks' maps in BatchOutput::attention; -1 if absent.
   int input_attention_map() const { return attention_.input_index; }
   int temporal_attention_map() const { return attention_.temporal_index; }
-  // The head's gate; null if none.
+  // The head's gate; null if none. It runs inside the head (after
+  // spec().head.gate_after hidden layers); its map is gate_map().
   const DenseGate* gate() const { return attention_.gate.get(); }
+  int gate_map() const {
+    return gate() != nullptr ? static_cast<int>(attention_outputs_.size()) - 1 : -1;
+  }
   const Head& head() const { return *head_; }
   // The attention maps every run returns, in BatchOutput::attention order.
   const std::vector<AttentionOutputInfo>& attention_outputs() const { return attention_outputs_; }
@@ -91,6 +99,7 @@ class Model {
   Precision requested_precision_ = Precision::kF32;
   std::string precision_note_;
   std::shared_ptr<WeightLedger> ledger_ = std::make_shared<WeightLedger>();
+  std::unique_ptr<Embedding> embedding_;
   std::unique_ptr<Encoder> encoder_;
   std::string lstm_impl_note_;
   AttentionBlocks attention_;

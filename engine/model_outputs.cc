@@ -27,6 +27,7 @@ std::vector<AttentionOutputInfo> AttentionOutputs(const ModelSpec& spec) {
         break;
     }
   }
+  if (spec.head.gate) outputs.push_back({"gate", {spec.gate_size()}});
   return outputs;
 }
 
@@ -35,11 +36,17 @@ absl::Status CheckSequenceLength(const ModelSpec& spec, int64_t length) {
     return absl::InvalidArgumentError(
         absl::StrCat("sequence length is ", length, "; it must be at least 1"));
   }
-  const AttentionSpec* window = spec.time_dense();
-  if (window != nullptr && window->truncate == Truncation::kNone && length > window->window) {
+  if (!spec.has_encoder && length != 1) {
     return absl::InvalidArgumentError(
-        absl::StrCat("sequence length ", length, " exceeds the model's window of ", window->window,
-                     " steps (its time_dense attention does not truncate)"));
+        absl::StrCat("sequence length is ", length, "; a model without an LSTM reads exactly one "
+                                                    "step of ",
+                     spec.input_size, " values"));
+  }
+  const AttentionSpec* window = spec.windowed();
+  if (window != nullptr && window->truncate == Truncation::kNone && length > window->window) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "sequence length ", length, " exceeds the model's window of ", window->window, " steps (its ",
+        AttentionKindName(window->kind), " attention does not truncate)"));
   }
   if (spec.max_length > 0 && length > spec.max_length) {
     return absl::InvalidArgumentError(absl::StrCat(

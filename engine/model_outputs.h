@@ -27,15 +27,17 @@ struct AttentionOutputInfo {
 // model's (pipeline) order, as BatchOutput::attention lists them:
 //   feature attention: "feature", {l, D}, or {D} with single_vector;
 //   time_dense:        "time", {T, k} (k = D before the LSTM, d after), or {T};
-//   temporal blocks:   "temporal", {l}.
-// With a time_dense block every sequence is padded or truncated to its window
-// T, so l is T for every map of that model.
+//   temporal blocks:   "temporal", {l};
+// then, with a head gate, "gate", {n} (the gate's sigmoid, n = gate_size()).
+// With a window (time_dense, score_mix) every sequence is padded or truncated
+// to it, so l is T for every map of that model.
 std::vector<AttentionOutputInfo> AttentionOutputs(const ModelSpec& spec);
 
 // OK if the model accepts a sequence of `length` steps; InvalidArgument saying
-// why otherwise: `length` < 1; above the window of a time_dense model that does
-// not truncate (shorter sequences are padded to it); above the model's
-// max_length. The one rule Session and the server apply.
+// why otherwise: `length` < 1; other than 1 for a model without an LSTM;
+// above the window of a windowed model that does not truncate (shorter
+// sequences are padded to it); above the model's max_length. The one rule
+// Session and the server apply.
 absl::Status CheckSequenceLength(const ModelSpec& spec, int64_t length);
 
 }  // namespace attnserve::engine

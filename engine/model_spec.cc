@@ -147,16 +147,77 @@ class SyntaxCheck : public nlohmann::json_sax<Json> {
   std::string error_;
 };
 
-absl::Status ParseInput(const Json& root, ModelSpec* spec) {
-  absl::StatusOr<const Json*> input = ReadObject(root, "", "input");
-  if (!input.ok()) return input.status();
-  if (absl::Status s = CheckKeys(**input, "input", {"size", "max_length"}); !s.ok()) return s;
-  if (absl::Status s =
-          ReadInt(**input, "input", "size", Need::kRequired, 1, kMaxSize, &spec->input_size);
+constexpr int64_t kMaxVocab = int64_t{1} << 24;
+
+absl::Status ParseEmbedding(const Json& input, ModelSpec* spec) {
+  const std::string path = "input.embedding";
+  absl::StatusOr<const Json*> found = ReadObject(input, "input", "embedding");
+  if (!found.ok()) return found.status();
+  const Json& object = **found;
+  if (absl::Status s = CheckKeys(object, path, {"vocab", "dim", "mask_zero"}); !s.ok()) return s;
+  if (absl::Status s = ReadInt(object, path, "vocab", Need::kRequired, 1, kMaxVocab,
+                               &spec->embedding.vocab);
       !s.ok()) {
     return s;
   }
+  if (absl::Status s =
+          ReadInt(object, path, "dim", Need::kRequired, 1, kMaxSize, &spec->embedding.dim);
+      !s.ok()) {
+    return s;
+  }
+  bool mask_zero = false;
+  if (absl::Status s = ReadBool(object, path, "mask_zero", &mask_zero); !s.ok()) return s;
+  if (mask_zero) {
+    return FieldError(
+        "input.embedding.mask_zero",
+        "true is not supported: Keras computes a masked model differently by version and by "
+        "the layers after the LSTM (docs/keras.md, \"mask_zero\"); pad with id 0 unmasked "
+        "(mask_zero false) or send each sequence without padding");
+  }
+  spec->has_embedding = true;
+  spec->input_size = spec->embedding.dim;
+  return absl::OkStatus();
+}
+
+absl::Status ParseInput(const Json& root, ModelSpec* spec) {
+  absl::StatusOr<const Json*> input = ReadObject(root, "", "input");
+  if (!input.ok()) return input.status();
+  if (absl::Status s = CheckKeys(**input, "input", {"size", "max_length", "embedding"}); !s.ok()) {
+    return s;
+  }
+  if ((*input)->contains("embedding")) {
+    if ((*input)->contains("size")) {
+      return FieldError("input.size",
+                        "a model with input.embedding reads token ids: the LSTM's input size is "
+                        "input.embedding.dim, so input.size must not be given");
+    }
+    if (absl::Status s = ParseEmbedding(**input, spec); !s.ok()) return s;
+  } else if (absl::Status s = ReadInt(**input, "input", "size", Need::kRequired, 1, kMaxSize,
+                                      &spec->input_size);
+             !s.ok()) {
+    return s;
+  }
   return ReadInt(**input, "input", "max_length", Need::kOptional, 1, kMaxLength, &spec->max_length);
+}
+
+// A model without an LSTM: one step of input.size values through the head.
+absl::Status CheckNoEncoder(const Json& root, const ModelSpec& spec) {
+  if (spec.has_embedding) {
+    return FieldError("input.embedding",
+                      "a model without an encoder reads one vector of input.size values; an "
+                      "embedding needs an LSTM after it");
+  }
+  if (spec.max_length > 1) {
+    return FieldError("input.max_length",
+                      absl::StrCat(spec.max_length, ": a model without an encoder reads exactly "
+                                                    "one step"));
+  }
+  if (root.contains("attention") && !(root["attention"].is_array() && root["attention"].empty())) {
+    return FieldError("attention",
+                      "a model without an encoder takes no attention blocks (its attention is "
+                      "the head's gate)");
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ParseEncoder(const Json& root, EncoderSpec* encoder) {
@@ -208,7 +269,10 @@ absl::Status ParseHead(const Json& root, HeadSpec* head) {
   absl::StatusOr<const Json*> found = ReadObject(root, "", "head");
   if (!found.ok()) return found.status();
   const Json& object = **found;
-  if (absl::Status s = CheckKeys(object, "head", {"gate", "hidden", "output"}); !s.ok()) return s;
+  if (absl::Status s = CheckKeys(object, "head", {"gate", "gate_after", "hidden", "output"});
+      !s.ok()) {
+    return s;
+  }
   if (absl::Status s = ReadBool(object, "head", "gate", &head->gate); !s.ok()) return s;
   if (object.contains("hidden")) {
     const Json& hidden = object["hidden"];
@@ -223,6 +287,14 @@ absl::Status ParseHead(const Json& root, HeadSpec* head) {
         return s;
       }
       head->hidden.push_back(size);
+    }
+  }
+  if (object.contains("gate_after")) {
+    if (!head->gate) return FieldError("head.gate_after", "needs head.gate true");
+    if (absl::Status s = ReadInt(object, "head", "gate_after", Need::kOptional, 0,
+                                 static_cast<int64_t>(head->hidden.size()), &head->gate_after);
+        !s.ok()) {
+      return s;
     }
   }
   return ReadChoice(object, "head", "output", Need::kRequired, kOutputs, &head->output);
@@ -308,7 +380,13 @@ absl::StatusOr<ModelSpec> ParseModelSpec(absl::string_view json_text) {
     return s;
   }
   if (absl::Status s = ParseInput(root, &spec); !s.ok()) return s;
-  if (absl::Status s = ParseEncoder(root, &spec.encoder); !s.ok()) return s;
+  spec.has_encoder = root.contains("encoder");
+  if (spec.has_encoder) {
+    if (absl::Status s = ParseEncoder(root, &spec.encoder); !s.ok()) return s;
+  } else {
+    if (absl::Status s = CheckNoEncoder(root, spec); !s.ok()) return s;
+    spec.max_length = 1;
+  }
   if (absl::Status s = ParseAttention(root, &spec); !s.ok()) return s;
   if (absl::Status s = ParseHead(root, &spec.head); !s.ok()) return s;
   if (absl::Status s = ParseLabels(root, &spec); !s.ok()) return s;
@@ -322,9 +400,13 @@ absl::StatusOr<ModelSpec> ParseModelSpec(absl::string_view json_text) {
 
 std::vector<TensorRequirement> RequiredTensors(const ModelSpec& spec) {
   std::vector<TensorRequirement> out;
+  if (spec.has_embedding) {
+    out.push_back({"embedding.weight", {spec.embedding.vocab, spec.embedding.dim}});
+  }
   const int64_t hidden = spec.encoder.hidden_size;
   const int64_t d = spec.encoder.output_size();
-  for (int k = 0; k < spec.encoder.num_layers; ++k) {
+  const int layers = spec.has_encoder ? spec.encoder.num_layers : 0;
+  for (int k = 0; k < layers; ++k) {
     const int64_t input = k == 0 ? spec.input_size : d;
     for (int direction = 0; direction < spec.encoder.directions(); ++direction) {
       const std::string suffix = absl::StrCat("_l", k, direction == 1 ? "_reverse" : "");
@@ -337,11 +419,12 @@ std::vector<TensorRequirement> RequiredTensors(const ModelSpec& spec) {
   AppendAttentionTensors(spec, &out);
   int64_t in = spec.head_input_size();
   if (spec.head.gate) {
-    out.push_back({"head.gate.weight", {in, in}});
-    out.push_back({"head.gate.bias", {in}});
+    const int64_t n = spec.gate_size();
+    out.push_back({"head.gate.weight", {n, n}});
+    out.push_back({"head.gate.bias", {n}});
   }
-  const size_t layers = spec.head.hidden.size() + 1;
-  for (size_t j = 0; j < layers; ++j) {
+  const size_t head_layers = spec.head.hidden.size() + 1;
+  for (size_t j = 0; j < head_layers; ++j) {
     const int64_t out_size = j < spec.head.hidden.size() ? spec.head.hidden[j] : spec.num_outputs();
     const std::string prefix = absl::StrCat("head.layers.", j, ".");
     out.push_back({prefix + "weight", {out_size, in}});
@@ -358,9 +441,21 @@ const AttentionSpec* ModelSpec::time_dense() const {
   return nullptr;
 }
 
-int ModelSpec::window() const { return time_dense() != nullptr ? time_dense()->window : 0; }
+const AttentionSpec* ModelSpec::windowed() const {
+  for (const AttentionSpec& block : attention) {
+    if (block.kind == AttentionKind::kTimeDense || block.score_mix) return &block;
+  }
+  return nullptr;
+}
+
+int ModelSpec::window() const { return windowed() != nullptr ? windowed()->window : 0; }
+
+int64_t ModelSpec::gate_size() const {
+  return head.gate_after == 0 ? head_input_size() : head.hidden[head.gate_after - 1];
+}
 
 int64_t ModelSpec::head_input_size() const {
+  if (!has_encoder) return input_size;
   const int64_t d = encoder.output_size();
   for (const AttentionSpec& block : attention) {
     if (block.before_lstm()) continue;

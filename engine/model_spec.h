@@ -44,9 +44,19 @@ struct EncoderSpec {
 enum class OutputActivation { kSoftmax, kSigmoid, kLinear };
 
 struct HeadSpec {
-  bool gate = false;        // v * sigmoid(Wg v + bg) on the head's input
+  bool gate = false;        // v * sigmoid(Wg v + bg), returned as the map "gate"
+  int gate_after = 0;       // hidden layers before the gate (0: on the head's input)
   std::vector<int> hidden;  // dense layer sizes before the output layer
   OutputActivation output = OutputActivation::kSoftmax;
+};
+
+// The token-id input stage (Keras Embedding): each step is one id in
+// [0, vocab), looked up in embedding.weight [vocab, dim]; the LSTM reads dim
+// features per step. mask_zero (Keras' option) is parsed so that it can be
+// refused by name: no exact semantics exist for it across Keras versions.
+struct EmbeddingSpec {
+  int vocab = 0;
+  int dim = 0;
 };
 
 enum class Precision { kF32, kBF16 };
@@ -54,8 +64,15 @@ enum class Precision { kF32, kBF16 };
 struct ModelSpec {
   int format_version = 1;
   std::string description;
+  // Features per step the encoder (or, without one, the head) reads: input.size,
+  // or embedding.dim for a token-id model.
   int input_size = 0;
   int max_length = 0;  // 0: the model sets no limit
+  bool has_embedding = false;  // input.embedding: requests carry token ids
+  EmbeddingSpec embedding;
+  // False for a model without an LSTM ("encoder" absent): one step of
+  // input_size values goes straight to the head; no attention blocks.
+  bool has_encoder = true;
   EncoderSpec encoder;
   std::vector<AttentionSpec> attention;  // in pipeline order (attention_spec.h)
   HeadSpec head;
@@ -65,12 +82,18 @@ struct ModelSpec {
   int num_outputs() const { return static_cast<int>(labels.size()); }
   // The time_dense block, or nullptr.
   const AttentionSpec* time_dense() const;
+  // The block that fixes the window (time_dense, or a query-based block with
+  // score_mix), or nullptr.
+  const AttentionSpec* windowed() const;
   // The fixed window T every sequence is padded or truncated to; 0 without
-  // a time_dense block.
+  // such a block.
   int window() const;
   // Size of the vector the head reads: the temporal block's output, the
-  // flattened time_dense output (window x d), or q (d).
+  // flattened time_dense output (window x d), q (d), or without an encoder
+  // the input step (input_size).
   int64_t head_input_size() const;
+  // Size of the head's vector the gate reads (after gate_after hidden layers).
+  int64_t gate_size() const;
 };
 
 // Parses and validates model.json text.

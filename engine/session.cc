@@ -18,7 +18,8 @@ Session::Session(std::shared_ptr<const Model> model, SessionOptions options)
     : model_(std::move(model)),
       options_(options),
       stream_(CpuEngine()),
-      inert_(static_cast<size_t>(model_->spec().input_size), 0.0f) {
+      inert_(static_cast<size_t>(model_->spec().input_size), 0.0f),
+      inert_id_(0) {
   options_.threads = std::max(1, options_.threads);
   options_.max_cached_plans = std::max<size_t>(1, options_.max_cached_plans);
   options_.max_plan_bytes = std::max<size_t>(1, options_.max_plan_bytes);
@@ -26,11 +27,21 @@ Session::Session(std::shared_ptr<const Model> model, SessionOptions options)
 
 absl::Status Session::Validate(absl::Span<const SequenceView> batch) const {
   if (batch.empty()) return absl::InvalidArgumentError("batch is empty");
+  const Embedding* embedding = model_->embedding();
   for (size_t b = 0; b < batch.size(); ++b) {
     absl::Status length = CheckSequenceLength(model_->spec(), batch[b].length);
     if (!length.ok()) return absl::InvalidArgumentError(absl::StrCat("sequence ", b, ": ", length.message()));
-    if (batch[b].values == nullptr) {
+    if (embedding == nullptr && batch[b].values == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("sequence ", b, ": no values"));
+    }
+    if (embedding != nullptr) {
+      if (batch[b].ids == nullptr) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("sequence ", b, ": no token ids (the model reads token ids)"));
+      }
+      if (absl::Status ids = embedding->CheckIds(batch[b].ids, batch[b].length); !ids.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("sequence ", b, ": ", ids.message()));
+      }
     }
   }
   return absl::OkStatus();
@@ -109,9 +120,9 @@ absl::Status Session::Warm(absl::Span<const BatchShape> shapes) {
     }
     // One sequence of the longest length (zeros) and inert rows for the rest.
     std::vector<float> zeros(static_cast<size_t>(shape.steps * model_->spec().input_size), 0.0f);
-    std::vector<SequenceView> batch(static_cast<size_t>(shape.sequences),
-                                    SequenceView{inert_.data(), 1});
-    batch[0] = {zeros.data(), static_cast<int>(shape.steps)};
+    std::vector<int64_t> zero_ids(static_cast<size_t>(shape.steps), 0);
+    std::vector<SequenceView> batch(static_cast<size_t>(shape.sequences), InertRow());
+    batch[0] = {zeros.data(), static_cast<int>(shape.steps), zero_ids.data()};
     if (absl::Status status = RunValid(batch, &out); !status.ok()) return status;
   }
   return absl::OkStatus();
@@ -122,7 +133,7 @@ absl::Status Session::RunValid(absl::Span<const SequenceView> batch, BatchOutput
   const int64_t rows = PaddedRows(count);
   const int window = model_->spec().window();
   rows_.assign(batch.begin(), batch.end());
-  rows_.resize(static_cast<size_t>(rows), SequenceView{inert_.data(), 1});
+  rows_.resize(static_cast<size_t>(rows), InertRow());
   lengths_.resize(static_cast<size_t>(rows));
   int64_t longest = 0;
   for (int64_t b = 0; b < rows; ++b) {
@@ -137,7 +148,7 @@ absl::Status Session::RunValid(absl::Span<const SequenceView> batch, BatchOutput
   return GuardDnnl("running a batch", [&]() -> absl::Status {
     ExecutionPlan& plan = PlanFor(rows, steps);
     const int64_t features = model_->spec().input_size;
-    engine::PackInput(rows_, steps, features, model_->spec().time_dense(),
+    engine::PackInput(rows_, steps, features, model_->spec().windowed(), model_->embedding(),
                       ws_.input.Reserve(static_cast<size_t>(steps * rows * features)));
     ShapeOutput(rows, steps, out);
     out->batch_size = count;

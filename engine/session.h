@@ -5,7 +5,8 @@
 // or truncates each to its window instead, see input_window.h) and returns
 // per-sequence outputs and attention maps equal to running each sequence
 // alone. Bad input (empty batch, a length CheckSequenceLength refuses, null
-// values) is InvalidArgument; oneDNN failures are Internal (FailedPrecondition
+// values, or for a token-id model null ids or an id outside the vocabulary)
+// is InvalidArgument; oneDNN failures are Internal (FailedPrecondition
 // where oneDNN has no implementation on this CPU).
 //
 // Shapes: a batch of n sequences whose longest has L steps runs as
@@ -85,12 +86,15 @@ class Session {
   absl::Status RunValid(absl::Span<const SequenceView> batch, BatchOutput* out);
   ExecutionPlan& PlanFor(int64_t rows, int64_t steps);  // throws dnnl::error
   void ShapeOutput(int64_t rows, int64_t steps, BatchOutput* out) const;
+  // A padding row: one zero step (values and token id 0).
+  SequenceView InertRow() const { return {inert_.data(), 1, &inert_id_}; }
 
   std::shared_ptr<const Model> model_;
   SessionOptions options_;
   dnnl::stream stream_;
   Workspace ws_;
   std::vector<float> inert_;                // one zero step: the inert rows' input
+  int64_t inert_id_;                        // token id 0: the inert rows' input
   std::vector<SequenceView> rows_;          // the batch plus its inert rows
   std::vector<int> lengths_;
   using Key = uint64_t;

@@ -54,7 +54,9 @@ inline int64_t PaddedRows(int64_t count) {
 inline std::vector<BatchShape> WarmupShapes(const ModelSpec& spec, int max_batch_size,
                                             absl::Span<const int> lengths) {
   std::vector<int64_t> steps;
-  if (spec.window() > 0) {
+  if (!spec.has_encoder) {
+    steps.push_back(1);  // a model without an LSTM reads one step
+  } else if (spec.window() > 0) {
     steps.push_back(spec.window());
   } else {
     for (int length : lengths) {

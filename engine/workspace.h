@@ -37,11 +37,12 @@ struct Workspace {
   AlignedBuffer backward;     // bidirectional: backward direction output
   AlignedBuffer projection;   // attention projections [T*B, units], time_dense [B, k, T]
   AlignedBuffer scores;       // attention scores [B, T]
+  AlignedBuffer mixed_scores; // score_mix: the mixed scores [B, T]
   AlignedBuffer mask;         // attention mask [B, T]: 0 or -inf
   AlignedBuffer query_proj;   // query-side vectors [B, d]
   AlignedBuffer norms;        // cosine: step norms [B, T], query norms [B]
   AlignedBuffer context;      // context vectors, [c; q] for luong [B, 2d]
-  AlignedBuffer gate;         // head gate pre-activation [B, n]
+  AlignedBuffer gate;         // head gate output v * g [B, n]
   AlignedBuffer vector;       // attention block output / head input [B, d]
   AlignedBuffer query;        // last valid encoder output per sequence [B, d]
   AlignedBuffer head[2];      // head layer outputs, alternating

@@ -10,13 +10,16 @@
 #                                         with OpenBLAS, grpcio, matplotlib, perf
 #   scripts/install-deps.sh --fuzz        also clang and its libFuzzer, ASan and
 #                                         UBSan runtimes (`make fuzz`)
+#   scripts/install-deps.sh --keras       also Node.js and npm, to regenerate the
+#                                         Keras fixtures (`make keras-fixtures`)
 # Test-only packages: `prometheus` (promtool, and the server the end-to-end
 # metrics test scrapes with; its own service is not used), `kubernetes-client`
 # (kubectl renders deploy/k8s; skipped when a kubectl is already installed, e.g.
 # the upstream `kubectl` package, which conflicts with it), python3-yaml, and
 # what the Python client (client/python) is built and tested with: grpcio,
 # protobuf, numpy, matplotlib, grpc-tools (stub compiler), pip, setuptools and
-# venv (its install), openssl (certificates for its TLS test).
+# venv (its install), openssl (certificates for its TLS test), and h5py (the
+# Keras importer reads .h5 and .keras files).
 set -euo pipefail
 
 packages=(
@@ -27,13 +30,17 @@ packages=(
 )
 python_client_packages=(python3-grpcio python3-protobuf python3-numpy python3-matplotlib
                         python3-grpc-tools python3-pip python3-setuptools python3-venv openssl)
-test_packages=(libgtest-dev libgmock-dev libbenchmark-dev prometheus python3-yaml
+test_packages=(libgtest-dev libgmock-dev libbenchmark-dev prometheus python3-yaml python3-h5py
                "${python_client_packages[@]}")
 command -v kubectl >/dev/null || test_packages+=(kubernetes-client)
 case "${1:-}" in
   --build-only) ;;
   --tools) packages+=("${test_packages[@]}" python3-torch python3-numpy) ;;
   --fuzz) packages+=("${test_packages[@]}" clang-14 libclang-rt-14-dev) ;;
+  --keras) packages+=("${test_packages[@]}")
+           # A Node.js from elsewhere (e.g. with its own npm) is kept.
+           command -v node >/dev/null || packages+=(nodejs)
+           command -v npm >/dev/null || packages+=(npm) ;;
   --bench) packages+=("${test_packages[@]}" python3-torch python3-numpy python3-matplotlib
                       python3-grpcio python3-grpc-tools libopenblas0-openmp linux-perf) ;;
   *) packages+=("${test_packages[@]}") ;;

@@ -4,6 +4,7 @@
 Contract: each fixture directory is a model version directory (model.json +
 weights.safetensors, F32) plus cases.safetensors with
   inputs               F32 [B, Tmax, D]  right-padded, zero beyond each length
+  ids                  I64 [B, Tmax]     instead of inputs for a token-id model
   lengths              I32 [B]           1 <= l <= Tmax; one is 1, one is exactly Tmax
   probabilities        F32 [B, C]        head output (raw values for "linear")
   attention.<name>     F32 [B, ...]      one per attention map the model returns:
@@ -43,7 +44,8 @@ HEAD_GAIN = 2.0
 #            a list of model.json attention blocks
 # extra: "minimal" writes only required model.json keys; "max_length" an int or None;
 #        "gate" adds head.gate; "recurrent_activation" and "activation" set the LSTM's
-#        (default sigmoid and tanh).
+#        (default sigmoid and tanh); "embedding" (vocab, dim) makes a token-id model;
+#        "no_encoder" a model without an LSTM (one step of D values); "gate_after" j.
 FAMILIES = [
     ("uni1_none_d1_h8_c2_softmax", 1, False, 1, 8, 2, None, [], "softmax", 12, 6,
      {"minimal": True}),
@@ -177,6 +179,40 @@ FAMILIES += [
      {"recurrent_activation": "hard_sigmoid_keras3", "activation": "relu"}),
 ]
 
+# The model format's extensions: token ids through an embedding (with a window
+# padded with a token id), models without an LSTM, the gate after a dense layer
+# (its map "gate"), Bahdanau with an attention size other than d, and score_mix
+# over a fixed window.
+FAMILIES += [
+    ("uni1_emb_ff", 1, False, 0, 12, 3, "ff", [8], "softmax", 14, 7,
+     {"embedding": (20, 6)}),
+    ("bi2_emb_td_after_padid", 2, True, 0, 6, 2, [
+        {"type": "time_dense", "window": 9, "placement": "after_lstm", "pad_value": 3}],
+     [], "softmax", 9, 6, {"embedding": (15, 5)}),
+    ("noenc_gate_after1", 0, False, 8, 0, 3, None, [6], "softmax", 1, 7,
+     {"no_encoder": True, "gate": True, "gate_after": 1}),
+    ("noenc_gate_input_sigmoid", 0, False, 5, 0, 1, None, [], "sigmoid", 1, 6,
+     {"no_encoder": True, "gate": True}),
+    ("uni2_add_gate_after2", 2, False, 3, 8, 3, ("add", 6, False), [8, 6], "softmax", 10, 6,
+     {"gate": True, "gate_after": 2}),
+    ("uni1_bahdanau_a5_luong", 1, False, 4, 8, 3,
+     [{"type": "bahdanau", "attention_size": 5, "output": "luong", "units": 6}], [],
+     "softmax", 11, 7, {}),
+    ("bi1_bahdanau_a20_ctxq", 1, True, 3, 6, 2,
+     [{"type": "bahdanau", "attention_size": 20, "output": "context_plus_query"}], [6],
+     "softmax", 10, 6, {}),
+    ("uni1_general_tanh_mix_ctxq", 1, False, 4, 8, 3,
+     [{"type": "general_tanh", "output": "context_plus_query", "score_mix": True, "window": 8,
+       "truncate": "pre"}], [], "softmax", 11, 7, {"max_length": 64}),
+    ("bi2_dot_mix_post", 2, True, 3, 6, 2,
+     [{"type": "dot", "score_mix": True, "window": 7, "pad": "post", "pad_value": -1.0}],
+     [6], "sigmoid", 7, 6, {}),
+    ("uni1_emb_bahdanau_mix_luong", 1, False, 0, 8, 2,
+     [{"type": "bahdanau", "attention_size": 4, "output": "luong", "units": 5,
+       "score_mix": True, "window": 6, "pad_value": 1, "truncate": "post"}], [],
+     "softmax", 9, 6, {"embedding": (12, 4), "max_length": 64}),
+]
+
 LABELS = {
     ("sigmoid", 1): ["positive"],
     ("sigmoid", 3): ["urgent", "spam", "billing"],
@@ -198,6 +234,19 @@ def make_spec(name, layers, bi, D, H, C, attention, hidden, output, extra):
         if attention[2] is not None:
             block["residual_last"] = attention[2]
         blocks = [block]
+    if extra.get("no_encoder"):
+        spec = {
+            "format": "attnserve.model", "format_version": 1,
+            "description": f"parity fixture {name} (random weights)",
+            "input": {"size": D},
+            "head": {"hidden": list(hidden), "output": output},
+            "labels": labels,
+        }
+        if extra.get("gate"):
+            spec["head"]["gate"] = True
+            if extra.get("gate_after"):
+                spec["head"]["gate_after"] = extra["gate_after"]
+        return spec
     if extra.get("minimal"):
         return {
             "format": "attnserve.model", "format_version": 1,
@@ -220,7 +269,12 @@ def make_spec(name, layers, bi, D, H, C, attention, hidden, output, extra):
     }
     if extra.get("gate"):
         spec["head"]["gate"] = True
-    windowed = any(b["type"] == "time_dense" for b in blocks)
+        if extra.get("gate_after"):
+            spec["head"]["gate_after"] = extra["gate_after"]
+    if extra.get("embedding"):
+        vocab, dim = extra["embedding"]
+        spec["input"] = {"embedding": {"vocab": vocab, "dim": dim, "mask_zero": False}}
+    windowed = any(b["type"] == "time_dense" or b.get("score_mix") for b in blocks)
     max_length = extra.get("max_length", None if windowed else 512)
     if max_length is not None:
         spec["input"]["max_length"] = max_length
@@ -237,8 +291,11 @@ def make_model(spec, seed):
     torch.manual_seed(seed)
     model = Classifier(spec)
     with torch.no_grad():
-        for p in model.encoder.parameters():
-            p.uniform_(-0.5, 0.5)
+        if hasattr(model, "encoder"):
+            for p in model.encoder.parameters():
+                p.uniform_(-0.5, 0.5)
+        if hasattr(model, "embedding"):
+            model.embedding.weight.normal_(0.0, 1.0)
         gains = [(m, ATTENTION_GAIN) for m in model.attention.modules()]
         gains += [(m, HEAD_GAIN) for m in model.head.modules()]
         for module, gain in gains:
@@ -249,10 +306,19 @@ def make_model(spec, seed):
     return model.eval()
 
 
-def make_inputs(rng, batch, tmax, D):
-    """Mixed lengths (one 1, one Tmax, the rest in between, unsorted), N(0,1) steps."""
-    lengths = np.concatenate([[1, tmax], rng.integers(2, tmax, size=batch - 2)])
+def make_inputs(rng, batch, tmax, D, vocab=None):
+    """Mixed lengths (one 1, one Tmax, the rest in between, unsorted), N(0,1) steps, or
+    token ids uniform in [0, vocab) (0 beyond each length). Tmax 1: every length is 1."""
+    if tmax == 1:
+        lengths = np.ones(batch, dtype=np.int64)
+    else:
+        lengths = np.concatenate([[1, tmax], rng.integers(2, tmax, size=batch - 2)])
     rng.shuffle(lengths)
+    if vocab is not None:
+        x = rng.integers(0, vocab, size=(batch, tmax)).astype(np.int64)
+        for b, l in enumerate(lengths):
+            x[b, l:] = 0
+        return x, lengths.astype(np.int32)
     x = rng.standard_normal((batch, tmax, D)).astype(np.float32)
     for b, l in enumerate(lengths):
         x[b, l:] = 0.0
@@ -284,12 +350,13 @@ def reference(model, x, lengths):
     with torch.no_grad():
         for b in range(batch):
             l = int(lengths[b])
-            seq = torch.from_numpy(x[b:b + 1, :l]).double()
-            out, alone = ref(seq, torch.tensor([l]))
+            seq = torch.from_numpy(x[b:b + 1, :l])
+            out, alone = ref(seq if x.dtype == np.int64 else seq.double(), torch.tensor([l]))
             outputs.append(out[0].numpy())
             for name, weights in alone.items():
                 maps.setdefault(name, []).append(weights[0].numpy())
-        padded_out, padded_maps = ref(torch.from_numpy(x).double(),
+        padded = torch.from_numpy(x)
+        padded_out, padded_maps = ref(padded if x.dtype == np.int64 else padded.double(),
                                       torch.from_numpy(lengths).long())
     outputs = np.stack(outputs)
     maps = {name: _stack_padded(rows) for name, rows in maps.items()}
@@ -313,7 +380,7 @@ def f32_error(model, x, lengths, outputs, maps):
     return float(err)
 
 
-def describe(blocks, gate):
+def describe(blocks, gate, gate_after=None):
     """A short text for the table: the blocks and their options."""
     parts = []
     for b in blocks:
@@ -323,7 +390,8 @@ def describe(blocks, gate):
         if "window" in b:
             text += f"(W={b['window']})"
         parts.append(text + (f"[{','.join(opts)}]" if opts else ""))
-    return " + ".join(parts or ["none"]) + (" +gate" if gate else "")
+    gate_text = (f" +gate(after {gate_after})" if gate_after else " +gate") if gate else ""
+    return " + ".join(parts or ["none"]) + gate_text
 
 
 def build(family, out_dir):
@@ -331,7 +399,8 @@ def build(family, out_dir):
     seed = zlib.crc32(name.encode())
     spec = make_spec(name, layers, bi, D, H, C, attention, hidden, output, extra)
     model = make_model(spec, seed)
-    x, lengths = make_inputs(np.random.default_rng(seed), batch, tmax, D)
+    vocab = extra["embedding"][0] if extra.get("embedding") else None
+    x, lengths = make_inputs(np.random.default_rng(seed), batch, tmax, D, vocab)
     outputs, maps = reference(model, x, lengths)
     err = f32_error(model, x, lengths, outputs, maps)
     assert err <= 1e-5, f"{name}: PyTorch f32 is {err} from the f64 reference"
@@ -339,7 +408,7 @@ def build(family, out_dir):
     directory = os.path.join(out_dir, name)
     save_model(model, spec, directory)
     cases = {
-        "inputs": x,
+        "ids" if vocab is not None else "inputs": x,
         "lengths": lengths,
         "probabilities": outputs.astype(np.float32),
     }
@@ -351,11 +420,16 @@ def build(family, out_dir):
     peak = None
     if maps:
         first = next(iter(maps.values()))
-        peak = float(np.mean([first[b].max() for b, l in enumerate(lengths) if l > 1]))
-    lstm = f"{spec['encoder'].get('recurrent_activation', 'sigmoid')}, " \
-           f"{spec['encoder'].get('activation', 'tanh')}"
+        peaks = [first[b].max() for b, l in enumerate(lengths) if l > 1]
+        peak = float(np.mean(peaks or [first[b].max() for b in range(len(lengths))]))
+    enc = spec.get("encoder")
+    lstm = "none" if enc is None else f"{enc.get('recurrent_activation', 'sigmoid')}, " \
+                                      f"{enc.get('activation', 'tanh')}"
+    if vocab is not None:
+        lstm += f"; ids, embedding {extra['embedding'][0]}x{extra['embedding'][1]}"
     return dict(name=name, layers=layers, bi=bi, lstm=lstm, D=D, H=H, C=C,
-                attention=describe(spec.get("attention", []), extra.get("gate")),
+                attention=describe(spec.get("attention", []), extra.get("gate"),
+                                   extra.get("gate_after")),
                 hidden=hidden, output=output, tmax=tmax, batch=batch, size=size,
                 f32_err=err, peak=peak, maps=", ".join(maps) or "-")
 

@@ -57,8 +57,13 @@ std::unique_ptr<TemporalAttention> CreateTemporal(const AttentionSpec& spec, int
   }
   const FloatTensor* combine = nullptr;
   if (output == QueryOutput::kLuong) combine = &weights.at(prefix + "combine.weight");
+  std::unique_ptr<ScoreMix> mix;
+  if (spec.score_mix) {
+    mix = std::make_unique<ScoreMix>(weights.at(prefix + "mix.weight"),
+                                     weights.at(prefix + "mix.bias"));
+  }
   return std::make_unique<ScoredAttention>(
-      CreateScorer(spec, d, prefix, weights, precision, ledger),
+      CreateScorer(spec, d, prefix, weights, precision, ledger), std::move(mix),
       AttentionPooling(d, output, IsQueryBased(spec.kind) && spec.exclude_query_step, combine));
 }
 

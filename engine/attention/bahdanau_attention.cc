@@ -1,5 +1,6 @@
 // `bahdanau` attention (additive with the last step as query; keras-attention
-// score='bahdanau'): e_t = v . tanh(W1 q + W2 h_t), no biases, W1, W2 [d, d].
+// score='bahdanau'): e_t = v . tanh(W1 q + W2 h_t), no biases, W1, W2 [A, d]
+// (A = attention_size, d by default), v [A].
 // Matmuls project the B queries and all T*B steps (the latter a DenseLayer
 // with a zero bias, bf16 in bf16 models); a binary add broadcasts
 // W1 q over the steps with tanh fused; a batched matmul applies v and writes
@@ -16,25 +17,27 @@ namespace attnserve::engine {
 namespace {
 
 struct BahdanauWeights {
-  int64_t dim;
-  dnnl::memory query;  // W1^T [d, d]
-  DenseLayer key;      // W2, zero bias: d -> d
-  dnnl::memory score;  // v as [1, d, 1]
+  int64_t dim;         // d
+  int64_t size;        // A
+  dnnl::memory query;  // W1^T [d, A]
+  DenseLayer key;      // W2, zero bias: d -> A
+  dnnl::memory score;  // v as [1, A, 1]
 };
 
 class BahdanauPlan : public ScorePlan {
  public:
   BahdanauPlan(const BahdanauWeights& w, int64_t batch, int64_t steps)
-      : batch_(batch), steps_(steps), dim_(w.dim) {
+      : batch_(batch), steps_(steps), size_(w.size) {
     const int64_t d = w.dim;
+    const int64_t a = w.size;
     project_query_ = MatmulStep(Operand::Runtime(PlainF32({batch, d})), Operand::Constant(w.query),
-                                nullptr, Operand::Runtime(PlainF32({batch, d})));
+                                nullptr, Operand::Runtime(PlainF32({batch, a})));
     project_steps_ = DensePlan(w.key, steps * batch);
-    const Operand projected = Operand::Runtime(PlainF32({steps, batch, d}));
+    const Operand projected = Operand::Runtime(PlainF32({steps, batch, a}));
     add_query_ = BinaryStep(dnnl::algorithm::binary_add, projected,
-                            Operand::Runtime(PlainF32({1, batch, d})), projected,
+                            Operand::Runtime(PlainF32({1, batch, a})), projected,
                             EltwiseOps(dnnl::algorithm::eltwise_tanh));
-    score_ = MatmulStep(Operand::Runtime(BatchMajorView(steps, batch, d)),
+    score_ = MatmulStep(Operand::Runtime(BatchMajorView(steps, batch, a)),
                         Operand::Constant(w.score), nullptr,
                         Operand::Runtime(PlainF32({batch, steps, 1})));
   }
@@ -45,8 +48,8 @@ class BahdanauPlan : public ScorePlan {
   void Run(dnnl::stream& stream, const EncoderOutput& enc, Workspace& ws,
            float* scores) override {
     const dnnl::memory& scratchpad = ws.Scratchpad(scratchpad_bytes());
-    float* queries = ws.query_proj.Reserve(static_cast<size_t>(batch_ * dim_));
-    float* projected = ws.projection.Reserve(static_cast<size_t>(steps_ * batch_ * dim_));
+    float* queries = ws.query_proj.Reserve(static_cast<size_t>(batch_ * size_));
+    float* projected = ws.projection.Reserve(static_cast<size_t>(steps_ * batch_ * size_));
     project_query_.Run(stream, scratchpad, {enc.query, queries});
     project_steps_.Run(stream, enc.h, projected, scratchpad);
     add_query_.Run(stream, scratchpad, {projected, queries, projected});
@@ -56,7 +59,7 @@ class BahdanauPlan : public ScorePlan {
  private:
   int64_t batch_;
   int64_t steps_;
-  int64_t dim_;
+  int64_t size_;
   PrimitiveStep project_query_;
   DensePlan project_steps_;
   PrimitiveStep add_query_;
@@ -80,13 +83,14 @@ std::unique_ptr<Scorer> MakeBahdanauScorer(const FloatTensor& query_weight,
                                            const FloatTensor& key_weight,
                                            const FloatTensor& score_weight, Precision precision,
                                            std::shared_ptr<WeightLedger> ledger) {
-  const int64_t d = key_weight.shape.at(0);
-  const FloatTensor zero_bias{{d}, std::vector<float>(static_cast<size_t>(d), 0.0f)};
+  const int64_t a = key_weight.shape.at(0);
+  const int64_t d = key_weight.shape.at(1);
+  const FloatTensor zero_bias{{a}, std::vector<float>(static_cast<size_t>(a), 0.0f)};
   return std::make_unique<BahdanauScorer>(BahdanauWeights{
-      d, TransposedMemory({d, d}, query_weight),
+      d, a, TransposedMemory({d, a}, query_weight),
       CreateDenseLayerOrThrow(key_weight, zero_bias, DenseActivation::kNone, precision,
                               std::move(ledger)),
-      ConstantMemory({1, d, 1}, score_weight)});
+      ConstantMemory({1, a, 1}, score_weight)});
 }
 
 }  // namespace attnserve::engine

@@ -1,5 +1,7 @@
 #include "engine/attention/dense_gate.h"
 
+#include <algorithm>
+
 #include "engine/dnnl_util.h"
 
 namespace attnserve::engine {
@@ -12,14 +14,20 @@ DenseGate::DenseGate(const FloatTensor& weight, const FloatTensor& bias)
 DenseGatePlan::DenseGatePlan(const DenseGate& gate, int64_t batch) {
   const Operand vectors = Operand::Runtime(PlainF32({batch, gate.size()}));
   const Operand bias = Operand::Constant(gate.bias());
-  dnnl::post_ops ops;
-  ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_logistic, 0.0f, 0.0f);
-  ops.append_binary(dnnl::algorithm::binary_mul, vectors.desc);
-  step_ = MatmulStep(vectors, Operand::Constant(gate.weight()), &bias, vectors, ops, {vectors});
+  gate_ = MatmulStep(vectors, Operand::Constant(gate.weight()), &bias, vectors,
+                     EltwiseOps(dnnl::algorithm::eltwise_logistic));
+  apply_ = BinaryStep(dnnl::algorithm::binary_mul, vectors, vectors, vectors);
 }
 
-void DenseGatePlan::Run(dnnl::stream& stream, Workspace& ws, const float* v, float* out) {
-  step_.Run(stream, ws.Scratchpad(step_.scratchpad_bytes()), {v, out, v});
+size_t DenseGatePlan::scratchpad_bytes() const {
+  return std::max(gate_.scratchpad_bytes(), apply_.scratchpad_bytes());
+}
+
+void DenseGatePlan::Run(dnnl::stream& stream, Workspace& ws, const float* v, float* weights,
+                        float* out) {
+  const dnnl::memory& scratchpad = ws.Scratchpad(scratchpad_bytes());
+  gate_.Run(stream, scratchpad, {v, weights});
+  apply_.Run(stream, scratchpad, {v, weights, out});
 }
 
 }  // namespace attnserve::engine

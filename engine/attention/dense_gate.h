@@ -1,8 +1,9 @@
 // The head's optional `gate` (the "attention on a dense layer" recipe):
-// v * sigmoid(Wg v + bg) on the vector the head reads, before its dense
-// layers. Tensors: head.gate.weight [n, n], head.gate.bias [n] (n = the head's
-// input size). One matmul with the bias, a sigmoid and the multiply by v fused
-// as post-ops.
+// g = sigmoid(Wg v + bg), output v * g, on the head's vector after
+// head.gate_after of its hidden layers (0: the vector the head reads).
+// Tensors: head.gate.weight [n, n], head.gate.bias [n]. g is the model's map
+// "gate" ([n] per sequence). One matmul with the bias and the sigmoid fused,
+// then a binary multiply by v.
 // Ownership/thread-safety: DenseGate is immutable after construction and
 // shared by sessions; a plan belongs to one session thread. Construction and
 // Run() throw dnnl::error.
@@ -11,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "engine/attention/primitive_step.h"
 #include "engine/tensor_file.h"
@@ -36,12 +38,14 @@ class DenseGatePlan {
  public:
   DenseGatePlan(const DenseGate& gate, int64_t batch);
 
-  size_t scratchpad_bytes() const { return step_.scratchpad_bytes(); }
-  // out[batch, n] = v * sigmoid(v Wg^T + bg); `out` must not alias `v`.
-  void Run(dnnl::stream& stream, Workspace& ws, const float* v, float* out);
+  size_t scratchpad_bytes() const;
+  // weights[batch, n] = sigmoid(v Wg^T + bg), out[batch, n] = v * weights;
+  // `out` and `weights` must not alias `v`.
+  void Run(dnnl::stream& stream, Workspace& ws, const float* v, float* weights, float* out);
 
  private:
-  PrimitiveStep step_;
+  PrimitiveStep gate_;
+  PrimitiveStep apply_;
 };
 
 }  // namespace attnserve::engine

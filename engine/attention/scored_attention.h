@@ -1,6 +1,7 @@
 // ScoredAttention: a temporal block = a Scorer (one per catalog entry:
 // feedforward, additive, dot, general, general_tanh, cosine, bahdanau) that
-// computes e [batch, steps] on oneDNN primitives, followed by the shared
+// computes e [batch, steps] on oneDNN primitives, then, with score_mix, the
+// ScoreMix over the window (score_mix.h), followed by the shared
 // AttentionPooling (masked softmax, context, output mode).
 //
 // Scorer contract: a ScorePlan's Run() writes e[b, t] for every t < steps,
@@ -18,6 +19,7 @@
 #include <memory>
 
 #include "engine/attention/attention_pooling.h"
+#include "engine/attention/score_mix.h"
 #include "engine/temporal_attention.h"
 
 namespace attnserve::engine {
@@ -38,14 +40,17 @@ class Scorer {
 
 class ScoredAttention : public TemporalAttention {
  public:
-  ScoredAttention(std::unique_ptr<Scorer> scorer, AttentionPooling pooling)
-      : scorer_(std::move(scorer)), pooling_(std::move(pooling)) {}
+  // `mix` may be null (no score_mix).
+  ScoredAttention(std::unique_ptr<Scorer> scorer, std::unique_ptr<ScoreMix> mix,
+                  AttentionPooling pooling)
+      : scorer_(std::move(scorer)), mix_(std::move(mix)), pooling_(std::move(pooling)) {}
 
   int64_t output_size() const override { return pooling_.output_size(); }
   std::unique_ptr<TemporalAttentionPlan> Plan(int64_t batch, int64_t steps) const override;
 
  private:
   std::unique_ptr<Scorer> scorer_;
+  std::unique_ptr<ScoreMix> mix_;
   AttentionPooling pooling_;
 };
 

@@ -47,8 +47,9 @@ std::unique_ptr<Scorer> MakeGeneralTanhScorer(const FloatTensor& weight, const F
 // e_t = q . h_t / (max(|q|, eps) * max(|h_t|, eps)), eps = 1e-8. No tensors.
 std::unique_ptr<Scorer> MakeCosineScorer(int64_t dim);
 
-// e_t = v . tanh(W1 q + W2 h_t). query_proj.weight (W1) [d, d], proj.weight
-// (W2) [d, d], score.weight (v) [1, d]; no biases.
+// e_t = v . tanh(W1 q + W2 h_t). query_proj.weight (W1) [A, d], proj.weight
+// (W2) [A, d], score.weight (v) [1, A]; no biases (A: attention_size, d by
+// default).
 std::unique_ptr<Scorer> MakeBahdanauScorer(const FloatTensor& query_weight,
                                            const FloatTensor& key_weight,
                                            const FloatTensor& score_weight,

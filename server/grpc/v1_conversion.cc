@@ -33,6 +33,7 @@ InferenceRequest InferenceRequestOf(const v1::ClassifyRequest& request,
     input.values = absl::MakeConstSpan(seq.values().data(), static_cast<size_t>(seq.values_size()));
     input.steps = seq.steps();
     input.features = seq.features();
+    input.ids = absl::MakeConstSpan(seq.ids().data(), static_cast<size_t>(seq.ids_size()));
     out.sequences.push_back(input);
   }
   return out;
@@ -127,8 +128,11 @@ void FillMetadata(const Servable& servable, const ModelRecord* model, const Serv
   m->set_onednn_version(engine::HostCpu().onednn_version);
   m->set_lstm_impl(engine::LstmImplName(servable.model().lstm_impl()));
   m->set_lstm_impl_note(servable.model().lstm_impl_note());
-  m->set_encoder(absl::StrCat("lstm ", spec.encoder.num_layers, "x", spec.encoder.hidden_size,
-                              spec.encoder.bidirectional ? " bidirectional" : ""));
+  m->set_encoder(spec.has_encoder
+                     ? absl::StrCat("lstm ", spec.encoder.num_layers, "x",
+                                    spec.encoder.hidden_size,
+                                    spec.encoder.bidirectional ? " bidirectional" : "")
+                     : "none");
   for (const engine::AttentionSpec& block : spec.attention) {
     m->add_attention_blocks(engine::AttentionKindName(block.kind));
   }

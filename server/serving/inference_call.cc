@@ -56,7 +56,11 @@ std::shared_ptr<InferenceCall> InferenceCall::Start(ServableHandle servable,
     auto task = std::make_unique<SequenceTask>();
     task->owner = call.get();
     task->index = static_cast<int64_t>(i);
-    task->values = seq.values.data();
+    if (IsTokenSequence(seq, version.spec())) {
+      task->ids = seq.ids.data();
+    } else {
+      task->values = seq.values.data();
+    }
     task->steps = StepsOf(seq, input_size);
     task->deadline_at = request.deadline;
     task->stopped = &call->stopped_;

@@ -16,11 +16,14 @@ namespace attnserve::server {
 
 // One sequence: `steps` timesteps of `features` values, row-major. Either may
 // be 0: steps is then values.size() / features, features the model's input
-// size. Validation (request_validation.h) checks the three agree.
+// size. For a model that reads token ids (model.json input.embedding), `ids`
+// instead: one id per step (`values` empty, `features` 0 or 1). Validation
+// (request_validation.h) checks they agree with each other and the model.
 struct SequenceInput {
   absl::Span<const float> values;
   int64_t steps = 0;
   int64_t features = 0;
+  absl::Span<const int64_t> ids;
 };
 
 struct InferenceRequest {

@@ -17,9 +17,54 @@ absl::Status InvalidSequence(size_t index, const std::string& what) {
 }  // namespace
 
 int64_t StepsOf(const SequenceInput& sequence, int64_t input_size) {
+  if (!sequence.ids.empty()) return static_cast<int64_t>(sequence.ids.size());
   return sequence.steps != 0 ? sequence.steps
                              : static_cast<int64_t>(sequence.values.size()) / input_size;
 }
+
+bool IsTokenSequence(const SequenceInput& sequence, const engine::ModelSpec& spec) {
+  return spec.has_embedding || !sequence.ids.empty();
+}
+
+namespace {
+
+absl::Status ValidateTokenSequence(size_t i, const SequenceInput& seq,
+                                   const engine::ModelSpec& spec, const ServerLimits& limits) {
+  if (!spec.has_embedding) {
+    return InvalidSequence(i, absl::StrCat("carries token ids; the model reads values (",
+                                           spec.input_size, " features per step)"));
+  }
+  if (!seq.values.empty()) {
+    return InvalidSequence(i, "carries values; the model reads token ids (field ids)");
+  }
+  if (seq.ids.empty()) return InvalidSequence(i, "is empty (no token ids)");
+  if (seq.features > 1) {
+    return InvalidSequence(i, absl::StrCat("has ", seq.features,
+                                           " features; a token model takes one id per step"));
+  }
+  const int64_t steps = static_cast<int64_t>(seq.ids.size());
+  if (seq.steps != 0 && seq.steps != steps) {
+    return InvalidSequence(i, absl::StrCat("steps is ", seq.steps, " but it has ", steps, " ids"));
+  }
+  if (limits.max_sequence_length > 0 && steps > limits.max_sequence_length) {
+    return InvalidSequence(i, absl::StrCat("has ", steps, " steps; the server accepts at most ",
+                                           limits.max_sequence_length));
+  }
+  if (absl::Status length = engine::CheckSequenceLength(spec, steps); !length.ok()) {
+    return InvalidSequence(i, std::string(length.message()));
+  }
+  for (int64_t t = 0; t < steps; ++t) {
+    const int64_t id = seq.ids[static_cast<size_t>(t)];
+    if (id < 0 || id >= spec.embedding.vocab) {
+      return InvalidSequence(i, absl::StrCat("step ", t, ": token id ", id,
+                                             " is outside the vocabulary [0, ",
+                                             spec.embedding.vocab, ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::Status ValidateRequest(const InferenceRequest& request, const engine::ModelSpec& spec,
                              const ServerLimits& limits, int64_t max_sequences) {
@@ -33,6 +78,10 @@ absl::Status ValidateRequest(const InferenceRequest& request, const engine::Mode
   const int64_t features = spec.input_size;
   for (size_t i = 0; i < request.sequences.size(); ++i) {
     const SequenceInput& seq = request.sequences[i];
+    if (IsTokenSequence(seq, spec)) {
+      if (absl::Status s = ValidateTokenSequence(i, seq, spec, limits); !s.ok()) return s;
+      continue;
+    }
     const int64_t values = static_cast<int64_t>(seq.values.size());
     if (seq.features != 0 && seq.features != features) {
       return InvalidSequence(i, absl::StrCat("has ", seq.features, " features; the model takes ",

@@ -1,7 +1,8 @@
 // SequenceTask: the serving layer's batching task (see
 // server/batching/queued_task.h): one sequence of a request, its values
 // borrowed from the request message, answered to the call it belongs to
-// (its SequenceOwner) with its result or its failure.
+// (its SequenceOwner) with its result or its failure. A token-id model's
+// sequence carries its ids instead of values.
 // Ownership: the owner outlives its tasks (an InferenceCall stays alive until
 // every task of it is answered). Thread-safety: a task belongs to one thread at
 // a time; `stopped` may be set from any thread.
@@ -29,6 +30,7 @@ struct SequenceTask {
   SequenceOwner* owner = nullptr;
   int64_t index = 0;                // in its request
   const float* values = nullptr;    // [steps, input_size], borrowed
+  const int64_t* ids = nullptr;     // [steps] token ids instead (values null), borrowed
   int64_t steps = 0;
   Clock::TimePoint deadline_at = Clock::TimePoint::max();
   const std::atomic<bool>* stopped = nullptr;  // the request was cancelled or failed

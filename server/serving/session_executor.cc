@@ -38,7 +38,10 @@ void SessionExecutor::Run(absl::Span<QueuedTask<SequenceTask>> batch, Clock::Tim
   views_.clear();
   int64_t requested = 0;
   for (const QueuedTask<SequenceTask>& entry : batch) {
-    views_.push_back({entry.task->values, static_cast<int>(entry.task->steps)});
+    const int steps = static_cast<int>(entry.task->steps);
+    views_.push_back(entry.task->ids != nullptr
+                         ? engine::SequenceView::Ids(entry.task->ids, steps)
+                         : engine::SequenceView{entry.task->values, steps});
     requested += entry.task->steps;
   }
   const absl::Status status = session_.Run(views_, &out_);

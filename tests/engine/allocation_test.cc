@@ -62,12 +62,25 @@ TEST_P(AllocationTest, SteadyStateAllocatesTheSameWhateverTheBatchSize) {
   auto model = Model::Load(SourcePath("tests/fixtures/parity/" + name), options);
   ASSERT_TRUE(model.ok()) << model.status();
   const int features = (*model)->spec().input_size;
+  const Embedding* embedding = (*model)->embedding();
+  const bool one_step = !(*model)->spec().has_encoder;
   Session session(*model, {});
   std::vector<std::vector<float>> data;
-  for (int i = 0; i < 128; ++i) data.push_back(RandomSequence(12 + i % 4, features, i));
+  std::vector<std::vector<int64_t>> ids;  // token-id models
+  for (int i = 0; i < 128; ++i) {
+    data.push_back(RandomSequence(12 + i % 4, features, i));
+    ids.emplace_back();
+    for (int t = 0; t < 16 && embedding != nullptr; ++t) {
+      ids.back().push_back((i * 7 + t * 3) % embedding->vocab());
+    }
+  }
   auto views = [&](int count) {
     std::vector<SequenceView> v;
-    for (int i = 0; i < count; ++i) v.push_back({data[i].data(), 12 + i % 4});
+    for (int i = 0; i < count; ++i) {
+      const int length = one_step ? 1 : 12 + i % 4;
+      v.push_back(embedding != nullptr ? SequenceView::Ids(ids[i].data(), length)
+                                       : SequenceView{data[i].data(), length});
+    }
     return v;
   };
   const std::vector<int> sizes = {16, 64, 128};
@@ -93,7 +106,9 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Combine(::testing::Values("bi2_addres_d12_h32_c4_softmax",
                                          "uni1_ff_d8_h16_c3_softmax",
                                          "bi1_none_d10_h40_c8_softmax", "bi1_dot_luong_excl",
-                                         "bi1_feature_sv"),
+                                         "bi1_feature_sv", "uni1_emb_ff",
+                                         "uni1_emb_bahdanau_mix_luong", "noenc_gate_after1",
+                                         "uni2_add_gate_after2"),
                        ::testing::Values(LstmImpl::kRnnPrimitive, LstmImpl::kMatmul)),
     [](const ::testing::TestParamInfo<std::tuple<std::string, LstmImpl>>& p) {
       return std::string(std::get<0>(p.param)) + "_" + LstmImplName(std::get<1>(p.param));

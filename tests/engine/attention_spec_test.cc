@@ -154,10 +154,11 @@ TEST(AttentionSpecTest, RefusesOptionsOnBlocksThatDoNotTakeThem) {
            {R"([{"type": "cosine", "single_vector": true}])",
             "attention[0].single_vector: \"cosine\" attention does not take"},
            {R"([{"type": "bahdanau", "pad": "pre"}])",
-            "attention[0].pad: \"bahdanau\" attention does not take"},
+            "attention[0].pad: only time_dense, and a query-based block with score_mix true, "
+            "take a window"},
            {R"([{"type": "dot", "exclude": true}])",
             "attention[0].exclude: unknown field (allowed here: type, units, output, "
-            "exclude_query_step)"},
+            "exclude_query_step, score_mix, window, pad, pad_value, truncate)"},
        }) {
     EXPECT_TRUE(HasError(Error(c.attention), kInvalid, {std::string("model.json: ") + c.error}))
         << c.attention;

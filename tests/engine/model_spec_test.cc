@@ -311,9 +311,12 @@ TEST(ModelSpecTest, RejectsNegativeMaxLength) {
 
 // ---- encoder. ----
 
-TEST(ModelSpecTest, RejectsMissingEncoder) {
+// Without "encoder" the model has no LSTM and reads one step: a longer
+// max_length is refused.
+TEST(ModelSpecTest, WithoutEncoderRefusesMaxLengthAboveOne) {
   EXPECT_TRUE(HasError(ErrorAfter([](Json& j) { j.erase("encoder"); }), kInvalid,
-                       {"model.json: encoder: required field is missing"}));
+                       {"model.json: input.max_length: 512: a model without an encoder reads "
+                        "exactly one step"}));
 }
 
 TEST(ModelSpecTest, RejectsMissingEncoderType) {

@@ -145,7 +145,7 @@ TEST_P(ParityTest, MatchesPyTorchBatchedAndAlone) {
     return;
   }
   ASSERT_TRUE(model.ok()) << model.status();
-  EXPECT_EQ((*model)->lstm_impl(), impl);
+  EXPECT_EQ((*model)->lstm_impl(), spec->has_encoder ? impl : LstmImpl::kNone);
   absl::StatusOr<Cases> cases = ReadCases(dir + "/cases.safetensors");
   ASSERT_TRUE(cases.ok()) << cases.status();
   ASSERT_GE(cases->count(), 2);
@@ -195,6 +195,12 @@ std::set<std::string> CoveredLabels() {
   for (const std::string& name : FixtureNames()) {
     absl::StatusOr<ModelSpec> spec = ReadSpec(name);
     if (!spec.ok()) continue;
+    if (spec->has_embedding) labels.insert("embedding");
+    if (spec->head.gate && spec->head.gate_after > 0) labels.insert("gate_after");
+    if (!spec->has_encoder) {
+      labels.insert("no_encoder");
+      continue;
+    }
     labels.insert(std::string("recurrent.") +
                   RecurrentActivationName(spec->encoder.recurrent_activation));
     labels.insert(std::string("activation.") + CellActivationName(spec->encoder.activation));
@@ -213,8 +219,14 @@ std::set<std::string> CoveredLabels() {
     for (const AttentionSpec& block : spec->attention) {
       std::string label = AttentionKindName(block.kind);
       if (IsQueryBased(block.kind)) {
+        if (block.score_mix) labels.insert("score_mix");
+        if (block.attention_size > 0) labels.insert("bahdanau.attention_size");
+        if (block.score_mix && spec->has_embedding) labels.insert("score_mix+embedding");
         label += std::string(".") + QueryOutputName(block.output) +
                  (block.exclude_query_step ? ".exclude" : "");
+      }
+      if (block.kind == AttentionKind::kTimeDense && spec->has_embedding) {
+        labels.insert("time_dense+embedding");
       }
       if (block.kind == AttentionKind::kTimeDense) {
         label += std::string(".") + PlacementName(block.placement);
@@ -260,6 +272,11 @@ TEST(ParityFixtures, CoverTheCatalog) {
   // Other activations on a bidirectional and on a stacked encoder.
   wanted.push_back("activations.bi1");
   wanted.push_back("activations.uni2");
+  // The model format's extensions.
+  for (const char* extension : {"embedding", "no_encoder", "gate_after", "bahdanau.attention_size",
+                                "score_mix", "score_mix+embedding", "time_dense+embedding"}) {
+    wanted.push_back(extension);
+  }
   wanted.push_back("feature.single");
   wanted.push_back("feature.per_step");
   for (const std::string& label : wanted) EXPECT_EQ(covered.count(label), 1u) << label;

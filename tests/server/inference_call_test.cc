@@ -45,7 +45,7 @@ class InferenceCallTest : public ::testing::Test {
     InferenceRequest request;
     for (int length : lengths) {
       values_.push_back(std::make_unique<std::vector<float>>(length * kFeatures, 0.5f));
-      request.sequences.push_back(SequenceInput{absl::MakeConstSpan(*values_.back()), 0, 0});
+      request.sequences.push_back(SequenceInput{absl::MakeConstSpan(*values_.back()), 0, 0, {}});
     }
     return request;
   }
@@ -156,7 +156,7 @@ TEST_F(InferenceCallTest, InvalidRequestsAreAnsweredBeforeAnythingIsQueued) {
   cases.push_back({InferenceRequest(), "the request has no sequences"});
   cases.push_back({Request({1, 1, 1}), "the request has 3 sequences; at most 2 are accepted"});
   InferenceRequest not_multiple;
-  not_multiple.sequences.push_back({absl::MakeConstSpan(five), 0, 0});
+  not_multiple.sequences.push_back({absl::MakeConstSpan(five), 0, 0, {}});
   cases.push_back({not_multiple, "sequence 0: 5 values are not a multiple of 4 features"});
   InferenceRequest features = Request({2});
   features.sequences[0].features = 3;
@@ -165,7 +165,7 @@ TEST_F(InferenceCallTest, InvalidRequestsAreAnsweredBeforeAnythingIsQueued) {
   steps.sequences[0].steps = 3;
   cases.push_back({steps, "sequence 0: steps is 3 but 8 values make 2 steps of 4 features"});
   InferenceRequest bad_value = Request({1});
-  bad_value.sequences.push_back({absl::MakeConstSpan(nan), 0, 0});
+  bad_value.sequences.push_back({absl::MakeConstSpan(nan), 0, 0, {}});
   cases.push_back({bad_value, "sequence 1: step 1, feature 2 is NaN"});
   cases.push_back({Request({257}), "sequence 0: sequence length 257 exceeds the model's max_length 256"});
   for (const Case& c : cases) {

@@ -103,7 +103,7 @@ class ServingMetricsTest : public ::testing::Test {
     if (!servable.ok()) return servable.status();
     InferenceRequest request;
     for (const std::vector<float>& values : sequences) {
-      request.sequences.push_back(SequenceInput{absl::MakeConstSpan(values), 0, 0});
+      request.sequences.push_back(SequenceInput{absl::MakeConstSpan(values), 0, 0, {}});
     }
     RecordingSink sink;
     InferenceCall::Start(*servable, request, &sink, ServerLimits{}, RealClock());

@@ -24,12 +24,13 @@ WEIGHTS = "weights.safetensors"
 _ORDER = {
     "": ["format", "format_version", "description", "input", "encoder", "attention",
          "head", "labels", "precision"],
-    "input": ["size", "max_length"],
+    "input": ["size", "embedding", "max_length"],
     "encoder": ["type", "hidden_size", "num_layers", "bidirectional", "activation",
                 "recurrent_activation"],
-    "attention": ["type", "units", "residual_last", "output", "exclude_query_step", "window",
-                  "placement", "single_vector", "pad", "pad_value", "truncate"],
-    "head": ["gate", "hidden", "output"],
+    "attention": ["type", "units", "attention_size", "residual_last", "output",
+                  "exclude_query_step", "score_mix", "window", "placement", "single_vector", "pad",
+                  "pad_value", "truncate"],
+    "head": ["gate", "gate_after", "hidden", "output"],
 }
 
 
@@ -56,7 +57,8 @@ def canonical_json(spec):
     normalize_spec(spec)  # raises on any schema error
     out = _ordered(spec, _ORDER[""])
     for section in ("input", "encoder", "head"):
-        out[section] = _ordered(spec[section], _ORDER[section])
+        if section in spec:
+            out[section] = _ordered(spec[section], _ORDER[section])
     if "attention" in spec:
         out["attention"] = [_ordered(b, _ORDER["attention"]) for b in spec["attention"]]
     text = _pretty(out) + "\n"

@@ -30,7 +30,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .spec import QUERY_TYPES, before_lstm, head_input_size, normalize_spec, window_block
+from .spec import (QUERY_TYPES, before_lstm, gate_size, head_input_size, input_size,
+                   normalize_spec, window_block)
 
 COSINE_EPS = 1e-8
 
@@ -157,15 +158,20 @@ class QueryAttention(nn.Module):
     nothing is attended to and c = 0.
     """
 
-    def __init__(self, kind, d, output="context", units=None, exclude_query_step=False):
+    def __init__(self, kind, d, output="context", units=None, exclude_query_step=False,
+                 attention_size=None, mix_window=None):
         super().__init__()
         self.kind, self.output, self.exclude = kind, output, exclude_query_step
         if kind in ("general", "general_tanh"):
             self.proj = nn.Linear(d, d, bias=kind == "general_tanh")
         elif kind == "bahdanau":
-            self.query_proj = nn.Linear(d, d, bias=False)
-            self.proj = nn.Linear(d, d, bias=False)
-            self.score = nn.Linear(d, 1, bias=False)
+            a = attention_size or d
+            self.query_proj = nn.Linear(d, a, bias=False)
+            self.proj = nn.Linear(d, a, bias=False)
+            self.score = nn.Linear(a, 1, bias=False)
+        if mix_window is not None:
+            # score_mix: e' = Ws^T e + bs over the whole window (Keras Dense(T) on the scores)
+            self.mix = nn.Linear(mix_window, mix_window)
         if output == "luong":
             self.combine = nn.Linear(2 * d, units, bias=False)
 
@@ -187,7 +193,10 @@ class QueryAttention(nn.Module):
         if self.exclude:
             lengths = mask.sum(1, keepdim=True)
             mask = mask & (torch.arange(H.shape[1]).unsqueeze(0) < lengths - 1)
-        a = masked_softmax(self.scores(H, q), mask)
+        e = self.scores(H, q)
+        if hasattr(self, "mix"):
+            e = self.mix(e)
+        a = masked_softmax(e, mask)
         a = torch.where(mask.any(1, keepdim=True), a, torch.zeros_like(a))  # l = 1, excluded
         c = torch.bmm(a.unsqueeze(1), H).squeeze(1)
         if self.output == "context_plus_query":
@@ -240,20 +249,28 @@ class FeatureAttention(nn.Module):
 
 
 class Head(nn.Module):
-    """Optional gate, dense layers (relu between, none after the last), output activation."""
+    """Dense layers (relu between, none after the last), output activation, and an
+    optional gate v * sigmoid(Wg v + bg) after `gate_after` of the dense layers.
 
-    def __init__(self, in_size, hidden, num_outputs, output, gate=False):
+    forward returns the outputs; the gate's weights [B, n] are kept in `gate_weights`.
+    """
+
+    def __init__(self, in_size, hidden, num_outputs, output, gate=False, gate_after=0):
         super().__init__()
-        if gate:
-            self.gate = nn.Linear(in_size, in_size)
         sizes = [in_size] + list(hidden) + [num_outputs]
+        if gate:
+            self.gate = nn.Linear(sizes[gate_after], sizes[gate_after])
+        self.gate_after = gate_after
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         self.output = output
+        self.gate_weights = None
 
     def forward(self, v, apply_output=True):
-        if hasattr(self, "gate"):
-            v = v * torch.sigmoid(self.gate(v))
+        self.gate_weights = None
         for j, layer in enumerate(self.layers):
+            if hasattr(self, "gate") and j == self.gate_after:
+                self.gate_weights = torch.sigmoid(self.gate(v))
+                v = v * self.gate_weights
             v = layer(v)
             if j + 1 < len(self.layers):
                 v = torch.relu(v)
@@ -277,10 +294,11 @@ def make_attention(block, spec):
         return AdditiveAttention(d, block["units"], block["residual_last"])
     if kind in QUERY_TYPES:
         return QueryAttention(kind, d, block["output"], block.get("units"),
-                              block["exclude_query_step"])
+                              block["exclude_query_step"], block.get("attention_size"),
+                              block["window"] if block["score_mix"] else None)
     if kind == "time_dense":
         return TimeDenseAttention(block["window"], block["single_vector"])
-    return FeatureAttention(spec["input"]["size"], block["single_vector"])
+    return FeatureAttention(input_size(spec), block["single_vector"])
 
 
 def apply_window(x, lengths, block):
@@ -289,6 +307,7 @@ def apply_window(x, lengths, block):
     x [B, T, D] right-padded with valid lengths [B] -> [B, window, D]: shorter
     sequences padded with pad_value before (pre) or after (post) their steps; longer
     ones keep their last (truncate pre) or first (truncate post) window steps.
+    Token ids x [B, T] are padded with the id pad_value.
     """
     window, rows = block["window"], []
     for b, length in enumerate(lengths.tolist()):
@@ -297,7 +316,8 @@ def apply_window(x, lengths, block):
             if "truncate" not in block:
                 raise ValueError(f"sequence {b} has {length} steps; the window is {window}")
             seq = seq[length - window:] if block["truncate"] == "pre" else seq[:window]
-        fill = seq.new_full((window - seq.shape[0], x.shape[2]), float(block["pad_value"]))
+        fill = seq.new_full((window - seq.shape[0],) + tuple(x.shape[2:]),
+                            block["pad_value"] if x.dim() == 2 else float(block["pad_value"]))
         rows.append(torch.cat([fill, seq] if block["pad"] == "pre" else [seq, fill]))
     return torch.stack(rows), torch.full_like(lengths, window)
 
@@ -307,49 +327,64 @@ def map_name(block):
 
 
 class Classifier(nn.Module):
-    """The model of one model.json: [block before the LSTM] -> encoder -> [block after
-    it] -> head."""
+    """The model of one model.json: [embedding] -> [block before the LSTM] -> encoder ->
+    [block after it] -> head. Without an encoder: one step of input.size values -> head."""
 
     def __init__(self, spec):
         super().__init__()
         self.spec = normalize_spec(spec)
-        enc = self.spec["encoder"]
-        self.encoder = LstmEncoder(self.spec["input"]["size"], enc["hidden_size"],
-                                   enc["num_layers"], enc["bidirectional"],
-                                   enc["recurrent_activation"], enc["activation"])
+        emb = self.spec["input"].get("embedding")
+        if emb is not None:
+            self.embedding = nn.Embedding(emb["vocab"], emb["dim"])
+        enc = self.spec.get("encoder")
+        if enc is not None:
+            self.encoder = LstmEncoder(input_size(self.spec), enc["hidden_size"],
+                                       enc["num_layers"], enc["bidirectional"],
+                                       enc["recurrent_activation"], enc["activation"])
         self.attention = nn.ModuleList(make_attention(b, self.spec)
                                        for b in self.spec["attention"])
-        self.head = Head(head_input_size(self.spec), self.spec["head"]["hidden"],
-                         len(self.spec["labels"]), self.spec["head"]["output"],
-                         self.spec["head"]["gate"])
+        head = self.spec["head"]
+        self.head = Head(head_input_size(self.spec), head["hidden"], len(self.spec["labels"]),
+                         head["output"], head["gate"], head.get("gate_after", 0))
 
     def forward(self, x, lengths, apply_output=True):
-        """x [B, T, D], lengths [B] -> (outputs [B, C], {map name: attention weights}).
+        """x [B, T, D] (token ids [B, T] with an embedding), lengths [B] ->
+        (outputs [B, C], {map name: attention weights}).
 
         The maps follow model.json's block order: "feature" [B, T, D] or [B, D],
         "time" [B, W, k] or [B, W], "temporal" [B, T] (T = the window with one),
-        zero beyond each length. apply_output=False returns the last layer's raw
-        values (logits, for training).
+        zero beyond each length; then "gate" [B, n] with a head gate.
+        apply_output=False returns the last layer's raw values (logits, for training).
         """
         lengths = torch.as_tensor(lengths, dtype=torch.int64).cpu()
         window = window_block(self.spec)
         if window is not None:
             x, lengths = apply_window(x, lengths, window)
-        mask = valid_mask(lengths, x.shape[1])
+        if hasattr(self, "embedding"):
+            x = self.embedding(x)
         maps, v = {}, None
-        blocks = list(zip(self.spec["attention"], self.attention))
-        for block, module in blocks:
-            if before_lstm(block):
-                x, maps[map_name(block)] = module(x, mask) if block["type"] == "feature" \
-                    else module(x)
-        H, q = self.encoder(x, lengths)
-        v = q
-        for block, module in blocks:
-            if before_lstm(block):
-                continue
-            if block["type"] == "time_dense":
-                out, maps["time"] = module(H)
-                v = out.flatten(1)
-            else:
-                v, maps["temporal"] = module(H, q, mask)
-        return self.head(v, apply_output), maps
+        if not hasattr(self, "encoder"):
+            if int(lengths.min()) != 1 or int(lengths.max()) != 1:
+                raise ValueError("a model without an encoder reads exactly one step")
+            v = x[:, 0, :]
+        else:
+            mask = valid_mask(lengths, x.shape[1])
+            blocks = list(zip(self.spec["attention"], self.attention))
+            for block, module in blocks:
+                if before_lstm(block):
+                    x, maps[map_name(block)] = module(x, mask) if block["type"] == "feature" \
+                        else module(x)
+            H, q = self.encoder(x, lengths)
+            v = q
+            for block, module in blocks:
+                if before_lstm(block):
+                    continue
+                if block["type"] == "time_dense":
+                    out, maps["time"] = module(H)
+                    v = out.flatten(1)
+                else:
+                    v, maps["temporal"] = module(H, q, mask)
+        out = self.head(v, apply_output)
+        if self.head.gate_weights is not None:
+            maps["gate"] = self.head.gate_weights
+        return out, maps

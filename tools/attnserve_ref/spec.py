@@ -31,7 +31,9 @@ MAX_LENGTH = 2147483647
 
 _TOP_KEYS = {"format", "format_version", "description", "input", "encoder",
              "attention", "head", "labels", "precision"}
-_INPUT_KEYS = {"size", "max_length"}
+_INPUT_KEYS = {"size", "max_length", "embedding"}
+_EMBEDDING_KEYS = {"vocab", "dim", "mask_zero"}
+MAX_VOCAB = 1 << 24
 _ENCODER_KEYS = {"type", "hidden_size", "num_layers", "bidirectional", "activation",
                  "recurrent_activation"}
 # option -> the types that take it
@@ -40,14 +42,17 @@ _OPTIONS = {
     "residual_last": ("additive",),
     "output": QUERY_TYPES,
     "exclude_query_step": QUERY_TYPES,
-    "window": ("time_dense",),
+    "attention_size": ("bahdanau",),
+    "score_mix": QUERY_TYPES,
+    "window": ("time_dense",) + QUERY_TYPES,
     "placement": ("time_dense",),
     "single_vector": ("time_dense", "feature"),
-    "pad": ("time_dense",),
-    "pad_value": ("time_dense",),
-    "truncate": ("time_dense",),
+    "pad": ("time_dense",) + QUERY_TYPES,
+    "pad_value": ("time_dense",) + QUERY_TYPES,
+    "truncate": ("time_dense",) + QUERY_TYPES,
 }
-_HEAD_KEYS = {"gate", "hidden", "output"}
+_WINDOW_OPTIONS = ("window", "pad", "pad_value", "truncate")
+_HEAD_KEYS = {"gate", "gate_after", "hidden", "output"}
 
 
 def _fail(field, what):
@@ -107,6 +112,20 @@ def _normalize_block(block, field):
     elif kind in QUERY_TYPES:
         _choice(block.setdefault("output", "context"), field + ".output", QUERY_OUTPUTS)
         _bool(block, "exclude_query_step", field)
+        _bool(block, "score_mix", field)
+        if "attention_size" in block:
+            _positive_int(block["attention_size"], field + ".attention_size")
+        if block["score_mix"]:
+            if block["exclude_query_step"]:
+                _fail(field + ".exclude_query_step", "cannot be combined with score_mix")
+            if "window" not in block:
+                _fail(field + ".window", "is required")
+            _window_options(block, field)
+        else:
+            for key in _WINDOW_OPTIONS:
+                if key in block:
+                    _fail(f"{field}.{key}", "only time_dense, and a query-based block with "
+                                            "score_mix true, take a window")
         if block["output"] == "luong":
             _object(block, field, set(_OPTIONS) | {"type"}, ("units",))
             _positive_int(block["units"], field + ".units")
@@ -114,18 +133,28 @@ def _normalize_block(block, field):
             _fail(field + ".units", "only the 'luong' output takes units")
     elif kind == "time_dense":
         _object(block, field, set(_OPTIONS) | {"type"}, ("window", "placement"))
-        _positive_int(block["window"], field + ".window")
         _choice(block["placement"], field + ".placement", PLACEMENTS)
         _bool(block, "single_vector", field)
-        _choice(block.setdefault("pad", "pre"), field + ".pad", PAD_SIDES)
-        value = block.setdefault("pad_value", 0.0)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                or not abs(value) <= 3.4028234663852886e38:
-            _fail(field + ".pad_value", "must be a finite number within the f32 range")
-        if "truncate" in block:
-            _choice(block["truncate"], field + ".truncate", PAD_SIDES)
+        _window_options(block, field)
     elif kind == "feature":
         _bool(block, "single_vector", field)
+
+
+def _window_options(block, field):
+    """window, pad, pad_value, truncate (time_dense, score_mix): checked, defaults filled."""
+    _positive_int(block["window"], field + ".window")
+    _choice(block.setdefault("pad", "pre"), field + ".pad", PAD_SIDES)
+    value = block.setdefault("pad_value", 0.0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not abs(value) <= 3.4028234663852886e38:
+        _fail(field + ".pad_value", "must be a finite number within the f32 range")
+    if "truncate" in block:
+        _choice(block["truncate"], field + ".truncate", PAD_SIDES)
+
+
+def is_windowed(block):
+    """True for the blocks that fix a window: time_dense, and score_mix."""
+    return block["type"] == "time_dense" or bool(block.get("score_mix"))
 
 
 def before_lstm(block):
@@ -139,9 +168,11 @@ def _check_combination(blocks):
     before = after = time_dense = None
     for i, block in enumerate(blocks):
         field = f"attention[{i}]"
-        if block["type"] == "time_dense":
+        if is_windowed(block):
             if time_dense is not None:
-                _fail(field, "a model takes at most one time_dense block")
+                if block["type"] == blocks[time_dense]["type"] == "time_dense":
+                    _fail(field, "a model takes at most one time_dense block")
+                _fail(field, "a model takes at most one block with a window")
             time_dense = i
         if before_lstm(block):
             if before is not None:
@@ -165,7 +196,11 @@ def _check_combination(blocks):
 def _check_window(block, i, inp, d):
     """The window against input.max_length; fills max_length = window without truncate."""
     window = block["window"]
-    if block["placement"] == "after_lstm" and window * d > MAX_SIZE:
+    if "embedding" in inp:
+        value = block["pad_value"]
+        if value != int(value) or not 0 <= value < inp["embedding"]["vocab"]:
+            _fail(f"attention[{i}].pad_value", "with input.embedding the padding is a token id")
+    if block.get("placement") == "after_lstm" and window * d > MAX_SIZE:
         _fail(f"attention[{i}].window", "the flattened head input exceeds 1048576")
     if "max_length" not in inp:
         if "truncate" not in block:
@@ -178,12 +213,26 @@ def _check_window(block, i, inp, d):
 
 
 def window_block(spec):
-    """The time_dense block of a normalized spec, or None."""
-    return next((b for b in spec["attention"] if b["type"] == "time_dense"), None)
+    """The block that fixes the window (time_dense or score_mix) of a normalized spec, or None."""
+    return next((b for b in spec["attention"] if is_windowed(b)), None)
+
+
+def input_size(spec):
+    """Features per step the encoder (or the head, without one) reads: size or embedding.dim."""
+    inp = spec["input"]
+    return inp["embedding"]["dim"] if "embedding" in inp else inp["size"]
+
+
+def gate_size(spec):
+    """Size of the vector the head's gate reads (normalized spec)."""
+    after = spec["head"].get("gate_after", 0)
+    return head_input_size(spec) if after == 0 else spec["head"]["hidden"][after - 1]
 
 
 def head_input_size(spec):
     """Size of the vector the head reads (normalized spec)."""
+    if "encoder" not in spec:
+        return input_size(spec)
     enc = spec["encoder"]
     d = enc["hidden_size"] * (2 if enc["bidirectional"] else 1)
     for block in spec["attention"]:
@@ -199,8 +248,7 @@ def head_input_size(spec):
 def normalize_spec(spec):
     """Validates a model.json dict and returns a copy with defaults filled in."""
     spec = copy.deepcopy(spec)
-    _object(spec, "", _TOP_KEYS, ("format", "format_version", "input", "encoder",
-                                  "head", "labels"))
+    _object(spec, "", _TOP_KEYS, ("format", "format_version", "input", "head", "labels"))
     if spec["format"] != FORMAT:
         _fail("format", f"must be {FORMAT!r}")
     if not _is_int(spec["format_version"]) or spec["format_version"] != FORMAT_VERSION:
@@ -208,10 +256,33 @@ def normalize_spec(spec):
     if not isinstance(spec.get("description", ""), str):
         _fail("description", "must be a string")
 
-    inp = _object(spec["input"], "input", _INPUT_KEYS, ("size",))
-    _positive_int(inp["size"], "input.size")
+    inp = _object(spec["input"], "input", _INPUT_KEYS)
+    if "embedding" in inp:
+        if "size" in inp:
+            _fail("input.size", "must not be given with input.embedding (its dim is the size)")
+        emb = _object(inp["embedding"], "input.embedding", _EMBEDDING_KEYS, ("vocab", "dim"))
+        _positive_int(emb["vocab"], "input.embedding.vocab", MAX_VOCAB)
+        _positive_int(emb["dim"], "input.embedding.dim")
+        if not isinstance(emb.setdefault("mask_zero", False), bool):
+            _fail("input.embedding.mask_zero", "must be a boolean")
+        if emb["mask_zero"]:
+            _fail("input.embedding.mask_zero", "true is not supported")
+    else:
+        _object(inp, "input", _INPUT_KEYS, ("size",))
+        _positive_int(inp["size"], "input.size")
     if "max_length" in inp:
         _positive_int(inp["max_length"], "input.max_length", MAX_LENGTH)
+
+    if "encoder" not in spec:
+        if "embedding" in inp:
+            _fail("input.embedding", "a model without an encoder reads one vector")
+        if inp.get("max_length", 1) != 1:
+            _fail("input.max_length", "a model without an encoder reads exactly one step")
+        inp["max_length"] = 1
+        if spec.setdefault("attention", []):
+            _fail("attention", "a model without an encoder takes no attention blocks")
+        _normalize_head(spec)
+        return spec
 
     enc = _object(spec["encoder"], "encoder", _ENCODER_KEYS, ("type", "hidden_size"))
     _choice(enc["type"], "encoder.type", ("lstm",))
@@ -231,9 +302,14 @@ def normalize_spec(spec):
     _check_combination(blocks)
     d = enc["hidden_size"] * (2 if enc["bidirectional"] else 1)
     for i, block in enumerate(blocks):
-        if block["type"] == "time_dense":
+        if is_windowed(block):
             _check_window(block, i, inp, d)
+    _normalize_head(spec)
+    return spec
 
+
+def _normalize_head(spec):
+    """The head, labels and precision of a spec being normalized (in place)."""
     head = _object(spec["head"], "head", _HEAD_KEYS, ("output",))
     if not isinstance(head.setdefault("gate", False), bool):
         _fail("head.gate", "must be a boolean")
@@ -242,6 +318,12 @@ def normalize_spec(spec):
         _fail("head.hidden", "must be an array")
     for j, size in enumerate(hidden):
         _positive_int(size, f"head.hidden[{j}]")
+    if "gate_after" in head:
+        if not head["gate"]:
+            _fail("head.gate_after", "needs head.gate true")
+        after = head["gate_after"]
+        if not _is_int(after) or not 0 <= after <= len(hidden):
+            _fail("head.gate_after", f"must be an integer from 0 to {len(hidden)}")
     _choice(head["output"], "head.output", OUTPUTS)
 
     labels = spec["labels"]
@@ -256,24 +338,26 @@ def normalize_spec(spec):
         _fail("labels", "softmax needs at least 2 labels")
 
     _choice(spec.setdefault("precision", "f32"), "precision", PRECISIONS)
-    return spec
 
 
 def expected_tensors(spec):
     """Returns {state_dict name: shape tuple} for a spec, in the format doc's order."""
     spec = normalize_spec(spec)
-    enc = spec["encoder"]
+    out = {}
+    if "embedding" in spec["input"]:
+        emb = spec["input"]["embedding"]
+        out["embedding.weight"] = (emb["vocab"], emb["dim"])
+    enc = spec.get("encoder", {"hidden_size": 0, "bidirectional": False, "num_layers": 0})
     hidden, dirs = enc["hidden_size"], 2 if enc["bidirectional"] else 1
     d = hidden * dirs
-    out = {}
     for k in range(enc["num_layers"]):
-        in_size = spec["input"]["size"] if k == 0 else d
+        in_size = input_size(spec) if k == 0 else d
         for suffix in ([""] if dirs == 1 else ["", "_reverse"]):
             out[f"encoder.weight_ih_l{k}{suffix}"] = (4 * hidden, in_size)
             out[f"encoder.weight_hh_l{k}{suffix}"] = (4 * hidden, hidden)
             out[f"encoder.bias_ih_l{k}{suffix}"] = (4 * hidden,)
             out[f"encoder.bias_hh_l{k}{suffix}"] = (4 * hidden,)
-    D = spec["input"]["size"]
+    D = input_size(spec)
     for i, block in enumerate(spec["attention"]):
         p, kind = f"attention.{i}.", block["type"]
         if kind == "feedforward":
@@ -290,21 +374,26 @@ def expected_tensors(spec):
             out[p + "proj.weight"] = (d, d)
             out[p + "proj.bias"] = (d,)
         elif kind == "bahdanau":
-            out[p + "query_proj.weight"] = (d, d)
-            out[p + "proj.weight"] = (d, d)
-            out[p + "score.weight"] = (1, d)
+            a = block.get("attention_size", d)
+            out[p + "query_proj.weight"] = (a, d)
+            out[p + "proj.weight"] = (a, d)
+            out[p + "score.weight"] = (1, a)
         elif kind == "time_dense":
             out[p + "score.weight"] = (block["window"], block["window"])
             out[p + "score.bias"] = (block["window"],)
         elif kind == "feature":
             out[p + "score.weight"] = (D, D)
             out[p + "score.bias"] = (D,)
+        if block.get("score_mix"):
+            out[p + "mix.weight"] = (block["window"], block["window"])
+            out[p + "mix.bias"] = (block["window"],)
         if kind in QUERY_TYPES and block["output"] == "luong":
             out[p + "combine.weight"] = (block["units"], 2 * d)
     n = head_input_size(spec)
     if spec["head"]["gate"]:
-        out["head.gate.weight"] = (n, n)
-        out["head.gate.bias"] = (n,)
+        g = gate_size(spec)
+        out["head.gate.weight"] = (g, g)
+        out["head.gate.bias"] = (g,)
     sizes = [n] + list(spec["head"]["hidden"]) + [len(spec["labels"])]
     for j in range(len(sizes) - 1):
         out[f"head.layers.{j}.weight"] = (sizes[j + 1], sizes[j])

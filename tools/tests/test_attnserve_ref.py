@@ -58,11 +58,11 @@ def softmax(z, axis):
 
 
 def numpy_window(x, block):
-    """Pads or truncates one sequence [l, D] to the block's window."""
+    """Pads or truncates one sequence [l, D] (or token ids [l]) to the block's window."""
     window = block["window"]
     if len(x) > window:
         x = x[len(x) - window:] if block["truncate"] == "pre" else x[:window]
-    fill = np.full((window - len(x), x.shape[1]), float(block["pad_value"]))
+    fill = np.full((window - len(x),) + x.shape[1:], block["pad_value"], dtype=x.dtype)
     return np.concatenate([fill, x] if block["pad"] == "pre" else [x, fill])
 
 
@@ -90,6 +90,8 @@ def numpy_query_attention(block, p, w, Hs, q):
     else:
         hidden = np.tanh(w[p + "query_proj.weight"] @ q + Hs @ w[p + "proj.weight"].T)
         e = hidden @ w[p + "score.weight"][0]
+    if block.get("score_mix"):
+        e = w[p + "mix.weight"] @ e + w[p + "mix.bias"]
     kept = l - 1 if block["exclude_query_step"] else l
     a = np.zeros(l)
     if kept > 0:
@@ -102,16 +104,38 @@ def numpy_query_attention(block, p, w, Hs, q):
     return c, a
 
 
+def numpy_head(spec, w, v, maps):
+    """The head on one vector v: dense layers, the gate after gate_after of them, output."""
+    n = len(spec["head"]["hidden"]) + 1
+    for j in range(n):
+        if spec["head"]["gate"] and j == spec["head"].get("gate_after", 0):
+            g = sigmoid(w["head.gate.weight"] @ v + w["head.gate.bias"])
+            v, maps["gate"] = v * g, g
+        v = w[f"head.layers.{j}.weight"] @ v + w[f"head.layers.{j}.bias"]
+        if j + 1 < n:
+            v = np.maximum(v, 0.0)
+    if spec["head"]["output"] == "softmax":
+        v = softmax(v, axis=0)
+    elif spec["head"]["output"] == "sigmoid":
+        v = sigmoid(v)
+    return v, maps
+
+
 def numpy_forward(spec, w, x):
-    """One unpadded sequence x [l, D] -> (outputs [C], {map name: attention weights})."""
+    """One unpadded sequence x [l, D] (token ids [l] with an embedding) ->
+    (outputs [C], {map name: attention weights})."""
     spec = normalize_spec(spec)
-    enc = spec["encoder"]
-    H = enc["hidden_size"]
     maps = {}
     blocks = [(f"attention.{i}.", b) for i, b in enumerate(spec["attention"])]
     for p, block in blocks:
-        if block["type"] == "time_dense":
+        if block["type"] == "time_dense" or block.get("score_mix"):
             x = numpy_window(x, block)
+    if "embedding" in spec["input"]:
+        x = w["embedding.weight"][x]
+    if "encoder" not in spec:
+        return numpy_head(spec, w, x[0], maps)
+    enc = spec["encoder"]
+    H = enc["hidden_size"]
     for p, block in blocks:
         if block["type"] == "feature":
             b = softmax(x @ w[p + "score.weight"].T + w[p + "score.bias"], axis=1)
@@ -160,18 +184,7 @@ def numpy_forward(spec, w, x):
             continue
         a = softmax(e, axis=0)
         v, maps["temporal"] = a @ Hs + (q if block.get("residual_last") else 0.0), a
-    if spec["head"]["gate"]:
-        v = v * sigmoid(w["head.gate.weight"] @ v + w["head.gate.bias"])
-    n = len(spec["head"]["hidden"]) + 1
-    for j in range(n):
-        v = w[f"head.layers.{j}.weight"] @ v + w[f"head.layers.{j}.bias"]
-        if j + 1 < n:
-            v = np.maximum(v, 0.0)
-    if spec["head"]["output"] == "softmax":
-        v = softmax(v, axis=0)
-    elif spec["head"]["output"] == "sigmoid":
-        v = sigmoid(v)
-    return v, maps
+    return numpy_head(spec, w, v, maps)
 
 
 def time_dense(window, placement, **options):
@@ -237,6 +250,64 @@ class ReferenceMath(unittest.TestCase):
                         got = maps[name][b].numpy()
                         if name != "time" and weights.shape[0] < got.shape[0]:
                             self.assertTrue(np.all(got[len(weights):] == 0.0))  # beyond l
+                            got = got[:len(weights)]
+                        np.testing.assert_allclose(got, weights, atol=1e-12)
+
+    # The model format's extensions: embeddings, no LSTM, the gate after a dense
+    # layer, Bahdanau's attention size, score_mix over a window.
+    EXTENSIONS = [
+        ("embedding", dict(input={"embedding": {"vocab": 11, "dim": 4}},
+                           attention=[{"type": "feedforward"}])),
+        ("embedding_window", dict(input={"embedding": {"vocab": 11, "dim": 3}},
+                                  attention=[time_dense(9, "after_lstm", pad_value=2)])),
+        ("no_encoder", dict(input={"size": 6}, encoder=None, attention=[],
+                            head={"gate": True, "gate_after": 1, "hidden": [5],
+                                  "output": "softmax"})),
+        ("gate_after", dict(attention=[{"type": "additive", "units": 3}],
+                            head={"gate": True, "gate_after": 2, "hidden": [5, 4],
+                                  "output": "softmax"})),
+        ("bahdanau_size", dict(attention=[{"type": "bahdanau", "attention_size": 7,
+                                           "output": "context_plus_query"}])),
+        ("score_mix", dict(attention=[{"type": "general_tanh", "output": "context_plus_query",
+                                       "score_mix": True, "window": 8, "truncate": "pre"}])),
+        ("score_mix_post", dict(input={"embedding": {"vocab": 11, "dim": 3}},
+                                attention=[{"type": "dot", "score_mix": True, "window": 9,
+                                            "pad": "post", "pad_value": 1}])),
+    ]
+
+    def test_extensions_match_numpy(self):
+        rng = np.random.default_rng(1)
+        for name, changes in self.EXTENSIONS:
+            with self.subTest(name):
+                torch.manual_seed(2)
+                spec = spec_for()
+                for key, value in changes.items():
+                    if value is None:
+                        del spec[key]
+                    else:
+                        spec[key] = value
+                model = Classifier(spec).double().eval()
+                w = {n: t.detach().numpy() for n, t in model.state_dict().items()}
+                self.assertEqual({n: tuple(t.shape) for n, t in model.state_dict().items()},
+                                 expected_tensors(spec))
+                lengths = np.array([1, 1, 1]) if "encoder" not in spec else np.array([5, 1, 9])
+                if "embedding" in spec["input"]:
+                    x = rng.integers(0, 11, size=(3, 9))
+                    x[lengths[:, None] <= np.arange(9)] = 0
+                    tx = torch.from_numpy(x)
+                else:
+                    x = rng.standard_normal((3, int(lengths.max()), spec["input"]["size"]))
+                    tx = torch.from_numpy(x)
+                with torch.no_grad():
+                    out, maps = model(tx, torch.from_numpy(lengths))
+                for b, l in enumerate(lengths):
+                    want, want_maps = numpy_forward(spec, w, x[b, :l])
+                    np.testing.assert_allclose(out[b].numpy(), want, atol=1e-12)
+                    self.assertEqual(list(maps), list(want_maps))
+                    for map_name, weights in want_maps.items():
+                        got = maps[map_name][b].numpy()
+                        if map_name == "temporal" and weights.shape[0] < got.shape[0]:
+                            self.assertTrue(np.all(got[len(weights):] == 0.0))
                             got = got[:len(weights)]
                         np.testing.assert_allclose(got, weights, atol=1e-12)
 
