@@ -4,11 +4,14 @@
 // reported and the others serve), start the gRPC server (AttnServe,
 // ModelControl, health checking, reflection), print "attnserve: listening on
 // HOST:PORT", then serve: with --model_control=poll the repository is rescanned
-// every --repository_poll_s seconds and on SIGHUP. On SIGTERM/SIGINT: new
-// calls get UNAVAILABLE and health goes NOT_SERVING, queued and running
-// requests finish (up to --shutdown_grace_s; later ones are answered
-// UNAVAILABLE), then the process exits 0.
+// every --repository_poll_s seconds and on SIGHUP. On SIGTERM/SIGINT: health
+// goes NOT_SERVING at once while calls are still served for --drain_delay_s
+// (load balancers notice and stop sending), then new calls get UNAVAILABLE,
+// queued and running requests finish (up to --shutdown_grace_s; later ones
+// are answered UNAVAILABLE), and the process exits 0. A second SIGTERM/SIGINT
+// exits at once with kForcedExitCode. docs/operations.md.
 #include <csignal>
+#include <ctime>
 #include <cstdio>
 #include <iostream>
 #include <limits>
@@ -24,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "engine/cpu_info.h"
 #include "engine/lstm_impl.h"
 #include "engine/precision_policy.h"
@@ -61,6 +65,24 @@ ABSL_FLAG(bool, strict_readiness, true,
 ABSL_FLAG(std::string, host, "0.0.0.0", "address to listen on");
 ABSL_FLAG(int, port, 8500, "gRPC port (0: pick a free one)");
 ABSL_FLAG(int, max_batch_size, 32, "most sequences per batch");
+ABSL_FLAG(int, max_queued_per_client, 512,
+          "sequences one client may have waiting per model version before its requests get "
+          "UNAVAILABLE (0: no limit but --max_queue_size); also bounds one request's sequences");
+ABSL_FLAG(int, max_sequences_per_request, 0,
+          "most sequences in one request, RESOURCE_EXHAUSTED beyond (0: --max_queued_per_client "
+          "or --max_queue_size, whichever is smaller)");
+ABSL_FLAG(bool, fair_queueing, true,
+          "share every batch in turn among the clients with waiting sequences (false: batches "
+          "form around the oldest sequence, whoever sent it)");
+ABSL_FLAG(int, max_queue_wait_ms, 0,
+          "refuse (UNAVAILABLE) a request whose estimated queue wait exceeds this, estimated from "
+          "the measured compute cost per sequence (0: no bound)");
+ABSL_FLAG(int, max_stream_pending, 128,
+          "requests one ClassifyStream holds (running, queued or unwritten) before it stops "
+          "reading the stream");
+ABSL_FLAG(double, drain_delay_s, 0.0,
+          "on SIGTERM/SIGINT: seconds health reports NOT_SERVING while calls are still accepted, "
+          "before new calls are refused (Kubernetes: 5-10 with a readiness probe)");
 ABSL_FLAG(int, max_queue_delay_us, 0,
           "longest a request waits for a fuller batch when a worker is free");
 ABSL_FLAG(int, max_queue_size, 1024,
@@ -94,6 +116,33 @@ namespace {
 using attnserve::server::Log;
 
 constexpr char kVersion[] = "0.1.0";
+// Exit status after a second SIGTERM/SIGINT cut the drain short.
+constexpr int kForcedExitCode = 3;
+
+[[noreturn]] void ForceExit(int signal) {
+  Log(absl::StrCat("received ", signal == SIGTERM ? "SIGTERM" : "SIGINT",
+                   " again while draining: exiting at once (status ", kForcedExitCode, ")"));
+  std::fflush(stderr);
+  std::_Exit(kForcedExitCode);
+}
+
+// Waits up to `seconds` for a signal of `signals`; SIGHUP is ignored (no
+// rescans while shutting down). A SIGTERM/SIGINT exits at once.
+void WaitOutDrainDelay(const sigset_t& signals, double seconds) {
+  using SteadyClock = std::chrono::steady_clock;
+  const SteadyClock::time_point end =
+      SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(
+                               std::chrono::duration<double>(seconds));
+  while (true) {
+    const auto left = end - SteadyClock::now();
+    if (left <= SteadyClock::duration::zero()) return;
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+    timespec timeout{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+    const int signal = sigtimedwait(&signals, nullptr, &timeout);
+    if (signal == SIGTERM || signal == SIGINT) ForceExit(signal);
+    // SIGHUP, a timeout (-1, EAGAIN) or an interruption (EINTR): check the time.
+  }
+}
 
 // "16,32" -> {16, 32}; "" or "none" -> {}. A bad entry is an error naming it.
 bool ParseLengths(const std::string& text, std::vector<int>* lengths) {
@@ -140,6 +189,10 @@ bool DefaultsFromFlags(attnserve::server::ServingSettings* s) {
   s->batching.max_batch_size = std::max(1, absl::GetFlag(FLAGS_max_batch_size));
   s->batching.max_queue_delay = std::chrono::microseconds(absl::GetFlag(FLAGS_max_queue_delay_us));
   s->batching.max_queue_size = std::max(1, absl::GetFlag(FLAGS_max_queue_size));
+  s->batching.max_queued_per_client = std::max(0, absl::GetFlag(FLAGS_max_queued_per_client));
+  s->batching.fair_queueing = absl::GetFlag(FLAGS_fair_queueing);
+  s->batching.max_queue_wait =
+      std::chrono::milliseconds(std::max(0, absl::GetFlag(FLAGS_max_queue_wait_ms)));
   s->batching.group_by_length = grouping == "length";
   s->batching.max_padding_fraction = absl::GetFlag(FLAGS_max_padding_fraction);
   s->workers = std::max(1, absl::GetFlag(FLAGS_workers));
@@ -183,6 +236,11 @@ int main(int argc, char** argv) {
   options.poll_interval = std::chrono::duration_cast<srv::Clock::Duration>(
       std::chrono::duration<double>(poll_s));
   options.startup_models = absl::GetFlag(FLAGS_load_model);
+  const double drain_delay_s = absl::GetFlag(FLAGS_drain_delay_s);
+  if (!(drain_delay_s >= 0)) {
+    std::cerr << "attnserve: --drain_delay_s must be 0 or more, not " << drain_delay_s << "\n";
+    return 2;
+  }
   if (!options.startup_models.empty() && options.mode != srv::ModelControlMode::kExplicit) {
     std::cerr << "attnserve: --load_model needs --model_control=explicit (the others load "
                  "every model)\n";
@@ -240,9 +298,11 @@ int main(int argc, char** argv) {
 
   srv::ServerLimits limits;
   limits.max_sequence_length = absl::GetFlag(FLAGS_max_sequence_length);
-  limits.max_sequences_per_request = std::numeric_limits<int32_t>::max();  // each queue bounds it
+  limits.max_sequences_per_request = absl::GetFlag(FLAGS_max_sequences_per_request) > 0
+                                         ? absl::GetFlag(FLAGS_max_sequences_per_request)
+                                         : std::numeric_limits<int32_t>::max();  // queues bound it
   srv::ServingCore core(&registry, limits, options.clock, metrics.get());
-  srv::AttnServeService service(&core);
+  srv::AttnServeService service(&core, std::max(1, absl::GetFlag(FLAGS_max_stream_pending)));
   srv::ModelControlService control(&manager, &registry);
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -264,29 +324,50 @@ int main(int argc, char** argv) {
   srv::HealthReporter health_reporter(health, absl::GetFlag(FLAGS_strict_readiness));
   manager.Start(&health_reporter);  // health follows every transition from here on
 
+  // The drain runs on the main thread once the first SIGTERM/SIGINT's drain
+  // delay is over, so that the signal thread can still take a second signal.
+  absl::Notification drain_requested;
+  auto drain = [&] {
+    core.BeginShutdown();  // new calls and stream requests: UNAVAILABLE
+    manager.Stop();        // no more loads; queued admin commands are refused
+    const auto grace = std::chrono::duration_cast<srv::Clock::Duration>(
+        std::chrono::duration<double>(absl::GetFlag(FLAGS_shutdown_grace_s)));
+    registry.Shutdown(grace);  // every accepted request has been answered
+    Log("drained: every accepted request was answered; closing connections");
+    // Calls still open (streams the client keeps open, health watches) get 1 s
+    // to end; new calls in that second are still answered UNAVAILABLE.
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  };
   std::thread signal_thread([&] {
+    bool draining = false;
     while (true) {
       int signal = 0;
       sigwait(&signals, &signal);
       if (signal == SIGHUP) {
+        if (draining) {
+          Log("received SIGHUP while shutting down: ignored");
+          continue;
+        }
         Log("received SIGHUP: rescanning the model repository");
         manager.ReloadRepository([](const absl::Status& status) {
           if (!status.ok()) Log(absl::StrCat("SIGHUP: ", status.message()));
         });
         continue;
       }
+      if (draining) ForceExit(signal);
+      draining = true;
       Log(absl::StrCat("received ", signal == SIGTERM ? "SIGTERM" : "SIGINT",
-                       "; draining (grace ", absl::GetFlag(FLAGS_shutdown_grace_s), " s)"));
-      // Refuse new work before saying so: a client that sees NOT_SERVING must
-      // find new calls refused.
-      core.BeginShutdown();
+                       ": health NOT_SERVING; still serving for ", drain_delay_s,
+                       " s (--drain_delay_s), then draining (grace ",
+                       absl::GetFlag(FLAGS_shutdown_grace_s), " s); a second signal exits at once"));
+      // Say NOT_SERVING first, and keep serving while load balancers notice.
+      // Without a drain delay, refuse first: a client that sees NOT_SERVING
+      // then finds new calls refused.
+      if (drain_delay_s == 0) core.BeginShutdown();
       health->Shutdown();  // every name NOT_SERVING from now on
-      manager.Stop();      // no more loads; queued admin commands are refused
-      const auto grace = std::chrono::duration_cast<srv::Clock::Duration>(
-          std::chrono::duration<double>(absl::GetFlag(FLAGS_shutdown_grace_s)));
-      registry.Shutdown(grace);  // every accepted request has been answered
-      server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
-      return;
+      WaitOutDrainDelay(signals, drain_delay_s);
+      Log("drain delay over: refusing new calls (UNAVAILABLE) and draining the queues");
+      drain_requested.Notify();
     }
   });
 
@@ -296,8 +377,12 @@ int main(int argc, char** argv) {
   }
   std::printf("attnserve: listening on %s:%d\n", absl::GetFlag(FLAGS_host).c_str(), port);
   std::fflush(stdout);
+  drain_requested.WaitForNotification();
+  drain();
   server->Wait();
-  signal_thread.join();
+  // The signal thread only waits for a second signal now (which would exit
+  // at once); it is not joined.
+  signal_thread.detach();
   Log("stopped");
   return 0;
 }

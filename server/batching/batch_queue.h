@@ -1,21 +1,30 @@
-// BatchQueue: the batching policy. Holds waiting tasks in arrival order and
-// decides when a batch is due and which tasks form it. No threads, no clock of
-// its own: every decision takes `now`, so the policy is tested with plain time
-// points. TaskT: see queued_task.h.
+// BatchQueue: the batching policy. Holds waiting tasks, one first-in first-out
+// flow per client, and decides when a batch is due and which tasks form it.
+// No threads, no clock of its own: every decision takes `now`, so the policy is
+// tested with plain time points. TaskT: see queued_task.h.
 //
 // Policy:
 // - A batch is due when max_batch_size tasks wait, when the oldest task has
 //   waited max_queue_delay, or when flushing (shutdown).
-// - A batch always contains the oldest task (no task waits behind younger
-//   ones forever). With length grouping, it is completed with the tasks whose
-//   lengths are closest to the oldest's, each admitted only while every
-//   member's padding stays within max_padding_fraction of the batch's longest
-//   (shortest >= (1 - f) x longest); the others wait for a batch of their own
-//   length. Without grouping, the oldest max_batch_size tasks form the batch.
+// - Fair sharing: with fair_queueing, each client (TaskT::client()) has a
+//   flow of its own, and the flows take turns: a batch is formed around the
+//   oldest task of the flow whose turn it is (the anchor), then every flow
+//   with waiting tasks adds one task per round, in turn, until the batch is
+//   full. A client with 1,000 waiting tasks and one with one task therefore
+//   each get a slot in the next batch, and no flow waits for more than one
+//   batch per other flow before it anchors one. Without fair_queueing every
+//   task is in one flow: the oldest task anchors every batch.
+// - Length grouping: within a flow, the task a round adds is the one whose
+//   length is closest to the anchor's (ties: the oldest), admitted only while
+//   every member's padding stays within max_padding_fraction of the batch's
+//   longest (shortest >= (1 - f) x longest); the others wait for a batch of
+//   their own length. Without grouping, each round adds each flow's oldest.
 // - Tasks whose deadline passed or that were cancelled are removed before a
-//   batch is formed, so they are never run.
+//   batch is formed, so they are never run (past its deadline counts first).
 // - Capacity: at most max_queue_size tasks wait; Fits(n) says whether n more
-//   can be admitted together.
+//   can be admitted together. QueuedFor(client) counts a client's waiting
+//   tasks (the per-client limit is the Batcher's); SharedAhead() estimates
+//   how many tasks run before a new group's last one under fair sharing.
 //
 // Thread-safety: none; the Batcher guards it with its mutex.
 #ifndef ATTNSERVE_SERVER_BATCHING_BATCH_QUEUE_H_
@@ -28,6 +37,7 @@
 #include <iterator>
 #include <list>
 #include <memory>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -44,43 +54,87 @@ class BatchQueue {
 
   explicit BatchQueue(const BatchingOptions& options) : options_(options) {}
 
-  size_t size() const { return tasks_.size(); }
-  bool empty() const { return tasks_.empty(); }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
   size_t max_size() const { return static_cast<size_t>(std::max(1, options_.max_queue_size)); }
   // Room left: how many more tasks would be admitted now.
-  size_t capacity() const { return tasks_.size() >= max_size() ? 0 : max_size() - tasks_.size(); }
+  size_t capacity() const { return size_ >= max_size() ? 0 : max_size() - size_; }
   bool Fits(size_t count) const { return count <= capacity(); }
+  // Tasks of `client` waiting.
+  size_t QueuedFor(uint64_t client) const {
+    auto it = per_client_.find(client);
+    return it == per_client_.end() ? 0 : it->second;
+  }
+  // Clients with waiting tasks.
+  size_t flows() const { return ring_.size(); }
 
-  // Appends a task; the caller has checked Fits().
+  // How many tasks would run before the last of `count` new tasks of `client`
+  // (those included) if every flow were served one task per turn: the
+  // client's own waiting and new tasks, plus, from every other flow, as many
+  // as that (or all it has). Without fair queueing: everything waiting.
+  size_t SharedAhead(uint64_t client, size_t count) const {
+    if (!options_.fair_queueing) return size_ + count;
+    const size_t mine = QueuedFor(client) + count;
+    size_t ahead = mine;
+    for (const Flow& flow : ring_) {
+      if (flow.key != client) ahead += std::min(flow.tasks.size(), mine);
+    }
+    return ahead;
+  }
+
+  // Appends a task to its client's flow; the caller has checked Fits().
   void Push(std::unique_ptr<TaskT> task, Clock::TimePoint enqueued) {
-    tasks_.push_back(QueuedTask<TaskT>{std::move(task), enqueued});
+    const uint64_t client = task->client();
+    const uint64_t key = options_.fair_queueing ? client : 0;
+    auto found = index_.find(key);
+    FlowIt flow;
+    if (found == index_.end()) {
+      flow = ring_.insert(ring_.end(), Flow{key, {}});
+      index_.emplace(key, flow);
+    } else {
+      flow = found->second;
+    }
+    flow->tasks.push_back(QueuedTask<TaskT>{std::move(task), enqueued});
+    ++per_client_[client];
+    ++size_;
   }
 
   // Moves out tasks whose deadline is at or before `now`, and cancelled ones.
   void RemoveDead(Clock::TimePoint now, TaskList* expired, TaskList* cancelled) {
-    for (auto it = tasks_.begin(); it != tasks_.end();) {
-      if (it->task->cancelled()) {
-        cancelled->push_back(std::move(*it));
-        it = tasks_.erase(it);
-      } else if (it->task->deadline() <= now) {
-        expired->push_back(std::move(*it));
-        it = tasks_.erase(it);
-      } else {
-        ++it;
+    for (FlowIt flow = ring_.begin(); flow != ring_.end();) {
+      for (TaskIt it = flow->tasks.begin(); it != flow->tasks.end();) {
+        // A task past its deadline is expired even if its call was cancelled
+        // since: gRPC cancels a call when its deadline passes.
+        TaskList* out = it->task->deadline() <= now ? expired
+                        : it->task->cancelled()       ? cancelled
+                                                      : nullptr;
+        if (out == nullptr) {
+          ++it;
+          continue;
+        }
+        Uncount(it->task->client());
+        out->push_back(std::move(*it));
+        it = flow->tasks.erase(it);
       }
+      flow = flow->tasks.empty() ? DropFlow(flow) : std::next(flow);
     }
   }
 
   // Moves out every task (shutdown past its grace period).
   void TakeAll(TaskList* tasks) {
-    for (auto& entry : tasks_) tasks->push_back(std::move(entry));
-    tasks_.clear();
+    for (Flow& flow : ring_) {
+      for (auto& entry : flow.tasks) tasks->push_back(std::move(entry));
+    }
+    ring_.clear();
+    index_.clear();
+    per_client_.clear();
+    size_ = 0;
   }
 
   bool Due(Clock::TimePoint now, bool flush) const {
-    if (tasks_.empty()) return false;
-    if (flush || tasks_.size() >= static_cast<size_t>(options_.max_batch_size)) return true;
-    return now - tasks_.front().enqueued >= options_.max_queue_delay;
+    if (empty()) return false;
+    if (flush || size_ >= static_cast<size_t>(options_.max_batch_size)) return true;
+    return now - Oldest() >= options_.max_queue_delay;
   }
 
   // Forms the next batch (appends to `batch`); the queue must not be empty.
@@ -89,56 +143,117 @@ class BatchQueue {
   // The next instant something changes without new arrivals: the oldest
   // task's batch becomes due or a deadline passes. TimePoint::max() if empty.
   Clock::TimePoint NextWakeup() const {
-    if (tasks_.empty()) return Clock::TimePoint::max();
-    Clock::TimePoint wake = tasks_.front().enqueued + options_.max_queue_delay;
-    for (const auto& entry : tasks_) wake = std::min(wake, entry.task->deadline());
+    if (empty()) return Clock::TimePoint::max();
+    Clock::TimePoint wake = Oldest() + options_.max_queue_delay;
+    for (const Flow& flow : ring_) {
+      for (const auto& entry : flow.tasks) wake = std::min(wake, entry.task->deadline());
+    }
     return wake;
   }
 
  private:
+  using TaskIt = typename std::list<QueuedTask<TaskT>>::iterator;
+  struct Flow {
+    uint64_t key = 0;
+    std::list<QueuedTask<TaskT>> tasks;  // arrival order
+  };
+  using FlowIt = typename std::list<Flow>::iterator;
+
+  Clock::TimePoint Oldest() const {
+    Clock::TimePoint oldest = Clock::TimePoint::max();
+    for (const Flow& flow : ring_) {
+      if (!flow.tasks.empty()) oldest = std::min(oldest, flow.tasks.front().enqueued);
+    }
+    return oldest;
+  }
+
+  FlowIt DropFlow(FlowIt flow) {
+    index_.erase(flow->key);
+    return ring_.erase(flow);
+  }
+
+  void Uncount(uint64_t client) {
+    auto it = per_client_.find(client);
+    if (it == per_client_.end()) return;
+    if (--it->second == 0) per_client_.erase(it);
+    --size_;
+  }
+
   BatchingOptions options_;
-  std::list<QueuedTask<TaskT>> tasks_;  // arrival order
+  std::list<Flow> ring_;  // front: the flow whose turn it is to anchor a batch
+  std::unordered_map<uint64_t, FlowIt> index_;
+  std::unordered_map<uint64_t, size_t> per_client_;
+  size_t size_ = 0;
 };
 
 template <typename TaskT>
 void BatchQueue<TaskT>::TakeBatch(TaskList* batch) {
   const size_t limit = static_cast<size_t>(std::max(1, options_.max_batch_size));
-  if (!options_.group_by_length) {
-    while (!tasks_.empty() && batch->size() < limit) {
-      batch->push_back(std::move(tasks_.front()));
-      tasks_.pop_front();
-    }
-    return;
-  }
-  using Iterator = typename std::list<QueuedTask<TaskT>>::iterator;
-  const Iterator anchor = tasks_.begin();
+  const FlowIt anchor_flow = ring_.begin();
+  const TaskIt anchor = anchor_flow->tasks.begin();
   const int64_t anchor_length = anchor->task->length();
-  // Candidates by closeness to the anchor's length; ties keep arrival order.
-  std::vector<Iterator> candidates;
-  candidates.reserve(tasks_.size());
-  for (Iterator it = std::next(anchor); it != tasks_.end(); ++it) candidates.push_back(it);
-  std::stable_sort(candidates.begin(), candidates.end(), [&](Iterator a, Iterator b) {
-    return std::abs(a->task->length() - anchor_length) < std::abs(b->task->length() - anchor_length);
-  });
-  std::vector<Iterator> chosen = {anchor};
+
+  // Each flow's candidates, in the order its rounds offer them: by closeness
+  // to the anchor's length (ties keep arrival order), or arrival order.
+  struct Offer {
+    FlowIt flow;
+    std::vector<TaskIt> candidates;
+    size_t next = 0;
+  };
+  std::vector<Offer> offers;
+  offers.reserve(ring_.size());
+  for (FlowIt flow = ring_.begin(); flow != ring_.end(); ++flow) {
+    Offer offer{flow, {}, 0};
+    offer.candidates.reserve(flow->tasks.size());
+    for (TaskIt it = flow->tasks.begin(); it != flow->tasks.end(); ++it) {
+      if (it != anchor) offer.candidates.push_back(it);
+    }
+    if (options_.group_by_length) {
+      std::stable_sort(offer.candidates.begin(), offer.candidates.end(), [&](TaskIt a, TaskIt b) {
+        return std::abs(a->task->length() - anchor_length) <
+               std::abs(b->task->length() - anchor_length);
+      });
+    }
+    offers.push_back(std::move(offer));
+  }
+
+  std::vector<std::pair<FlowIt, TaskIt>> chosen = {{anchor_flow, anchor}};
   int64_t shortest = anchor_length;
   int64_t longest = anchor_length;
-  for (Iterator it : candidates) {
-    if (chosen.size() >= limit) break;
-    const int64_t length = it->task->length();
-    const int64_t new_shortest = std::min(shortest, length);
-    const int64_t new_longest = std::max(longest, length);
-    if (static_cast<double>(new_longest - new_shortest) >
-        options_.max_padding_fraction * static_cast<double>(new_longest)) {
-      continue;
+  // The anchor is its flow's task of the first round.
+  for (size_t round = 0; chosen.size() < limit; ++round) {
+    bool added = false;
+    for (size_t f = round == 0 ? 1 : 0; f < offers.size() && chosen.size() < limit; ++f) {
+      Offer& offer = offers[f];
+      while (offer.next < offer.candidates.size()) {
+        const TaskIt it = offer.candidates[offer.next++];
+        const int64_t length = it->task->length();
+        const int64_t new_shortest = std::min(shortest, length);
+        const int64_t new_longest = std::max(longest, length);
+        if (options_.group_by_length &&
+            static_cast<double>(new_longest - new_shortest) >
+                options_.max_padding_fraction * static_cast<double>(new_longest)) {
+          continue;  // too far from the batch's lengths: waits for a batch of its own
+        }
+        chosen.emplace_back(offer.flow, it);
+        shortest = new_shortest;
+        longest = new_longest;
+        added = true;
+        break;
+      }
     }
-    chosen.push_back(it);
-    shortest = new_shortest;
-    longest = new_longest;
+    if (!added && round > 0) break;  // (round 0 leaves out the anchor's flow)
   }
-  for (Iterator it : chosen) {
+
+  for (const auto& [flow, it] : chosen) {
+    Uncount(it->task->client());
     batch->push_back(std::move(*it));
-    tasks_.erase(it);
+    flow->tasks.erase(it);
+  }
+  // The anchor's flow has had its turn; flows left empty leave the ring.
+  if (!anchor_flow->tasks.empty()) ring_.splice(ring_.end(), ring_, anchor_flow);
+  for (FlowIt flow = ring_.begin(); flow != ring_.end();) {
+    flow = flow->tasks.empty() ? DropFlow(flow) : std::next(flow);
   }
 }
 

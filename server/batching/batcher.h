@@ -8,10 +8,17 @@
 // before its batch starts (less when max_batch_size tasks are queued).
 //
 // Contract:
-// - Schedule() admits a group of tasks all together or not at all: it takes
-//   ownership of every task only when it returns OK; on UNAVAILABLE (the group
-//   does not fit in the queue, or the batcher is stopping) the caller still
-//   owns and answers all of them. SchedulingCapacity() is the room left.
+// - Schedule() admits a group of tasks (of one client: the first task's
+//   client() counts for all) all together or not at all: it takes ownership
+//   of every task only when it returns OK; on UNAVAILABLE the caller still
+//   owns and answers all of them, and `refusal` says why: the batcher is
+//   stopping, the group does not fit in the queue, the client would have more
+//   than max_queued_per_client tasks waiting, or the group's estimated wait
+//   exceeds max_queue_wait. SchedulingCapacity() is the room left.
+// - The estimated wait of a group is BatchQueue::SharedAhead() tasks times
+//   the cost per task measured on the batches run so far (a moving average
+//   of run time / batch size), divided by the workers. Before the first batch
+//   the cost is unknown and no group is refused for its wait.
 // - Every admitted task is answered exactly once: by the executor that ran it;
 //   or through TaskT::Fail with DEADLINE_EXCEEDED if its deadline passed while
 //   queued (never run), CANCELLED if it was cancelled while queued (Wake()
@@ -51,6 +58,7 @@
 #include "server/batching/batcher_observer.h"
 #include "server/batching/batching_options.h"
 #include "server/batching/clock.h"
+#include "server/batching/schedule_refusal.h"
 
 namespace attnserve::server {
 
@@ -64,14 +72,18 @@ class Batcher {
   Batcher(const Batcher&) = delete;
   Batcher& operator=(const Batcher&) = delete;
 
-  // All of `*tasks` or none of them; on OK `*tasks` is left empty.
-  absl::Status Schedule(std::vector<std::unique_ptr<TaskT>>* tasks) ABSL_LOCKS_EXCLUDED(mu_);
+  // All of `*tasks` or none of them; on OK `*tasks` is left empty. `refusal`
+  // (may be null) says why a group was refused (kNone when admitted).
+  absl::Status Schedule(std::vector<std::unique_ptr<TaskT>>* tasks,
+                        ScheduleRefusal* refusal = nullptr) ABSL_LOCKS_EXCLUDED(mu_);
   // One task; on OK `*task` is null.
   absl::Status Schedule(std::unique_ptr<TaskT>* task) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Tasks that would be admitted now (0 while stopping).
   size_t SchedulingCapacity() const ABSL_LOCKS_EXCLUDED(mu_);
   size_t NumEnqueuedTasks() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The measured run time per task (zero before the first batch).
+  Clock::Duration CostPerTask() const ABSL_LOCKS_EXCLUDED(mu_);
   const BatchingOptions& options() const { return options_; }
 
   void WaitUntilStarted() ABSL_LOCKS_EXCLUDED(mu_);
@@ -98,6 +110,7 @@ class Batcher {
   BatchQueue<TaskT> queue_ ABSL_GUARDED_BY(mu_);
   int started_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  double cost_per_task_ns_ ABSL_GUARDED_BY(mu_) = 0;  // moving average
   Clock::TimePoint drain_deadline_ ABSL_GUARDED_BY(mu_) = Clock::TimePoint::max();
   absl::Mutex stop_mu_;  // serialises Stop() callers
   std::vector<std::thread> workers_ ABSL_GUARDED_BY(stop_mu_);
@@ -124,16 +137,46 @@ Batcher<TaskT>::Batcher(const BatchingOptions& options, int workers,
 }
 
 template <typename TaskT>
-absl::Status Batcher<TaskT>::Schedule(std::vector<std::unique_ptr<TaskT>>* tasks) {
+absl::Status Batcher<TaskT>::Schedule(std::vector<std::unique_ptr<TaskT>>* tasks,
+                                      ScheduleRefusal* refusal) {
+  ScheduleRefusal ignored;
+  if (refusal == nullptr) refusal = &ignored;
+  *refusal = ScheduleRefusal::kNone;
   if (tasks->empty()) return absl::OkStatus();
   const size_t count = tasks->size();
+  const uint64_t client = tasks->front()->client();
   {
     absl::MutexLock lock(&mu_);
-    if (stopping_) return absl::UnavailableError("the server is shutting down");
+    if (stopping_) {
+      *refusal = ScheduleRefusal::kStopping;
+      return absl::UnavailableError("the server is shutting down");
+    }
+    const size_t per_client = static_cast<size_t>(std::max(0, options_.max_queued_per_client));
+    const size_t mine = queue_.QueuedFor(client);
+    if (per_client > 0 && mine + count > per_client) {
+      *refusal = ScheduleRefusal::kClientLimit;
+      return absl::UnavailableError(absl::StrCat(
+          "this client already has ", mine, " sequences waiting and asked for ", count,
+          " more; at most ", per_client, " may wait per client; retry later"));
+    }
     if (!queue_.Fits(count)) {
+      *refusal = ScheduleRefusal::kQueueFull;
       return absl::UnavailableError(absl::StrCat(
           "the model's queue is full (", queue_.size(), " waiting", count > 1 ? ", " : "",
           count > 1 ? absl::StrCat(count, " more asked") : "", "); retry later"));
+    }
+    if (options_.max_queue_wait > Clock::Duration::zero() && cost_per_task_ns_ > 0) {
+      const double wait_ns = static_cast<double>(queue_.SharedAhead(client, count)) *
+                             cost_per_task_ns_ / static_cast<double>(worker_count_);
+      const double bound_ns =
+          static_cast<double>(std::chrono::nanoseconds(options_.max_queue_wait).count());
+      if (wait_ns > bound_ns) {
+        *refusal = ScheduleRefusal::kQueueWait;
+        return absl::UnavailableError(absl::StrCat(
+            "the model is overloaded: the request would wait about ",
+            static_cast<int64_t>(wait_ns / 1e6), " ms, more than the queue's bound of ",
+            static_cast<int64_t>(bound_ns / 1e6), " ms; retry later"));
+      }
     }
     const Clock::TimePoint now = clock_->Now();
     for (std::unique_ptr<TaskT>& task : *tasks) queue_.Push(std::move(task), now);
@@ -167,6 +210,13 @@ template <typename TaskT>
 size_t Batcher<TaskT>::NumEnqueuedTasks() const {
   absl::MutexLock lock(&mu_);
   return queue_.size();
+}
+
+template <typename TaskT>
+Clock::Duration Batcher<TaskT>::CostPerTask() const {
+  absl::MutexLock lock(&mu_);
+  return std::chrono::duration_cast<Clock::Duration>(
+      std::chrono::duration<double, std::nano>(cost_per_task_ns_));
 }
 
 template <typename TaskT>
@@ -247,7 +297,16 @@ void Batcher<TaskT>::WorkerLoop(int index, ExecutorFactory<TaskT> factory) {
           }
         }
         executor->Run(absl::MakeSpan(batch), start);
+        const double per_task_ns =
+            static_cast<double>(std::chrono::nanoseconds(clock_->Now() - start).count()) /
+            static_cast<double>(batch.size());
         batch.clear();
+        mu_.Lock();
+        // A moving average over the last few batches: what admission estimates
+        // waits with.
+        cost_per_task_ns_ = cost_per_task_ns_ == 0 ? per_task_ns
+                                                   : 0.8 * cost_per_task_ns_ + 0.2 * per_task_ns;
+        continue;
       }
       mu_.Lock();
       continue;

@@ -17,6 +17,16 @@ struct BatchingOptions {
   Clock::Duration max_queue_delay = std::chrono::microseconds(0);
   // Tasks waiting at most; a group that does not fit is refused whole.
   int max_queue_size = 1024;
+  // Tasks one client (TaskT::client()) may have waiting at once; a group that
+  // would exceed it is refused whole. 0: no limit but max_queue_size.
+  int max_queued_per_client = 0;
+  // Batches shared in turn among clients (true) or formed around the oldest
+  // task whoever sent it (false). See batch_queue.h.
+  bool fair_queueing = true;
+  // A group whose estimated wait (the tasks that would run before its last
+  // one under fair sharing, times the measured cost per task, over the
+  // workers) exceeds this is refused whole. Zero: no bound.
+  Clock::Duration max_queue_wait = Clock::Duration::zero();
   // Group by length (true) or take tasks in arrival order (false).
   bool group_by_length = true;
   // Padding any member of a length-grouped batch may carry, as a fraction of

@@ -3,6 +3,9 @@
 //
 //   int64_t length() const;            what length grouping compares (e.g. a
 //                                      sequence's timesteps)
+//   uint64_t client() const;           who sent it (any stable key, e.g. a
+//                                      hash of the client's identity): the
+//                                      queue shares batches among clients
 //   Clock::TimePoint deadline() const; TimePoint::max() when it has none
 //   bool cancelled() const;            may turn true from any thread; a queued
 //                                      task that is cancelled is dropped
@@ -15,6 +18,7 @@
 #ifndef ATTNSERVE_SERVER_BATCHING_QUEUED_TASK_H_
 #define ATTNSERVE_SERVER_BATCHING_QUEUED_TASK_H_
 
+#include <cstdint>
 #include <memory>
 
 #include "server/batching/clock.h"

@@ -6,6 +6,7 @@
 
 #include "server/grpc/call_deadline.h"
 #include "server/grpc/classify_stream_reactor.h"
+#include "server/grpc/client_identity.h"
 #include "server/grpc/status_util.h"
 #include "server/grpc/v1_conversion.h"
 
@@ -15,7 +16,8 @@ namespace {
 class ClassifyReactor : public grpc::ServerUnaryReactor {
  public:
   ClassifyReactor(const ServingCore& core, grpc::CallbackServerContext* context,
-                  const v1::ClassifyRequest* request, v1::ClassifyResponse* response) {
+                  const v1::ClassifyRequest* request, v1::ClassifyResponse* response)
+      : clock_(core.clock()), call_deadline_(DeadlineOf(*context, core.clock())) {
     absl::StatusOr<ServableHandle> servable = core.Resolve(ModelRefOf(*request));
     if (!servable.ok()) {
       Finish(ToGrpcStatus(servable.status()));
@@ -23,16 +25,21 @@ class ClassifyReactor : public grpc::ServerUnaryReactor {
     }
     writer_.emplace(*servable, *request, response,
                     [this](const absl::Status& status) { Finish(ToGrpcStatus(status)); });
-    call_ = core.Start(*std::move(servable),
-                       InferenceRequestOf(*request, DeadlineOf(*context, core.clock())), &*writer_);
+    InferenceRequest inference = InferenceRequestOf(
+        *request, RequestDeadline(call_deadline_, request->timeout_ms(), clock_->Now()));
+    inference.client = ClientIdentityOf(*context);
+    call_ = core.Start(*std::move(servable), inference, &*writer_);
   }
 
+  // gRPC reports a passed deadline as a cancellation too.
   void OnCancel() override {
-    if (call_ != nullptr) call_->Cancel();
+    if (call_ != nullptr) call_->Cancel(CancellationReason(call_deadline_, clock_->Now()));
   }
   void OnDone() override { delete this; }
 
  private:
+  Clock* const clock_;
+  const Clock::TimePoint call_deadline_;
   std::optional<V1ResponseWriter> writer_;
   std::shared_ptr<InferenceCall> call_;
 };
@@ -45,9 +52,9 @@ grpc::ServerUnaryReactor* AttnServeService::Classify(grpc::CallbackServerContext
   return new ClassifyReactor(*core_, context, request, response);
 }
 
-grpc::ServerBidiReactor<v1::ClassifyRequest, v1::ClassifyResponse>*
-AttnServeService::ClassifyStream(grpc::CallbackServerContext* context) {
-  return new ClassifyStreamReactor(*core_, context);
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* AttnServeService::ClassifyStream(
+    grpc::CallbackServerContext* context) {
+  return new ClassifyStreamReactor(*core_, context, max_stream_pending_);
 }
 
 grpc::ServerUnaryReactor* AttnServeService::ListModels(grpc::CallbackServerContext* context,

@@ -4,6 +4,12 @@
 // call and returns its reactor at once; the answer is sent from whichever
 // thread completes the call. It never waits for inference.
 //
+// ClassifyStream is registered raw (bytes in, bytes out) so that its reactor
+// parses each message itself (classify_stream_reactor.h); the other methods
+// are typed. Each call's client identity (client_identity.h) and deadline
+// (call_deadline.h) go with its request; a cancelled call is answered and
+// counted DEADLINE_EXCEEDED when its deadline has passed, CANCELLED otherwise.
+//
 // Shutdown: after ServingCore::BeginShutdown() new calls (and new requests on
 // open streams) are answered UNAVAILABLE; accepted ones finish normally.
 // Ownership: borrows the core, which must outlive the gRPC server.
@@ -16,14 +22,22 @@
 
 namespace attnserve::server {
 
-class AttnServeService final : public v1::AttnServe::CallbackService {
+// The typed callback service with ClassifyStream raw.
+using AttnServeServiceBase = v1::AttnServe::WithCallbackMethod_Classify<
+    v1::AttnServe::WithRawCallbackMethod_ClassifyStream<v1::AttnServe::WithCallbackMethod_ListModels<
+        v1::AttnServe::WithCallbackMethod_GetModelMetadata<v1::AttnServe::Service>>>>;
+
+class AttnServeService final : public AttnServeServiceBase {
  public:
-  explicit AttnServeService(const ServingCore* core) : core_(core) {}
+  // `max_stream_pending`: requests one ClassifyStream holds at most before it
+  // stops reading (classify_stream_reactor.h).
+  explicit AttnServeService(const ServingCore* core, int max_stream_pending = 128)
+      : core_(core), max_stream_pending_(max_stream_pending) {}
 
   grpc::ServerUnaryReactor* Classify(grpc::CallbackServerContext* context,
                                      const v1::ClassifyRequest* request,
                                      v1::ClassifyResponse* response) override;
-  grpc::ServerBidiReactor<v1::ClassifyRequest, v1::ClassifyResponse>* ClassifyStream(
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ClassifyStream(
       grpc::CallbackServerContext* context) override;
   grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* context,
                                        const v1::ListModelsRequest* request,
@@ -34,6 +48,7 @@ class AttnServeService final : public v1::AttnServe::CallbackService {
 
  private:
   const ServingCore* const core_;
+  const int max_stream_pending_;
 };
 
 }  // namespace attnserve::server

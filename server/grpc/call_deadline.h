@@ -1,15 +1,29 @@
-// DeadlineOf: a gRPC call's deadline on the serving clock (TimePoint::max()
-// when the client set none), so that it travels with the request's sequences.
-// Thread-safety: a pure function of the context and the clock.
+// Deadlines of gRPC calls on the serving clock.
+//
+// - DeadlineOf: a call's deadline (TimePoint::max() when the client set none),
+//   so that it travels with the request's sequences.
+// - RequestDeadline: one request's deadline: the call's, or `now +
+//   timeout_ms` when the request carries a timeout of its own (a
+//   ClassifyStream message's timeout_ms) that ends sooner.
+// - CancellationReason: what a cancellation means. gRPC's callback API reports
+//   a call whose deadline passed as cancelled (OnCancel); the server answers
+//   and counts DEADLINE_EXCEEDED when the deadline it observed has passed
+//   (within kDeadlineSlack, which absorbs the conversion between gRPC's clock
+//   and ours), CANCELLED otherwise.
+// Thread-safety: pure functions of their arguments and the clocks.
 #ifndef ATTNSERVE_SERVER_GRPC_CALL_DEADLINE_H_
 #define ATTNSERVE_SERVER_GRPC_CALL_DEADLINE_H_
 
 #include <chrono>
+#include <cstdint>
 
+#include "absl/status/status.h"
 #include "grpcpp/server_context.h"
 #include "server/batching/clock.h"
 
 namespace attnserve::server {
+
+inline constexpr Clock::Duration kDeadlineSlack = std::chrono::milliseconds(5);
 
 inline Clock::TimePoint DeadlineOf(const grpc::CallbackServerContext& context, Clock* clock) {
   const auto deadline = context.deadline();
@@ -18,6 +32,20 @@ inline Clock::TimePoint DeadlineOf(const grpc::CallbackServerContext& context, C
   }
   return clock->Now() + std::chrono::duration_cast<Clock::Duration>(
                             deadline - std::chrono::system_clock::now());
+}
+
+inline Clock::TimePoint RequestDeadline(Clock::TimePoint call_deadline, uint32_t timeout_ms,
+                                        Clock::TimePoint now) {
+  if (timeout_ms == 0) return call_deadline;
+  const Clock::TimePoint own = now + std::chrono::milliseconds(timeout_ms);
+  return own < call_deadline ? own : call_deadline;
+}
+
+inline absl::Status CancellationReason(Clock::TimePoint deadline, Clock::TimePoint now) {
+  if (deadline != Clock::TimePoint::max() && now + kDeadlineSlack >= deadline) {
+    return absl::DeadlineExceededError("the call's deadline passed before it was answered");
+  }
+  return absl::CancelledError("the call was cancelled");
 }
 
 }  // namespace attnserve::server

@@ -3,8 +3,11 @@
 namespace attnserve::server {
 namespace {
 
-const char* const kReasonNames[] = {"invalid",   "queue_full", "deadline",
-                                    "cancelled", "shutdown",   "not_ready"};
+const char* const kReasonNames[] = {"invalid",  "queue_full",   "deadline",
+                                    "cancelled", "shutdown",    "not_ready",
+                                    "client_limit", "overload", "too_large"};
+static_assert(sizeof(kReasonNames) / sizeof(kReasonNames[0]) ==
+              static_cast<size_t>(RejectReason::kCount));
 const char* const kStateNames[] = {"loading", "ready", "unloading", "failed"};
 
 }  // namespace
@@ -130,6 +133,18 @@ Metrics::Metrics()
                    .Help("Versions of the model unloaded (drained and released)")
                    .Register(*registry_)),
       unresolved_(std::make_unique<ModelMetrics>()) {
+  stream_pending_ = &prometheus::BuildGauge()
+                         .Name("attnserve_stream_pending_requests")
+                         .Help("ClassifyStream requests read and not yet written back (running, "
+                               "queued or waiting to be written), over all open streams")
+                         .Register(*registry_)
+                         .Add({});
+  stream_read_pauses_ = &prometheus::BuildCounter()
+                             .Name("attnserve_stream_read_pauses_total")
+                             .Help("Times a ClassifyStream stopped reading because it held "
+                                   "--max_stream_pending requests")
+                             .Register(*registry_)
+                             .Add({});
   const prometheus::Labels labels = {{"model", ""}, {"version", ""}};
   for (int code = 0; code < kGrpcCodes; ++code) {
     prometheus::Labels l = labels;

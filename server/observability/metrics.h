@@ -40,6 +40,9 @@ enum class RejectReason {
   kCancelled,
   kShutdown,
   kNotReady,   // the model version exists but is not ready (failed to load)
+  kClientLimit,  // the client has as many sequences waiting as it may
+  kOverload,     // the request's estimated queue wait exceeds --max_queue_wait_ms
+  kTooLarge,     // more sequences in one request than accepted
   kCount
 };
 
@@ -91,6 +94,12 @@ class Metrics {
   // (model="", version=""); only `requests` and `rejected` are set.
   const ModelMetrics* Unresolved() const { return unresolved_.get(); }
 
+  // ClassifyStream flow control (server-wide, no labels): requests read from
+  // open streams and not yet written back, and how often a stream stopped
+  // reading because it held as many as it may.
+  prometheus::Gauge* StreamPending() const { return stream_pending_; }
+  prometheus::Counter* StreamReadPauses() const { return stream_read_pauses_; }
+
   // Counts a load, a failed load or an unload of one of `model`'s versions.
   void CountLifecycle(const std::string& model, LifecycleEvent event) ABSL_LOCKS_EXCLUDED(mu_);
   // Creates `model`'s lifecycle counters at 0 (so that rates over them exist
@@ -127,6 +136,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& load_failures_;
   prometheus::Family<prometheus::Counter>& unloads_;
   std::unique_ptr<ModelMetrics> unresolved_;
+  prometheus::Gauge* stream_pending_ = nullptr;
+  prometheus::Counter* stream_read_pauses_ = nullptr;
   absl::Mutex mu_;
   std::map<Key, Entry> models_ ABSL_GUARDED_BY(mu_);
 };

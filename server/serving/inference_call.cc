@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -28,14 +30,18 @@ std::shared_ptr<InferenceCall> InferenceCall::Start(ServableHandle servable,
     call->self_ = call;
   }
   const ModelMetrics* m = call->metrics_;
-  const int64_t max_sequences =
-      std::min<int64_t>(limits.max_sequences_per_request,
-                        std::max(1, version.settings().batching.max_queue_size));
+  const BatchingOptions& batching = version.settings().batching;
+  int64_t max_sequences = std::min<int64_t>(limits.max_sequences_per_request,
+                                            std::max(1, batching.max_queue_size));
+  if (batching.max_queued_per_client > 0) {
+    max_sequences = std::min<int64_t>(max_sequences, batching.max_queued_per_client);
+  }
   if (absl::Status valid = ValidateRequest(request, version.spec(), limits, max_sequences);
       !valid.ok()) {
     if (m != nullptr) {
       m->CountRequest(valid.code());
-      m->Reject(RejectReason::kInvalid);
+      m->Reject(valid.code() == absl::StatusCode::kResourceExhausted ? RejectReason::kTooLarge
+                                                                     : RejectReason::kInvalid);
     }
     ServableHandle released;
     {
@@ -49,6 +55,7 @@ std::shared_ptr<InferenceCall> InferenceCall::Start(ServableHandle servable,
   }
 
   const int64_t input_size = version.spec().input_size;
+  const uint64_t client_key = ClientKey(request.client);
   std::vector<std::unique_ptr<SequenceTask>> tasks;
   tasks.reserve(request.sequences.size());
   for (size_t i = 0; i < request.sequences.size(); ++i) {
@@ -62,6 +69,7 @@ std::shared_ptr<InferenceCall> InferenceCall::Start(ServableHandle servable,
       task->values = seq.values.data();
     }
     task->steps = StepsOf(seq, input_size);
+    task->client_key = client_key;
     task->deadline_at = request.deadline;
     task->stopped = &call->stopped_;
     if (m != nullptr) m->sequence_length->Observe(static_cast<double>(task->steps));
@@ -69,19 +77,40 @@ std::shared_ptr<InferenceCall> InferenceCall::Start(ServableHandle servable,
   }
   if (m != nullptr) m->inflight->Increment();
   call->pending_.store(static_cast<int64_t>(tasks.size()));
-  const absl::Status admitted = version.batcher().Schedule(&tasks);
+  ScheduleRefusal refusal = ScheduleRefusal::kNone;
+  const absl::Status admitted = version.batcher().Schedule(&tasks, &refusal);
   if (!admitted.ok()) {
     // None was queued: the request is answered here, whole.
-    if (m != nullptr) {
-      m->Reject(version.batcher().stopping() ? RejectReason::kShutdown : RejectReason::kQueueFull,
-                static_cast<double>(tasks.size()));
-    }
+    if (m != nullptr) m->Reject(ReasonOf(refusal), static_cast<double>(tasks.size()));
     call->Finish(admitted);
   }
   return call;
 }
 
-void InferenceCall::Cancel() {
+uint64_t InferenceCall::ClientKey(const std::string& client) {
+  return static_cast<uint64_t>(std::hash<std::string>()(client));
+}
+
+RejectReason InferenceCall::ReasonOf(ScheduleRefusal refusal) {
+  switch (refusal) {
+    case ScheduleRefusal::kStopping:
+      return RejectReason::kShutdown;
+    case ScheduleRefusal::kClientLimit:
+      return RejectReason::kClientLimit;
+    case ScheduleRefusal::kQueueWait:
+      return RejectReason::kOverload;
+    case ScheduleRefusal::kNone:
+    case ScheduleRefusal::kQueueFull:
+      break;
+  }
+  return RejectReason::kQueueFull;
+}
+
+void InferenceCall::Cancel(const absl::Status& reason) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (first_error_.ok()) first_error_ = reason;
+  }
   stopped_.store(true);
   StopQueued();
 }

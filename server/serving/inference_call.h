@@ -7,8 +7,12 @@
 // sequences to the version's batcher together, or none: a request is never
 // partly computed. Each computed sequence reaches the sink's OnResult; the
 // sink's OnDone runs exactly once, with OK or with the request's first failure
-// (INVALID_ARGUMENT, UNAVAILABLE when the queue cannot take the whole request
-// or the version is stopping, DEADLINE_EXCEEDED, CANCELLED, an engine error).
+// (INVALID_ARGUMENT; RESOURCE_EXHAUSTED for more sequences than one request
+// may carry; UNAVAILABLE when the queue cannot take the whole request, the
+// client has as many sequences waiting as it may, the estimated wait exceeds
+// the version's bound, or the version is stopping; DEADLINE_EXCEEDED,
+// CANCELLED, an engine error). Admission (the limits and the fair queue) is
+// the batcher's: Batcher::Schedule with the request's client.
 // A sequence that fails, or Cancel(), stops the request's sequences still
 // queued: they are dropped without being computed.
 //
@@ -23,11 +27,14 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "server/batching/clock.h"
+#include "server/batching/schedule_refusal.h"
+#include "server/observability/metrics.h"
 #include "server/serving/inference_request.h"
 #include "server/serving/inference_sink.h"
 #include "server/serving/sequence_task.h"
@@ -45,7 +52,17 @@ class InferenceCall final : public SequenceOwner {
                                               InferenceSink* sink, const ServerLimits& limits,
                                               Clock* clock);
 
-  void Cancel() ABSL_LOCKS_EXCLUDED(mu_);
+  // Stops the call: its sequences still queued are dropped and the call is
+  // answered with `reason` (unless it already failed otherwise). A protocol
+  // passes DEADLINE_EXCEEDED when it cancels because the deadline passed
+  // (gRPC reports both as a cancellation), CANCELLED otherwise; metrics count
+  // the call under that code.
+  void Cancel(const absl::Status& reason = absl::CancelledError("the call was cancelled"))
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The key a client identity is queued under (InferenceRequest::client).
+  static uint64_t ClientKey(const std::string& client);
+  static RejectReason ReasonOf(ScheduleRefusal refusal);
 
   // Use Start().
   InferenceCall(ServableHandle servable, InferenceSink* sink, Clock* clock);

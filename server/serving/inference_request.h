@@ -7,6 +7,7 @@
 #define ATTNSERVE_SERVER_SERVING_INFERENCE_REQUEST_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/types/span.h"
@@ -30,6 +31,10 @@ struct InferenceRequest {
   std::vector<SequenceInput> sequences;
   // When the client stops waiting; queued sequences are dropped after it.
   Clock::TimePoint deadline = Clock::TimePoint::max();
+  // Who sent it (the protocol's notion, e.g. a header or the peer's address;
+  // empty: anonymous). The queue shares batches fairly among clients and
+  // limits what each may have waiting (docs/batching.md).
+  std::string client;
 };
 
 }  // namespace attnserve::server

@@ -71,9 +71,9 @@ absl::Status ValidateRequest(const InferenceRequest& request, const engine::Mode
   const int64_t count = static_cast<int64_t>(request.sequences.size());
   if (count == 0) return absl::InvalidArgumentError("the request has no sequences");
   if (count > max_sequences) {
-    return absl::InvalidArgumentError(absl::StrCat("the request has ", count,
-                                                   " sequences; at most ", max_sequences,
-                                                   " are accepted"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the request has ", count, " sequences; at most ", max_sequences,
+                     " are accepted in one request; split it"));
   }
   const int64_t features = spec.input_size;
   for (size_t i = 0; i < request.sequences.size(); ++i) {

@@ -2,9 +2,10 @@
 // server's limits before anything is queued, so a bad request never affects
 // others. Every protocol gets the same checks and the same messages.
 //
-// Errors (INVALID_ARGUMENT, naming the sequence and what is wrong): no
-// sequences; more than max_sequences (the server's limit, or the version's
-// queue size when smaller); features other than the model's; empty; values
+// Errors: RESOURCE_EXHAUSTED for more than max_sequences (the server's
+// limit, or the version's queue size or per-client limit when smaller);
+// otherwise INVALID_ARGUMENT, naming the sequence and what is wrong: no
+// sequences; features other than the model's; empty; values
 // not a multiple of the features; steps inconsistent with the values; longer
 // than the server's or the model's limit; a NaN or infinite value (with its
 // step and feature). Token ids: ids sent to a model that reads values, values

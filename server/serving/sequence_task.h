@@ -32,11 +32,13 @@ struct SequenceTask {
   const float* values = nullptr;    // [steps, input_size], borrowed
   const int64_t* ids = nullptr;     // [steps] token ids instead (values null), borrowed
   int64_t steps = 0;
+  uint64_t client_key = 0;          // who sent it (a hash of the client's identity)
   Clock::TimePoint deadline_at = Clock::TimePoint::max();
   const std::atomic<bool>* stopped = nullptr;  // the request was cancelled or failed
 
   // The batching library's task interface.
   int64_t length() const { return steps; }
+  uint64_t client() const { return client_key; }
   Clock::TimePoint deadline() const { return deadline_at; }
   bool cancelled() const { return stopped != nullptr && stopped->load(std::memory_order_relaxed); }
   void Fail(const absl::Status& status) { owner->OnSequenceFailed(index, status); }

@@ -10,8 +10,9 @@ namespace attnserve::server {
 
 struct ServerLimits {
   int64_t max_sequence_length = 0;  // 0: only the model's limit
-  // Most sequences in one request; a model version whose queue is smaller
-  // accepts at most its queue size (a request is admitted whole or not at all).
+  // Most sequences in one request; a model version whose queue (or
+  // per-client limit) is smaller accepts at most that (a request is admitted
+  // whole or not at all). More is RESOURCE_EXHAUSTED.
   int64_t max_sequences_per_request = 1024;
 };
 

@@ -42,7 +42,16 @@ class ServingCore {
   void BeginShutdown() { shutting_down_.store(true); }
   bool shutting_down() const { return shutting_down_.load(); }
 
+  // Counts a request whose message could not be parsed (model="" series).
+  void CountUnparsable() const {
+    if (metrics_ != nullptr) {
+      metrics_->Unresolved()->CountRequest(absl::StatusCode::kInvalidArgument);
+      metrics_->Unresolved()->Reject(RejectReason::kInvalid);
+    }
+  }
+
   const ModelRegistry& registry() const { return *registry_; }
+  Metrics* metrics() const { return metrics_; }  // null: metrics off
   const ServerLimits& limits() const { return limits_; }
   Clock* clock() const { return clock_; }
 

@@ -154,10 +154,10 @@ TEST_F(IntegrationBadRequestTest, NoSequencesIsInvalid) {
                 "the request has no sequences");
 }
 
-TEST_F(IntegrationBadRequestTest, TooManySequencesIsInvalid) {
+TEST_F(IntegrationBadRequestTest, TooManySequencesIsResourceExhausted) {
   std::vector<std::vector<float>> sequences(kMaxQueueSize + 1, std::vector<float>(4, 0.5f));
-  ExpectRefused(MakeRequest("demo", sequences), StatusCode::INVALID_ARGUMENT,
-                "the request has 17 sequences; at most 16 are accepted");
+  ExpectRefused(MakeRequest("demo", sequences), StatusCode::RESOURCE_EXHAUSTED,
+                "the request has 17 sequences; at most 16 are accepted in one request");
 }
 
 TEST_F(IntegrationBadRequestTest, EmptyModelNameIsInvalid) {

@@ -140,11 +140,13 @@ namespace {
 }
 
 AsyncClassify::AsyncClassify(v1::AttnServe::Stub* stub, v1::ClassifyRequest request,
-                             std::optional<Deadline> deadline, std::function<void()> on_done)
+                             std::optional<Deadline> deadline, std::function<void()> on_done,
+                             const std::string& client)
     : request_(std::move(request)),
       on_done_(std::move(on_done)),
       status_(promise_.get_future().share()) {
   if (deadline.has_value()) context_.set_deadline(*deadline);
+  if (!client.empty()) context_.AddMetadata("x-attnserve-client", client);
   stub->async()->Classify(&context_, &request_, &response_, [this](grpc::Status status) {
     // on_done_ first: once the promise is set, the owner may destroy *this.
     if (on_done_) on_done_();

@@ -70,9 +70,10 @@ class AsyncClassify {
  public:
   using Deadline = std::chrono::system_clock::time_point;
   // `on_done` (optional) runs on a gRPC thread when the call completes.
+  // `client` (optional) is sent as the x-attnserve-client header.
   AsyncClassify(v1::AttnServe::Stub* stub, v1::ClassifyRequest request,
                 std::optional<Deadline> deadline = std::nullopt,
-                std::function<void()> on_done = nullptr);
+                std::function<void()> on_done = nullptr, const std::string& client = "");
   ~AsyncClassify();
   AsyncClassify(const AsyncClassify&) = delete;
   AsyncClassify& operator=(const AsyncClassify&) = delete;

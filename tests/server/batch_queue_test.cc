@@ -135,5 +135,132 @@ TEST(BatchQueueTest, RemovesExpiredAndCancelledTasks) {
   EXPECT_EQ(queue.size(), 1u);
 }
 
+// Pushes `count` tasks of `length` from `client`.
+void PushFrom(Queue& queue, uint64_t client, int count, int length,
+              Clock::TimePoint enqueued = kT0) {
+  for (int i = 0; i < count; ++i) {
+    queue.Push(MakeFakeTask(length, Clock::TimePoint::max(), client), enqueued);
+  }
+}
+
+std::vector<uint64_t> Clients(const Queue::TaskList& tasks) {
+  std::vector<uint64_t> clients;
+  for (const auto& t : tasks) clients.push_back(t.task->client());
+  return clients;
+}
+
+BatchingOptions FairOptions(int max_batch, bool fair = true) {
+  BatchingOptions o = Options(max_batch);
+  o.max_queue_size = 1000;
+  o.fair_queueing = fair;
+  return o;
+}
+
+TEST(BatchQueueTest, ClientsShareEveryBatchInTurn) {
+  // Client 1 queued 100 tasks before client 2 sent two: client 2's both get
+  // slots in the very next batch, alternating with client 1's.
+  Queue queue(FairOptions(5));
+  PushFrom(queue, 1, 100, 20, kT0);
+  PushFrom(queue, 2, 2, 20, kT0 + microseconds(10));
+  EXPECT_EQ(queue.QueuedFor(1), 100u);
+  EXPECT_EQ(queue.QueuedFor(2), 2u);
+  EXPECT_EQ(queue.flows(), 2u);
+  Queue::TaskList batch;
+  queue.TakeBatch(&batch);
+  EXPECT_EQ(Clients(batch), (std::vector<uint64_t>{1, 2, 1, 2, 1}));
+  EXPECT_EQ(queue.QueuedFor(1), 97u);
+  EXPECT_EQ(queue.QueuedFor(2), 0u);
+  EXPECT_EQ(queue.flows(), 1u);
+  EXPECT_EQ(queue.size(), 97u);
+}
+
+TEST(BatchQueueTest, WithoutFairQueueingTheOldestClientFillsTheBatches) {
+  Queue queue(FairOptions(5, /*fair=*/false));
+  PushFrom(queue, 1, 100, 20, kT0);
+  PushFrom(queue, 2, 2, 20, kT0 + microseconds(10));
+  Queue::TaskList batch;
+  queue.TakeBatch(&batch);
+  EXPECT_EQ(Clients(batch), (std::vector<uint64_t>(5, 1)));
+  EXPECT_EQ(queue.QueuedFor(2), 2u);  // counted per client all the same
+}
+
+TEST(BatchQueueTest, FlowsTakeTurnsAnchoringBatchesOfTheirOwnLength) {
+  // Client 2's lengths cannot share client 1's batches (padding): it anchors
+  // the second batch instead of waiting behind all of client 1's tasks.
+  Queue queue(FairOptions(4));
+  PushFrom(queue, 1, 12, 10, kT0);
+  PushFrom(queue, 2, 3, 100, kT0 + microseconds(10));
+  PushFrom(queue, 3, 1, 11, kT0 + microseconds(20));
+  Queue::TaskList batch;
+  queue.TakeBatch(&batch);
+  EXPECT_EQ(Clients(batch), (std::vector<uint64_t>{1, 3, 1, 1}));
+  EXPECT_EQ(Lengths(batch), (std::vector<int>{10, 11, 10, 10}));
+  batch.clear();
+  queue.TakeBatch(&batch);
+  EXPECT_EQ(Lengths(batch), (std::vector<int>{100, 100, 100}));
+  batch.clear();
+  queue.TakeBatch(&batch);
+  EXPECT_EQ(Clients(batch), (std::vector<uint64_t>{1, 1, 1, 1}));
+  EXPECT_EQ(queue.size(), 5u);
+
+  Queue unfair(FairOptions(4, /*fair=*/false));
+  PushFrom(unfair, 1, 12, 10, kT0);
+  PushFrom(unfair, 2, 3, 100, kT0 + microseconds(10));
+  for (int i = 0; i < 3; ++i) {
+    batch.clear();
+    unfair.TakeBatch(&batch);
+    EXPECT_EQ(Clients(batch), (std::vector<uint64_t>(4, 1))) << "batch " << i;
+  }
+}
+
+TEST(BatchQueueTest, LengthGroupingWorksWithinEveryFlow) {
+  Queue queue(FairOptions(6));
+  for (int length : {50, 10, 52, 12}) queue.Push(MakeFakeTask(length, Clock::TimePoint::max(), 1), kT0);
+  for (int length : {9, 49, 200}) queue.Push(MakeFakeTask(length, Clock::TimePoint::max(), 2), kT0);
+  Queue::TaskList batch;
+  queue.TakeBatch(&batch);
+  EXPECT_EQ(Lengths(batch), (std::vector<int>{50, 49, 52}));
+  batch.clear();
+  queue.TakeBatch(&batch);  // client 2's turn: its oldest left is 9
+  EXPECT_EQ(Lengths(batch), (std::vector<int>{9, 10, 12}));
+}
+
+TEST(BatchQueueTest, SharedAheadCountsEachOtherFlowUpToTheClientsOwnShare) {
+  Queue queue(FairOptions(8));
+  PushFrom(queue, 1, 100, 20);
+  PushFrom(queue, 2, 3, 20);
+  // A new client's one task runs after at most one of each other flow's.
+  EXPECT_EQ(queue.SharedAhead(7, 1), 1u + 1u + 1u);
+  // Client 2's two more: its 5 plus 5 of client 1's.
+  EXPECT_EQ(queue.SharedAhead(2, 2), 5u + 5u);
+  // Client 1's one more: its 101, plus all 3 of client 2's.
+  EXPECT_EQ(queue.SharedAhead(1, 1), 101u + 3u);
+  Queue unfair(FairOptions(8, /*fair=*/false));
+  PushFrom(unfair, 1, 100, 20);
+  EXPECT_EQ(unfair.SharedAhead(7, 1), 101u);
+}
+
+TEST(BatchQueueTest, PerClientCountsFollowRemovals) {
+  Queue queue(FairOptions(8));
+  auto cancelled = MakeFakeTask(4, Clock::TimePoint::max(), 1);
+  cancelled->cancel = std::make_shared<std::atomic<bool>>(true);
+  queue.Push(std::move(cancelled), kT0);
+  queue.Push(MakeFakeTask(4, kT0 + microseconds(5), 2), kT0);
+  PushFrom(queue, 2, 2, 4);
+  Queue::TaskList expired, dropped;
+  queue.RemoveDead(kT0 + microseconds(5), &expired, &dropped);
+  EXPECT_EQ(expired.size(), 1u);
+  EXPECT_EQ(dropped.size(), 1u);
+  EXPECT_EQ(queue.QueuedFor(1), 0u);
+  EXPECT_EQ(queue.QueuedFor(2), 2u);
+  EXPECT_EQ(queue.flows(), 1u);
+  Queue::TaskList all;
+  queue.TakeAll(&all);
+  EXPECT_EQ(all.size(), 2u);
+  EXPECT_EQ(queue.QueuedFor(2), 0u);
+  EXPECT_TRUE(queue.empty());
+  EXPECT_EQ(queue.NextWakeup(), Clock::TimePoint::max());
+}
+
 }  // namespace
 }  // namespace attnserve::server

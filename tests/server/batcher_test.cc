@@ -260,6 +260,143 @@ TEST(BatcherTest, FullQueueRefusesAndLeavesTheTaskWithTheCaller) {
   EXPECT_EQ(answers.Calls(4.f), 0);
 }
 
+// Advances the fake clock by `per_batch` inside every run (the batch's
+// measured cost); blocks its second and later runs until `gate`.
+class TimedExecutor : public BatchExecutor<FakeTask> {
+ public:
+  TimedExecutor(FakeClock* clock, Clock::Duration per_batch, absl::Notification* entered,
+                absl::Notification* gate)
+      : clock_(clock), per_batch_(per_batch), entered_(entered), gate_(gate) {}
+  void Run(absl::Span<QueuedTask<FakeTask>> batch, Clock::TimePoint /*start*/) override {
+    if (runs_++ > 0) {
+      if (!entered_->HasBeenNotified()) entered_->Notify();
+      gate_->WaitForNotification();
+    }
+    clock_->Advance(per_batch_);
+    for (QueuedTask<FakeTask>& entry : batch) {
+      entry.task->answer(absl::OkStatus(), static_cast<int64_t>(batch.size()));
+    }
+  }
+
+ private:
+  FakeClock* clock_;
+  Clock::Duration per_batch_;
+  absl::Notification* entered_;
+  absl::Notification* gate_;
+  int runs_ = 0;
+};
+
+std::vector<std::unique_ptr<FakeTask>> FromClient(Answers& answers, uint64_t client,
+                                                  std::initializer_list<float> values) {
+  std::vector<std::unique_ptr<FakeTask>> tasks;
+  for (float v : values) {
+    tasks.push_back(answers.Make(v));
+    tasks.back()->client_id = client;
+  }
+  return tasks;
+}
+
+TEST(BatcherTest, AClientOverItsLimitIsRefusedWholeWhileOthersAreAdmitted) {
+  FakeClock clock;
+  FakeExecutor::Shared shared;
+  absl::Notification entered, gate;
+  shared.entered = &entered;
+  shared.gate = &gate;
+  BatchingOptions options = Options(1, /*max_queue=*/8);
+  options.max_queued_per_client = 3;
+  Batcher<FakeTask> batcher(options, 1, Factory(&shared), &clock);
+  Answers answers(7);
+  auto busy = FromClient(answers, 1, {1.f});
+  ASSERT_TRUE(batcher.Schedule(&busy).ok());
+  entered.WaitForNotification();  // the only worker is busy; the queue is empty
+
+  auto two = FromClient(answers, 1, {2.f, 3.f});
+  ScheduleRefusal refusal = ScheduleRefusal::kQueueFull;
+  ASSERT_TRUE(batcher.Schedule(&two, &refusal).ok());
+  EXPECT_EQ(refusal, ScheduleRefusal::kNone);
+  auto more = FromClient(answers, 1, {4.f, 5.f});
+  const absl::Status over = batcher.Schedule(&more, &refusal);
+  EXPECT_EQ(over.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(refusal, ScheduleRefusal::kClientLimit);
+  EXPECT_NE(over.message().find("this client already has 2 sequences waiting and asked for 2 "
+                                "more; at most 3 may wait per client"),
+            std::string::npos)
+      << over.message();
+  EXPECT_EQ(more.size(), 2u);  // still ours
+  auto other = FromClient(answers, 2, {6.f, 7.f, 8.f});
+  ASSERT_TRUE(batcher.Schedule(&other, &refusal).ok());
+  auto last = FromClient(answers, 1, {9.f});
+  ASSERT_TRUE(batcher.Schedule(&last).ok());  // 3 of client 1 now
+  EXPECT_EQ(batcher.NumEnqueuedTasks(), 6u);
+
+  gate.Notify();
+  answers.latch.Wait();
+  EXPECT_EQ(answers.Calls(4.f) + answers.Calls(5.f), 0);
+}
+
+TEST(BatcherTest, AGroupWhoseEstimatedWaitExceedsTheBoundIsRefused) {
+  // Each batch of one costs 10 ms (the executor advances the fake clock); the
+  // bound is 25 ms of waiting.
+  FakeClock clock;
+  absl::Notification entered, gate;
+  BatchingOptions options = Options(1, /*max_queue=*/64);
+  options.max_queue_wait = std::chrono::milliseconds(25);
+  Batcher<FakeTask> batcher(
+      options, 1,
+      [&](int) {
+        return std::make_unique<TimedExecutor>(&clock, std::chrono::milliseconds(10), &entered,
+                                               &gate);
+      },
+      &clock);
+  Answers answers(4);
+  // Before any batch ran the cost is unknown: nothing is refused for it.
+  EXPECT_EQ(batcher.CostPerTask(), Clock::Duration::zero());
+  {
+    Answers first(1);
+    auto probe = first.Make(0.f);
+    ASSERT_TRUE(batcher.Schedule(&probe).ok());
+    first.latch.Wait();
+  }
+  EXPECT_EQ(batcher.CostPerTask(), std::chrono::milliseconds(10));
+  auto busy = FromClient(answers, 1, {1.f});
+  ASSERT_TRUE(batcher.Schedule(&busy).ok());
+  entered.WaitForNotification();  // the worker holds it; the queue is empty
+
+  ScheduleRefusal refusal = ScheduleRefusal::kNone;
+  auto two = FromClient(answers, 1, {2.f, 3.f});  // 2 x 10 ms: within 25 ms
+  ASSERT_TRUE(batcher.Schedule(&two, &refusal).ok());
+  auto third = FromClient(answers, 1, {4.f});  // would be the third: 30 ms
+  const absl::Status late = batcher.Schedule(&third, &refusal);
+  EXPECT_EQ(late.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(refusal, ScheduleRefusal::kQueueWait);
+  EXPECT_NE(late.message().find("would wait about 30 ms, more than the queue's bound of 25 ms"),
+            std::string::npos)
+      << late.message();
+  // Another client's task runs after one of client 1's under fair sharing:
+  // 20 ms, admitted.
+  auto other = FromClient(answers, 2, {5.f});
+  ASSERT_TRUE(batcher.Schedule(&other, &refusal).ok());
+  auto other_more = FromClient(answers, 2, {6.f});  // 2 + 2: 40 ms
+  EXPECT_EQ(batcher.Schedule(&other_more, &refusal).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(refusal, ScheduleRefusal::kQueueWait);
+
+  gate.Notify();
+  answers.latch.Wait();  // 1, 2, 3, 5 ran; 4 and 6 are still ours
+  for (float v : {1.f, 2.f, 3.f, 5.f}) EXPECT_EQ(answers.Calls(v), 1) << v;
+}
+
+TEST(BatcherTest, StoppingBatcherSaysSo) {
+  FakeClock clock;
+  FakeExecutor::Shared shared;
+  Batcher<FakeTask> batcher(Options(1), 1, Factory(&shared), &clock);
+  batcher.Stop(Clock::Duration::zero());
+  Answers answers(1);
+  auto task = FromClient(answers, 1, {1.f});
+  ScheduleRefusal refusal = ScheduleRefusal::kNone;
+  EXPECT_EQ(batcher.Schedule(&task, &refusal).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(refusal, ScheduleRefusal::kStopping);
+}
+
 TEST(BatcherTest, WaitUntilStartedReturnsOnceEveryWorkerBuiltItsExecutor) {
   FakeClock clock;
   FakeExecutor::Shared shared;

@@ -154,7 +154,6 @@ TEST_F(InferenceCallTest, InvalidRequestsAreAnsweredBeforeAnythingIsQueued) {
   nan[6] = std::numeric_limits<float>::quiet_NaN();
   std::vector<Case> cases;
   cases.push_back({InferenceRequest(), "the request has no sequences"});
-  cases.push_back({Request({1, 1, 1}), "the request has 3 sequences; at most 2 are accepted"});
   InferenceRequest not_multiple;
   not_multiple.sequences.push_back({absl::MakeConstSpan(five), 0, 0, {}});
   cases.push_back({not_multiple, "sequence 0: 5 values are not a multiple of 4 features"});
@@ -176,6 +175,58 @@ TEST_F(InferenceCallTest, InvalidRequestsAreAnsweredBeforeAnythingIsQueued) {
     EXPECT_EQ(sink.Wait().message(), c.message);
   }
   EXPECT_EQ(servable->batcher().NumEnqueuedTasks(), 0u);
+  RecordingSink too_many;
+  Start(servable, Request({1, 1, 1}), &too_many);
+  ASSERT_TRUE(too_many.done());
+  EXPECT_EQ(too_many.Wait().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(too_many.Wait().message(),
+            "the request has 3 sequences; at most 2 are accepted in one request; split it");
+}
+
+TEST_F(InferenceCallTest, APerClientLimitAlsoBoundsOneRequest) {
+  ServingSettings settings;
+  settings.workers = 1;
+  settings.batching.max_batch_size = 8;
+  settings.batching.max_queue_size = 16;
+  settings.batching.max_queued_per_client = 3;
+  settings.warmup_lengths.clear();
+  ServableHandle servable = MakeFakeServable("demo", 7, settings, &clock_, &reaper_, &control_);
+  RecordingSink sink;
+  Start(servable, Request({1, 1, 1, 1}), &sink);
+  EXPECT_EQ(sink.Wait().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(sink.Wait().message(),
+            "the request has 4 sequences; at most 3 are accepted in one request; split it");
+  // Two clients, each up to its limit.
+  RecordingSink a, b, a_more;
+  InferenceRequest from_a = Request({2, 2, 2});
+  from_a.client = "a";
+  InferenceRequest from_b = Request({2, 2});
+  from_b.client = "b";
+  InferenceRequest more_from_a = Request({2});
+  more_from_a.client = "a";
+  Start(servable, from_a, &a);
+  Start(servable, from_b, &b);
+  Start(servable, more_from_a, &a_more);
+  ASSERT_TRUE(a_more.done());
+  EXPECT_EQ(a_more.Wait().code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(a.done());
+  EXPECT_FALSE(b.done());
+  EXPECT_EQ(servable->batcher().NumEnqueuedTasks(), 5u);
+  clock_.Advance(microseconds(1000));  // the batch is due
+  EXPECT_TRUE(a.Wait().ok());
+  EXPECT_TRUE(b.Wait().ok());
+}
+
+TEST_F(InferenceCallTest, CancelledForItsDeadlineIsDeadlineExceeded) {
+  ServableHandle servable = Make(/*max_batch=*/8, /*max_queue=*/16);
+  RecordingSink sink;
+  std::shared_ptr<InferenceCall> call = Start(servable, Request({3, 4}), &sink);
+  EXPECT_FALSE(sink.done());
+  call->Cancel(absl::DeadlineExceededError("the call's deadline passed before it was answered"));
+  const absl::Status status = sink.Wait();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(status.message(), "the call's deadline passed before it was answered");
+  EXPECT_EQ(control_.batches.load(), 0);
 }
 
 TEST_F(InferenceCallTest, AReleasedVersionLivesUntilItsLastCallThenGoesOnTheReapersThread) {

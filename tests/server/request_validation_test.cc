@@ -72,7 +72,11 @@ TEST(RequestValidationTest, ValueSequencesKeepTheirChecks) {
             "sequence 0: has 101 steps; the server accepts at most 100");
   InferenceRequest many;
   for (int i = 0; i < 17; ++i) many.sequences.push_back({absl::MakeConstSpan(eight), 0, 0, {}});
-  EXPECT_EQ(Check(many, ValueModel()), "the request has 17 sequences; at most 16 are accepted");
+  EXPECT_EQ(Check(many, ValueModel()),
+            "the request has 17 sequences; at most 16 are accepted in one request; split it");
+  ServerLimits limits;
+  EXPECT_EQ(ValidateRequest(many, ValueModel(), limits, 16).code(),
+            absl::StatusCode::kResourceExhausted);
 }
 
 }  // namespace
