@@ -189,6 +189,7 @@ TEST_F(InferenceCallTest, APerClientLimitAlsoBoundsOneRequest) {
   settings.batching.max_batch_size = 8;
   settings.batching.max_queue_size = 16;
   settings.batching.max_queued_per_client = 3;
+  settings.batching.max_queue_delay = microseconds(1000);
   settings.warmup_lengths.clear();
   ServableHandle servable = MakeFakeServable("demo", 7, settings, &clock_, &reaper_, &control_);
   RecordingSink sink;
