@@ -22,6 +22,7 @@
 //
 //   attnbench --server=localhost:8500 --model=demo --concurrency=1,8,64
 //   attnbench --server=localhost:8500 --request_rate=200,400 --min_length=10 --max_length=200
+//   attnbench --client_id=noisy --sequences_per_request=128 ...   (one client of several)
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -70,6 +71,9 @@ ABSL_FLAG(int, max_outstanding, 4096,
           "(counted as CLIENT_BACKLOG errors)");
 ABSL_FLAG(int, deadline_ms, 30000, "deadline of each call");
 ABSL_FLAG(uint64_t, seed, 1, "seed of the request pool and the arrival times");
+ABSL_FLAG(std::string, client_id, "",
+          "sent as the x-attnserve-client header: the identity the server shares its queue "
+          "by (docs/operations.md); empty: none (the server uses the peer address)");
 ABSL_FLAG(bool, json, false, "print the results as one JSON object");
 ABSL_FLAG(bool, csv, false, "print the results as CSV");
 
@@ -175,6 +179,7 @@ class Caller {
     const size_t index = next_.fetch_add(1, std::memory_order_relaxed) % pool_->size();
     call->context.set_deadline(std::chrono::system_clock::now() +
                                std::chrono::milliseconds(absl::GetFlag(FLAGS_deadline_ms)));
+    if (!client_id_.empty()) call->context.AddMetadata("x-attnserve-client", client_id_);
     {
       std::lock_guard<std::mutex> lock(mu_);
       calls_[call.get()] = call;
@@ -213,6 +218,7 @@ class Caller {
   };
   v1::AttnServe::Stub* const stub_;
   const std::vector<v1::ClassifyRequest>* const pool_;
+  const std::string client_id_ = absl::GetFlag(FLAGS_client_id);
   Recorder* const recorder_;
   std::atomic<uint64_t> next_{0};
   std::mutex mu_;

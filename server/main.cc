@@ -357,9 +357,10 @@ int main(int argc, char** argv) {
       if (draining) ForceExit(signal);
       draining = true;
       Log(absl::StrCat("received ", signal == SIGTERM ? "SIGTERM" : "SIGINT",
-                       ": health NOT_SERVING; still serving for ", drain_delay_s,
-                       " s (--drain_delay_s), then draining (grace ",
-                       absl::GetFlag(FLAGS_shutdown_grace_s), " s); a second signal exits at once"));
+                       "; draining: health NOT_SERVING now, new calls still served for ",
+                       drain_delay_s, " s (--drain_delay_s), then refused; queued requests get ",
+                       absl::GetFlag(FLAGS_shutdown_grace_s),
+                       " s (--shutdown_grace_s); a second signal exits at once"));
       // Say NOT_SERVING first, and keep serving while load balancers notice.
       // Without a drain delay, refuse first: a client that sees NOT_SERVING
       // then finds new calls refused.

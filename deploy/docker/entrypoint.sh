@@ -63,6 +63,12 @@ for pair in \
     ATTNSERVE_MAX_BATCH_SIZE:max_batch_size \
     ATTNSERVE_MAX_QUEUE_DELAY_US:max_queue_delay_us \
     ATTNSERVE_MAX_QUEUE_SIZE:max_queue_size \
+    ATTNSERVE_MAX_QUEUED_PER_CLIENT:max_queued_per_client \
+    ATTNSERVE_MAX_SEQUENCES_PER_REQUEST:max_sequences_per_request \
+    ATTNSERVE_FAIR_QUEUEING:fair_queueing \
+    ATTNSERVE_MAX_QUEUE_WAIT_MS:max_queue_wait_ms \
+    ATTNSERVE_MAX_STREAM_PENDING:max_stream_pending \
+    ATTNSERVE_DRAIN_DELAY_S:drain_delay_s \
     ATTNSERVE_BATCH_GROUPING:batch_grouping \
     ATTNSERVE_MAX_PADDING_FRACTION:max_padding_fraction \
     ATTNSERVE_MAX_SEQUENCE_LENGTH:max_sequence_length \
@@ -73,7 +79,7 @@ for pair in \
   eval "value=\${$var:-}"
   [ -n "$value" ] || continue
   case "$var" in
-    ATTNSERVE_HOST|ATTNSERVE_METRICS|ATTNSERVE_BATCH_GROUPING|ATTNSERVE_MODEL_CONTROL|ATTNSERVE_STRICT_READINESS) ;;
+    ATTNSERVE_HOST|ATTNSERVE_METRICS|ATTNSERVE_BATCH_GROUPING|ATTNSERVE_MODEL_CONTROL|ATTNSERVE_STRICT_READINESS|ATTNSERVE_FAIR_QUEUEING) ;;
     *) number "$var" "$value" ;;
   esac
   # Before the container's own arguments, so that those win.

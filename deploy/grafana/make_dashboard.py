@@ -159,8 +159,9 @@ def build():
     lay.add(timeseries(
         "Rejected by reason",
         "Requests or sequences not computed, per second, by reason "
-        "(attnserve_rejected_total): invalid (requests), queue_full, deadline, cancelled, "
-        "shutdown (sequences). Reasons with no traffic are hidden.",
+        "(attnserve_rejected_total): invalid, not_ready, too_large (requests), queue_full, "
+        "client_limit, overload, deadline, cancelled, shutdown (sequences). Reasons with no "
+        "traffic are hidden.",
         targets((f"sum by (model, reason) (rate(attnserve_rejected_total{{{M}}}[{RI}])) > 0",
                  "{{model}} {{reason}}")),
         unit="ops", stack=True), w=12)

@@ -26,6 +26,7 @@ DEFAULTS = {
     "workers": "2",
     "threads_per_worker": "1",
     "shutdown_grace_s": "10",
+    "drain_delay_s": "0",
 }
 # The entrypoint's variable for each flag (deploy/docker/entrypoint.sh).
 ENV_FOR_FLAG = {
@@ -34,6 +35,7 @@ ENV_FOR_FLAG = {
     "workers": "ATTNSERVE_WORKERS",
     "threads_per_worker": "ATTNSERVE_THREADS_PER_WORKER",
     "shutdown_grace_s": "ATTNSERVE_SHUTDOWN_GRACE_S",
+    "drain_delay_s": "ATTNSERVE_DRAIN_DELAY_S",
     "model_repository": "ATTNSERVE_MODEL_REPOSITORY",
 }
 HEALTH_SERVICES = ("", "attnserve.v1.AttnServe")
@@ -164,6 +166,7 @@ class RenderedKustomization(unittest.TestCase):
     def test_termination_grace_covers_prestop_and_drain(self):
         spec = self.pod_spec()
         grace = float(self.setting("shutdown_grace_s"))
+        delay = float(self.setting("drain_delay_s"))
         prestop = self.container().get("lifecycle", {}).get("preStop", {})
         sleep = 0.0
         if "sleep" in prestop:
@@ -172,11 +175,14 @@ class RenderedKustomization(unittest.TestCase):
             command = prestop["exec"]["command"]
             self.assertEqual(command[0], "sleep", "preStop only waits")
             sleep = float(command[1])
-        self.assertGreater(sleep, 0, "a preStop sleep lets endpoints drain before SIGTERM")
+        self.assertGreater(sleep + delay, 0,
+                           "a preStop sleep or --drain_delay_s lets endpoints drain before new "
+                           "calls are refused")
         period = spec.get("terminationGracePeriodSeconds", 30)
-        self.assertGreater(period, sleep + grace + SERVER_SHUTDOWN_S,
+        self.assertGreater(period, sleep + delay + grace + SERVER_SHUTDOWN_S,
                            f"terminationGracePeriodSeconds {period} must exceed preStop {sleep} s"
-                           f" + --shutdown_grace_s {grace} s + {SERVER_SHUTDOWN_S} s")
+                           f" + --drain_delay_s {delay} s + --shutdown_grace_s {grace} s"
+                           f" + {SERVER_SHUTDOWN_S} s")
 
     def test_cpu_matches_workers_times_threads(self):
         workers = int(self.setting("workers"))
