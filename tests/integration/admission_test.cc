@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -46,21 +47,6 @@ double Percentile(std::vector<double> values, double p) {
   return values[index];
 }
 
-// `count` sequential quiet requests; their latencies in ms. Every one must
-// succeed.
-std::vector<double> QuietLatencies(v1::AttnServe::Stub* stub, int count,
-                                   const v1::ClassifyRequest& request) {
-  std::vector<double> ms;
-  for (int i = 0; i < count; ++i) {
-    v1::ClassifyResponse response;
-    const SteadyClock::time_point start = SteadyClock::now();
-    const grpc::Status status = ClassifyAs(stub, "quiet", request, &response);
-    ms.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count());
-    EXPECT_TRUE(status.ok()) << "quiet request " << i << ": " << status.error_message();
-  }
-  return ms;
-}
-
 // The metrics text of `server`; fails the test if unreadable.
 std::string Scrape(const ServerProcess& server) {
   absl::StatusOr<std::string> text = HttpGet(server.metrics_port(), "/metrics");
@@ -68,24 +54,57 @@ std::string Scrape(const ServerProcess& server) {
   return text.ok() ? *text : "";
 }
 
+// `count` sequential quiet requests; their latencies in ms. Every one must
+// succeed. With `server`, also how many batches of `model` the server
+// completed while each request was out (`batches`).
+std::vector<double> QuietLatencies(v1::AttnServe::Stub* stub, int count,
+                                   const v1::ClassifyRequest& request,
+                                   const ServerProcess* server = nullptr,
+                                   std::vector<double>* batches = nullptr) {
+  const std::vector<std::string> model = {"model=\"" + request.model() + "\""};
+  std::vector<double> ms;
+  for (int i = 0; i < count; ++i) {
+    v1::ClassifyResponse response;
+    const double before =
+        server != nullptr ? MetricSum(Scrape(*server), "attnserve_batch_size_count", model) : 0;
+    const SteadyClock::time_point start = SteadyClock::now();
+    const grpc::Status status = ClassifyAs(stub, "quiet", request, &response);
+    ms.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count());
+    if (server != nullptr) {
+      batches->push_back(MetricSum(Scrape(*server), "attnserve_batch_size_count", model) - before);
+    }
+    EXPECT_TRUE(status.ok()) << "quiet request " << i << ": " << status.error_message();
+  }
+  return ms;
+}
+
 TEST_F(IntegrationAdmissionTest, AQuietClientKeepsItsLatencyBesideANoisyOne) {
-  ServerProcess* server = StartServer({"--workers=2", "--max_queue_size=1024"});
+  // The noisy client may queue 1,024 sequences: fair sharing alone (not the
+  // per-client limit, tested below) keeps the quiet client's latency.
+  ServerProcess* server =
+      StartServer({"--workers=2", "--max_queue_size=2048", "--max_queued_per_client=1024"});
   ASSERT_NE(server, nullptr);
   auto stub = Connect(server->address());
+  // The bidirectional two-layer model: its batches cost far more compute per
+  // byte sent than the demo's, so the noise loads the workers, not the
+  // client's and server's protobuf coding.
   const v1::ClassifyRequest quiet =
-      MakeRequest("demo", {RandomValues(16, kDemoFeatures, 1)}, /*return_attention=*/false);
-  std::vector<std::vector<float>> big(128, RandomValues(200, kDemoFeatures, 2));
-  const v1::ClassifyRequest noisy = MakeRequest("demo", big, /*return_attention=*/false);
+      MakeRequest("bi", {RandomValues(16, kBiFeatures, 1)}, /*return_attention=*/false);
+  std::vector<std::vector<float>> big(128, RandomValues(64, kBiFeatures, 2));
+  const v1::ClassifyRequest noisy = MakeRequest("bi", big, /*return_attention=*/false);
 
   QuietLatencies(stub.get(), 10, quiet);  // warm the connection and the shapes
   const double baseline_p99 = Percentile(QuietLatencies(stub.get(), 100, quiet), 0.99);
 
-  // Four noisy callers, each sending 128 long sequences at a time, again and
-  // again: the queue never empties while the quiet client runs.
+  // Eight noisy callers, each sending 128 long sequences at a time, again and
+  // again: the noisy client keeps up to 1,024 sequences queued while the
+  // quiet client runs (and is never refused, so it never spins retrying).
   std::atomic<bool> stop{false};
-  std::atomic<int64_t> noisy_ok{0}, noisy_refused{0}, noisy_compute_us{0};
+  std::atomic<int64_t> noisy_ok{0}, noisy_refused{0};
+  std::mutex compute_mu;
+  std::vector<double> noisy_compute_ms;  // per noisy batch
   std::vector<std::thread> noise;
-  for (int t = 0; t < 4; ++t) {
+  for (int t = 0; t < 8; ++t) {
     noise.emplace_back([&] {
       auto own = Connect(server->address());
       while (!stop.load()) {
@@ -93,12 +112,9 @@ TEST_F(IntegrationAdmissionTest, AQuietClientKeepsItsLatencyBesideANoisyOne) {
         const grpc::Status status = ClassifyAs(own.get(), "noisy", noisy, &response);
         if (status.ok()) {
           ++noisy_ok;
-          int64_t longest = 0;
+          std::lock_guard<std::mutex> lock(compute_mu);
           for (const auto& r : response.results()) {
-            longest = std::max<int64_t>(longest, r.timing().compute_us());
-          }
-          int64_t seen = noisy_compute_us.load();
-          while (longest > seen && !noisy_compute_us.compare_exchange_weak(seen, longest)) {
+            noisy_compute_ms.push_back(static_cast<double>(r.timing().compute_us()) / 1000.0);
           }
         } else {
           ++noisy_refused;
@@ -107,26 +123,37 @@ TEST_F(IntegrationAdmissionTest, AQuietClientKeepsItsLatencyBesideANoisyOne) {
       }
     });
   }
-  // The noise has filled its share of the queue before the quiet client
-  // measures: the server has refused the noisy client at its limit.
-  while (MetricSum(Scrape(*server), "attnserve_rejected_total",
-                   {"reason=\"client_limit\"", "model=\"demo\""}) < 1) {
+  // The noise has filled the queue before the quiet client measures.
+  while (MetricSum(Scrape(*server), "attnserve_queue_depth", {"model=\"bi\""}) < 512) {
   }
-  const double noisy_p99 = Percentile(QuietLatencies(stub.get(), 100, quiet), 0.99);
+  std::vector<double> batches;  // completed while each quiet request was out
+  const double noisy_p99 =
+      Percentile(QuietLatencies(stub.get(), 100, quiet, server, &batches), 0.99);
   stop.store(true);
   for (std::thread& t : noise) t.join();
 
-  // The quiet request waits at most for the batches running when it arrives
-  // (one per worker) before its own: bounded by a few of the noisy batches'
-  // run time, however long the noisy client's queue.
-  const double batch_ms = static_cast<double>(noisy_compute_us.load()) / 1000.0;
-  const double bound_ms = 5 * baseline_p99 + 3 * batch_ms + 5;
+  // The quiet request waits for the batches running when it arrives (one per
+  // worker), perhaps one more noisy batch, then its own; the other worker
+  // completes a batch or two meanwhile: a handful of batches complete while it
+  // is out (more when the machine is loaded and its threads wait for a core),
+  // however long the noisy client's queue. In arrival order it waited behind
+  // the whole queue: 1,024 sequences, at least 32 batches. Counted in batches,
+  // the bound does not depend on the machine's speed.
+  EXPECT_LE(Percentile(batches, 0.99), 20)
+      << "batches completed while a quiet request waited (p99); p50 " << Percentile(batches, 0.5);
+  // And in time, generously: a few of the noisy batches' typical run time,
+  // with room for a loaded machine's scheduling delays.
+  ASSERT_FALSE(noisy_compute_ms.empty());
+  const double batch_ms = Percentile(noisy_compute_ms, 0.5);
+  const double bound_ms = 5 * baseline_p99 + 10 * batch_ms + 50;
   EXPECT_GT(noisy_ok.load(), 0);
   EXPECT_LE(noisy_p99, bound_ms) << "quiet p99 alone " << baseline_p99 << " ms, beside the noise "
-                                 << noisy_p99 << " ms; a noisy batch takes up to " << batch_ms
-                                 << " ms";
+                                 << noisy_p99 << " ms; a noisy batch takes " << batch_ms
+                                 << " ms (median)";
   std::cout << "quiet p99: alone " << baseline_p99 << " ms, beside a noisy client " << noisy_p99
-            << " ms (bound " << bound_ms << " ms); noisy requests " << noisy_ok.load()
+            << " ms (bound " << bound_ms << " ms, noisy batch median " << batch_ms
+            << " ms); batches completed per quiet request p50 " << Percentile(batches, 0.5)
+            << ", p99 " << Percentile(batches, 0.99) << "; noisy requests " << noisy_ok.load()
             << " served, " << noisy_refused.load() << " refused\n";
 }
 

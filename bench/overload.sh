@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Overload and isolation against the real server (docs/performance.md,
+# "Overload and fair sharing"). Two server configurations, measured side by
+# side in one run on the demo model:
+#   before: --fair_queueing=false --max_queued_per_client=0 --max_queue_wait_ms=0
+#           (one queue in arrival order, bounded only by --max_queue_size)
+#   after:  the defaults (fair sharing, 512 sequences per client) and
+#           --max_queue_wait_ms=WAIT (default 100)
+# For each:
+# 1. capacity: closed-loop attnbench, 64 requests outstanding (requests of 4
+#    sequences, lengths 16-128): the most requests/s the server answers;
+# 2. goodput at 1x and 3x capacity: open loop (Poisson arrivals) at those
+#    rates; goodput = requests answered OK per second, and the latency of the
+#    accepted ones;
+# 3. a quiet client (1 request outstanding, 1 sequence of 16 steps) alone, then
+#    beside a noisy one (16 requests outstanding, 128 sequences of 200 steps
+#    each), each with its own x-attnserve-client identity: the quiet client's
+#    p50/p99 and errors.
+# Results: OUT_DIR/overload_*.json and overload.md (the tables).
+#
+#   bench/overload.sh [BUILD_DIR] [OUT_DIR] [--wait_ms N] [--workers N]
+set -euo pipefail
+build=${1:-build}
+out=${2:-$build/bench-results}
+shift $(( $# >= 2 ? 2 : $# )) || true
+wait_ms=100
+workers=2
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --wait_ms) wait_ms=$2; shift 2 ;;
+    --workers) workers=$2; shift 2 ;;
+    *) echo "overload.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+bench=$build/client/attnbench
+for binary in "$build/server/attnserve" "$bench"; do
+  [[ -x "$binary" ]] || { echo "overload.sh: $binary missing (make build)" >&2; exit 1; }
+done
+mkdir -p "$out"
+scratch=$(mktemp -d)
+server_pid=""
+noisy_pid=""
+cleanup() {
+  [[ -n "$noisy_pid" ]] && kill "$noisy_pid" 2>/dev/null || true
+  if [[ -n "$server_pid" ]]; then kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+
+start_server() {  # start_server FLAGS...: sets server_pid and port
+  "$build/server/attnserve" --host=127.0.0.1 --port=0 --metrics=false \
+      --model_repository="$root/models" --workers="$workers" "$@" \
+      > "$scratch/stdout" 2> "$scratch/stderr" &
+  server_pid=$!
+  for _ in $(seq 600); do
+    port=$(sed -n 's/^attnserve: listening on .*:\([0-9]*\)$/\1/p' "$scratch/stdout")
+    [[ -n "$port" ]] && return 0
+    kill -0 "$server_pid" 2>/dev/null || { cat "$scratch/stderr" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "overload.sh: the server did not start" >&2; exit 1
+}
+stop_server() { kill -TERM "$server_pid"; wait "$server_pid" || true; server_pid=""; }
+
+# attnbench with the measurement settings shared by every run.
+run_bench() {
+  "$bench" --server="127.0.0.1:$port" --model=demo --json --attention=false \
+      --warmup_s=2 --window_s=3 --stable_windows=2 --max_windows=3 "$@"
+}
+mix=(--min_length=16 --max_length=128 --sequences_per_request=4)
+rate_of() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['levels'][0]['requests_per_s'])" "$1"; }
+
+declare -A flags=(
+  [before]="--fair_queueing=false --max_queued_per_client=0 --max_queue_wait_ms=0"
+  [after]="--max_queue_wait_ms=$wait_ms"
+)
+for config in before after; do
+  echo "overload.sh: $config: ${flags[$config]}" >&2
+  # shellcheck disable=SC2086
+  start_server ${flags[$config]}
+  run_bench "${mix[@]}" --concurrency=64 > "$out/overload_${config}_capacity.json"
+  capacity=$(rate_of "$out/overload_${config}_capacity.json")
+  for factor in 1 3; do
+    rate=$(python3 -c "print(round($capacity * $factor))")
+    run_bench "${mix[@]}" --request_rate="$rate" --deadline_ms=10000 \
+        > "$out/overload_${config}_${factor}x.json"
+  done
+  quiet=(--client_id=quiet --concurrency=1 --length=16 --sequences_per_request=1)
+  run_bench "${quiet[@]}" > "$out/overload_${config}_quiet_alone.json"
+  "$bench" --server="127.0.0.1:$port" --model=demo --attention=false --client_id=noisy \
+      --concurrency=16 --length=200 --sequences_per_request=128 --warmup_s=600 \
+      > /dev/null 2>&1 &
+  noisy_pid=$!
+  sleep 3  # the noisy client's queue fills
+  run_bench "${quiet[@]}" > "$out/overload_${config}_quiet_noisy.json"
+  kill "$noisy_pid" 2>/dev/null || true
+  wait "$noisy_pid" 2>/dev/null || true
+  noisy_pid=""
+  stop_server
+done
+
+python3 - "$out" "$wait_ms" > "$out/overload.md" <<'EOF'
+import json, sys
+out, wait_ms = sys.argv[1], sys.argv[2]
+def level(name):
+    return json.load(open(f"{out}/overload_{name}.json"))["levels"][0]
+def errors(l):
+    e = l.get("errors", {})
+    return ", ".join(f"{k} {v}" for k, v in sorted(e.items())) or "none"
+print("| configuration | capacity (req/s) | offered | goodput (req/s) | goodput / capacity | p50 (ms) | p99 (ms) | refused |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+for config in ("before", "after"):
+    cap = level(f"{config}_capacity")["requests_per_s"]
+    for factor in (1, 3):
+        l = level(f"{config}_{factor}x")
+        print(f"| {config} | {cap:.0f} | {factor}x ({l['load']:.0f}/s) | {l['requests_per_s']:.0f} | "
+              f"{l['requests_per_s'] / cap:.2f} | {l['latency_ms']['p50']:.1f} | "
+              f"{l['latency_ms']['p99']:.1f} | {errors(l)} |")
+print()
+print("| configuration | quiet client | p50 (ms) | p99 (ms) | requests/s | errors |")
+print("| --- | --- | --- | --- | --- | --- |")
+for config in ("before", "after"):
+    for case, label in (("quiet_alone", "alone"), ("quiet_noisy", "beside a noisy client")):
+        l = level(f"{config}_{case}")
+        print(f"| {config} | {label} | {l['latency_ms']['p50']:.1f} | {l['latency_ms']['p99']:.1f} | "
+              f"{l['requests_per_s']:.0f} | {errors(l)} |")
+print()
+print(f"after = --max_queue_wait_ms={wait_ms} with the default fair sharing and per-client limit.")
+EOF
+cat "$out/overload.md"
