@@ -8,8 +8,9 @@
 // goes NOT_SERVING at once while calls are still served for --drain_delay_s
 // (load balancers notice and stop sending), then new calls get UNAVAILABLE,
 // queued and running requests finish (up to --shutdown_grace_s; later ones
-// are answered UNAVAILABLE), and the process exits 0. A second SIGTERM/SIGINT
-// exits at once with kForcedExitCode. docs/operations.md.
+// are answered UNAVAILABLE), their answers are sent (open streams get 1 s
+// more), and the process exits 0. A second SIGTERM/SIGINT exits at once with
+// kForcedExitCode. docs/operations.md.
 #include <csignal>
 #include <ctime>
 #include <cstdio>
@@ -28,6 +29,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "engine/cpu_info.h"
 #include "engine/lstm_impl.h"
 #include "engine/precision_policy.h"
@@ -333,10 +335,12 @@ int main(int argc, char** argv) {
     const auto grace = std::chrono::duration_cast<srv::Clock::Duration>(
         std::chrono::duration<double>(absl::GetFlag(FLAGS_shutdown_grace_s)));
     registry.Shutdown(grace);  // every accepted request has been answered
-    Log("drained: every accepted request was answered; closing connections");
-    // Calls still open (streams the client keeps open, health watches) get 1 s
-    // to end; new calls in that second are still answered UNAVAILABLE.
-    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    // Their answers reach the wire; streams the clients keep open get 1 s to
+    // end. New calls meanwhile are still answered UNAVAILABLE.
+    if (!service.tracker().AwaitIdle(absl::Seconds(1))) {
+      Log(absl::StrCat(service.tracker().live(),
+                       " call(s) accepted before the drain still open after 1 s: closing them"));
+    }
   };
   std::thread signal_thread([&] {
     bool draining = false;
@@ -380,10 +384,14 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   drain_requested.WaitForNotification();
   drain();
-  server->Wait();
-  // The signal thread only waits for a second signal now (which would exit
-  // at once); it is not joined.
-  signal_thread.detach();
+  // The process ends here, closing its connections: calls still in flight
+  // (refusals being written, streams and health watches left open) fail
+  // UNAVAILABLE on their clients. gRPC's own Server::Shutdown is not used: it
+  // answers every call arriving while it runs with CANCELLED (an HTTP/2
+  // stream reset), which clients would not retry. Everything accepted has been
+  // answered, so nothing is left to clean up.
   Log("stopped");
-  return 0;
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::_Exit(0);
 }

@@ -15,9 +15,13 @@ namespace {
 
 class ClassifyReactor : public grpc::ServerUnaryReactor {
  public:
-  ClassifyReactor(const ServingCore& core, grpc::CallbackServerContext* context,
-                  const v1::ClassifyRequest* request, v1::ClassifyResponse* response)
-      : clock_(core.clock()), call_deadline_(DeadlineOf(*context, core.clock())) {
+  ClassifyReactor(const ServingCore& core, CallTracker* tracker,
+                  grpc::CallbackServerContext* context, const v1::ClassifyRequest* request,
+                  v1::ClassifyResponse* response)
+      : clock_(core.clock()),
+        call_deadline_(DeadlineOf(*context, core.clock())),
+        tracker_(tracker),
+        tracked_(tracker->Enter(core)) {
     absl::StatusOr<ServableHandle> servable = core.Resolve(ModelRefOf(*request));
     if (!servable.ok()) {
       Finish(ToGrpcStatus(servable.status()));
@@ -35,11 +39,16 @@ class ClassifyReactor : public grpc::ServerUnaryReactor {
   void OnCancel() override {
     if (call_ != nullptr) call_->Cancel(CancellationReason(call_deadline_, clock_->Now()));
   }
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    if (tracked_) tracker_->Leave();
+    delete this;
+  }
 
  private:
   Clock* const clock_;
   const Clock::TimePoint call_deadline_;
+  CallTracker* const tracker_;
+  const bool tracked_;
   std::optional<V1ResponseWriter> writer_;
   std::shared_ptr<InferenceCall> call_;
 };
@@ -49,12 +58,12 @@ class ClassifyReactor : public grpc::ServerUnaryReactor {
 grpc::ServerUnaryReactor* AttnServeService::Classify(grpc::CallbackServerContext* context,
                                                      const v1::ClassifyRequest* request,
                                                      v1::ClassifyResponse* response) {
-  return new ClassifyReactor(*core_, context, request, response);
+  return new ClassifyReactor(*core_, &tracker_, context, request, response);
 }
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* AttnServeService::ClassifyStream(
     grpc::CallbackServerContext* context) {
-  return new ClassifyStreamReactor(*core_, context, max_stream_pending_);
+  return new ClassifyStreamReactor(*core_, &tracker_, context, max_stream_pending_);
 }
 
 grpc::ServerUnaryReactor* AttnServeService::ListModels(grpc::CallbackServerContext* context,

@@ -18,6 +18,7 @@
 #define ATTNSERVE_SERVER_GRPC_ATTNSERVE_SERVICE_H_
 
 #include "attnserve/v1/attnserve.grpc.pb.h"
+#include "server/grpc/call_tracker.h"
 #include "server/serving/serving_core.h"
 
 namespace attnserve::server {
@@ -46,9 +47,14 @@ class AttnServeService final : public AttnServeServiceBase {
                                              const v1::GetModelMetadataRequest* request,
                                              v1::ModelMetadata* response) override;
 
+  // The Classify and ClassifyStream calls accepted before shutdown began and
+  // not yet done (call_tracker.h).
+  CallTracker& tracker() { return tracker_; }
+
  private:
   const ServingCore* const core_;
   const int max_stream_pending_;
+  CallTracker tracker_;
 };
 
 }  // namespace attnserve::server

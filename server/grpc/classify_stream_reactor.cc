@@ -13,10 +13,12 @@
 
 namespace attnserve::server {
 
-ClassifyStreamReactor::ClassifyStreamReactor(const ServingCore& core,
+ClassifyStreamReactor::ClassifyStreamReactor(const ServingCore& core, CallTracker* tracker,
                                              grpc::CallbackServerContext* context,
                                              int max_pending)
     : core_(core),
+      tracker_(tracker),
+      tracked_(tracker->Enter(core)),
       context_(context),
       max_pending_(std::max(1, max_pending)),
       stream_deadline_(DeadlineOf(*context, core.clock())),
@@ -24,7 +26,10 @@ ClassifyStreamReactor::ClassifyStreamReactor(const ServingCore& core,
   StartRead(&reading_->raw);
 }
 
-void ClassifyStreamReactor::OnDone() { delete this; }
+void ClassifyStreamReactor::OnDone() {
+  if (tracked_) tracker_->Leave();
+  delete this;
+}
 
 void ClassifyStreamReactor::Held(int delta) {
   held_ += delta;

@@ -40,6 +40,7 @@
 #include "attnserve/v1/attnserve.grpc.pb.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "server/batching/clock.h"
+#include "server/grpc/call_tracker.h"
 #include "server/grpc/v1_conversion.h"
 #include "server/serving/inference_call.h"
 #include "server/serving/serving_core.h"
@@ -48,8 +49,9 @@ namespace attnserve::server {
 
 class ClassifyStreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
-  ClassifyStreamReactor(const ServingCore& core, grpc::CallbackServerContext* context,
-                        int max_pending);
+  // `tracker` counts the stream while it lives (unless shutdown had begun).
+  ClassifyStreamReactor(const ServingCore& core, CallTracker* tracker,
+                        grpc::CallbackServerContext* context, int max_pending);
 
   void OnReadDone(bool ok) override ABSL_LOCKS_EXCLUDED(mu_);
   void OnWriteDone(bool ok) override ABSL_LOCKS_EXCLUDED(mu_);
@@ -83,6 +85,8 @@ class ClassifyStreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, g
   void Held(int delta) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const ServingCore& core_;
+  CallTracker* const tracker_;
+  const bool tracked_;
   grpc::CallbackServerContext* const context_;
   const int max_pending_;
   const Clock::TimePoint stream_deadline_;
