@@ -23,8 +23,8 @@
 //   batch is formed, so they are never run (past its deadline counts first).
 // - Capacity: at most max_queue_size tasks wait; Fits(n) says whether n more
 //   can be admitted together. QueuedFor(client) counts a client's waiting
-//   tasks (the per-client limit is the Batcher's); SharedAhead() estimates
-//   how many tasks run before a new group's last one under fair sharing.
+//   tasks (the per-client limit is the Batcher's); AheadOf() estimates how
+//   many waiting tasks run before a client's next one under fair sharing.
 //
 // Thread-safety: none; the Batcher guards it with its mutex.
 #ifndef ATTNSERVE_SERVER_BATCHING_BATCH_QUEUE_H_
@@ -68,16 +68,16 @@ class BatchQueue {
   // Clients with waiting tasks.
   size_t flows() const { return ring_.size(); }
 
-  // How many tasks would run before the last of `count` new tasks of `client`
-  // (those included) if every flow were served one task per turn: the
-  // client's own waiting and new tasks, plus, from every other flow, as many
-  // as that (or all it has). Without fair queueing: everything waiting.
-  size_t SharedAhead(uint64_t client, size_t count) const {
-    if (!options_.fair_queueing) return size_ + count;
-    const size_t mine = QueuedFor(client) + count;
+  // How many waiting tasks would run before a new task of `client` if every
+  // flow were served one task per turn: the client's own waiting tasks, plus,
+  // from every other flow, one more than that (or all it has). Without fair
+  // queueing: everything waiting. 0 when the queue is empty.
+  size_t AheadOf(uint64_t client) const {
+    if (!options_.fair_queueing) return size_;
+    const size_t mine = QueuedFor(client);
     size_t ahead = mine;
     for (const Flow& flow : ring_) {
-      if (flow.key != client) ahead += std::min(flow.tasks.size(), mine);
+      if (flow.key != client) ahead += std::min(flow.tasks.size(), mine + 1);
     }
     return ahead;
   }

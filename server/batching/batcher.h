@@ -15,10 +15,12 @@
 //   stopping, the group does not fit in the queue, the client would have more
 //   than max_queued_per_client tasks waiting, or the group's estimated wait
 //   exceeds max_queue_wait. SchedulingCapacity() is the room left.
-// - The estimated wait of a group is BatchQueue::SharedAhead() tasks times
-//   the cost per task measured on the batches run so far (a moving average
-//   of run time / batch size), divided by the workers. Before the first batch
-//   the cost is unknown and no group is refused for its wait.
+// - The estimated wait of a group (until it starts running) is
+//   BatchQueue::AheadOf() tasks times the cost per task measured on the
+//   batches run so far (a moving average of run time / batch size), divided
+//   by the workers. Before the first batch the cost is unknown, and with
+//   nothing ahead the wait is none: such groups are never refused for their
+//   wait (so a stale estimate cannot refuse everything).
 // - Every admitted task is answered exactly once: by the executor that ran it;
 //   or through TaskT::Fail with DEADLINE_EXCEEDED if its deadline passed while
 //   queued (never run), CANCELLED if it was cancelled while queued (Wake()
@@ -166,15 +168,15 @@ absl::Status Batcher<TaskT>::Schedule(std::vector<std::unique_ptr<TaskT>>* tasks
           count > 1 ? absl::StrCat(count, " more asked") : "", "); retry later"));
     }
     if (options_.max_queue_wait > Clock::Duration::zero() && cost_per_task_ns_ > 0) {
-      const double wait_ns = static_cast<double>(queue_.SharedAhead(client, count)) *
-                             cost_per_task_ns_ / static_cast<double>(worker_count_);
+      const double wait_ns = static_cast<double>(queue_.AheadOf(client)) * cost_per_task_ns_ /
+                             static_cast<double>(worker_count_);
       const double bound_ns =
           static_cast<double>(std::chrono::nanoseconds(options_.max_queue_wait).count());
       if (wait_ns > bound_ns) {
         *refusal = ScheduleRefusal::kQueueWait;
         return absl::UnavailableError(absl::StrCat(
             "the model is overloaded: the request would wait about ",
-            static_cast<int64_t>(wait_ns / 1e6), " ms, more than the queue's bound of ",
+            static_cast<int64_t>(wait_ns / 1e6), " ms to start, more than the queue's bound of ",
             static_cast<int64_t>(bound_ns / 1e6), " ms; retry later"));
       }
     }

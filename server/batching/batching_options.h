@@ -23,9 +23,9 @@ struct BatchingOptions {
   // Batches shared in turn among clients (true) or formed around the oldest
   // task whoever sent it (false). See batch_queue.h.
   bool fair_queueing = true;
-  // A group whose estimated wait (the tasks that would run before its last
-  // one under fair sharing, times the measured cost per task, over the
-  // workers) exceeds this is refused whole. Zero: no bound.
+  // A group whose estimated wait (the waiting tasks that would run before it
+  // under fair sharing, times the measured cost per task, over the workers)
+  // exceeds this is refused whole. Zero: no bound.
   Clock::Duration max_queue_wait = Clock::Duration::zero();
   // Group by length (true) or take tasks in arrival order (false).
   bool group_by_length = true;

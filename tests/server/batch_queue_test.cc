@@ -225,19 +225,20 @@ TEST(BatchQueueTest, LengthGroupingWorksWithinEveryFlow) {
   EXPECT_EQ(Lengths(batch), (std::vector<int>{9, 10, 12}));
 }
 
-TEST(BatchQueueTest, SharedAheadCountsEachOtherFlowUpToTheClientsOwnShare) {
+TEST(BatchQueueTest, AheadOfCountsEachOtherFlowUpToTheClientsOwnShare) {
   Queue queue(FairOptions(8));
+  EXPECT_EQ(queue.AheadOf(1), 0u);
   PushFrom(queue, 1, 100, 20);
   PushFrom(queue, 2, 3, 20);
-  // A new client's one task runs after at most one of each other flow's.
-  EXPECT_EQ(queue.SharedAhead(7, 1), 1u + 1u + 1u);
-  // Client 2's two more: its 5 plus 5 of client 1's.
-  EXPECT_EQ(queue.SharedAhead(2, 2), 5u + 5u);
-  // Client 1's one more: its 101, plus all 3 of client 2's.
-  EXPECT_EQ(queue.SharedAhead(1, 1), 101u + 3u);
+  // A new client's task runs after at most one of each other flow's.
+  EXPECT_EQ(queue.AheadOf(7), 1u + 1u);
+  // Client 2's next: after its 3 and 4 of client 1's.
+  EXPECT_EQ(queue.AheadOf(2), 3u + 4u);
+  // Client 1's next: after its 100 and all 3 of client 2's.
+  EXPECT_EQ(queue.AheadOf(1), 100u + 3u);
   Queue unfair(FairOptions(8, /*fair=*/false));
   PushFrom(unfair, 1, 100, 20);
-  EXPECT_EQ(unfair.SharedAhead(7, 1), 101u);
+  EXPECT_EQ(unfair.AheadOf(7), 100u);
 }
 
 TEST(BatchQueueTest, PerClientCountsFollowRemovals) {

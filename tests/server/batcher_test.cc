@@ -348,7 +348,7 @@ TEST(BatcherTest, AGroupWhoseEstimatedWaitExceedsTheBoundIsRefused) {
                                                &gate);
       },
       &clock);
-  Answers answers(4);
+  Answers answers(5);
   // Before any batch ran the cost is unknown: nothing is refused for it.
   EXPECT_EQ(batcher.CostPerTask(), Clock::Duration::zero());
   {
@@ -364,26 +364,29 @@ TEST(BatcherTest, AGroupWhoseEstimatedWaitExceedsTheBoundIsRefused) {
   EXPECT_EQ(batcher.CostPerTask(), std::chrono::milliseconds(10));
 
   ScheduleRefusal refusal = ScheduleRefusal::kNone;
-  auto two = FromClient(answers, 1, {2.f, 3.f});  // 2 x 10 ms: within 25 ms
+  auto two = FromClient(answers, 1, {2.f, 3.f});  // nothing ahead
   ASSERT_TRUE(batcher.Schedule(&two, &refusal).ok());
-  auto third = FromClient(answers, 1, {4.f});  // would be the third: 30 ms
-  const absl::Status late = batcher.Schedule(&third, &refusal);
+  auto third = FromClient(answers, 1, {4.f});  // 2 ahead: 20 ms
+  ASSERT_TRUE(batcher.Schedule(&third, &refusal).ok());
+  auto fourth = FromClient(answers, 1, {6.f});  // 3 ahead: 30 ms
+  const absl::Status late = batcher.Schedule(&fourth, &refusal);
   EXPECT_EQ(late.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(refusal, ScheduleRefusal::kQueueWait);
-  EXPECT_NE(late.message().find("would wait about 30 ms, more than the queue's bound of 25 ms"),
+  EXPECT_NE(late.message().find(
+                "would wait about 30 ms to start, more than the queue's bound of 25 ms"),
             std::string::npos)
       << late.message();
   // Another client's task runs after one of client 1's under fair sharing:
-  // 20 ms, admitted.
+  // 10 ms, admitted; its next would wait for its own and two of client 1's.
   auto other = FromClient(answers, 2, {5.f});
   ASSERT_TRUE(batcher.Schedule(&other, &refusal).ok());
-  auto other_more = FromClient(answers, 2, {6.f});  // 2 + 2: 40 ms
+  auto other_more = FromClient(answers, 2, {7.f});
   EXPECT_EQ(batcher.Schedule(&other_more, &refusal).code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(refusal, ScheduleRefusal::kQueueWait);
 
   gate.Notify();
-  answers.latch.Wait();  // 1, 2, 3, 5 ran; 4 and 6 are still ours
-  for (float v : {1.f, 2.f, 3.f, 5.f}) EXPECT_EQ(answers.Calls(v), 1) << v;
+  answers.latch.Wait();  // 1 to 5 ran; 6 and 7 are still ours
+  for (float v : {1.f, 2.f, 3.f, 4.f, 5.f}) EXPECT_EQ(answers.Calls(v), 1) << v;
 }
 
 TEST(BatcherTest, StoppingBatcherSaysSo) {

@@ -123,6 +123,26 @@ class ServingMetricsTest : public ::testing::Test {
   std::unique_ptr<ModelManager> manager_;
 };
 
+TEST_F(ServingMetricsTest, EveryRejectReasonExistsFromTheStartAndTooLargeIsCounted) {
+  const prometheus::Registry& r = *metrics_.registry();
+  for (const char* reason : {"invalid", "queue_full", "deadline", "cancelled", "shutdown",
+                             "not_ready", "client_limit", "overload", "too_large"}) {
+    const attnserve::testing::Series series =
+        ReadSeries(r, "attnserve_rejected_total", With(kDemo, "reason", reason));
+    EXPECT_TRUE(series.found) << reason;
+    EXPECT_EQ(series.value, 0) << reason;
+  }
+  EXPECT_TRUE(ReadSeries(r, "attnserve_stream_pending_requests", {}).found);
+  EXPECT_TRUE(ReadSeries(r, "attnserve_stream_read_pauses_total", {}).found);
+  // More sequences than one request may carry (the queue's 1024 here).
+  std::vector<std::vector<float>> many(1025, Values(2));
+  EXPECT_EQ(Infer(many).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ReadSeries(r, "attnserve_rejected_total", With(kDemo, "reason", "too_large")).value, 1);
+  EXPECT_EQ(
+      ReadSeries(r, "attnserve_requests_total", With(kDemo, "code", "RESOURCE_EXHAUSTED")).value,
+      1);
+}
+
 TEST_F(ServingMetricsTest, RequestsLatencyLengthsBatchesAndInvalidInputAreCounted) {
   ASSERT_TRUE(Infer({Values(5), Values(9)}).ok());
   ASSERT_TRUE(Infer({Values(12)}).ok());
