@@ -73,9 +73,16 @@ TEST_F(IntegrationStreamFlowTest, AClientThatNeverReadsHoldsABoundedNumberOfRequ
   constexpr int kRequests = 300;
   ServerProcess* server = StartServer({"--max_stream_pending=" + std::to_string(kMaxPending)});
   ASSERT_NE(server, nullptr);
-  RawStream stream(Channel(*server));
-  // Answers of about 1 kB (200 attention weights): a few dozen fill the
-  // client's flow control window, after which the server cannot write more.
+  // A client whose receive window stays at 16 kB (gRPC would otherwise grow
+  // it to megabytes as it measures the connection, and buffer every answer in
+  // the client's transport): answers of about 1 kB (200 attention weights)
+  // fill it after a dozen, and the server cannot write more until the client
+  // reads.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 * 1024);
+  RawStream stream(
+      grpc::CreateCustomChannel(server->address(), grpc::InsecureChannelCredentials(), args));
   const v1::ClassifyRequest request =
       MakeRequest("demo", {RandomValues(200, kDemoFeatures, 5)}, /*return_attention=*/true);
   std::thread writer([&] {
