@@ -77,8 +77,8 @@ ABSL_FLAG(bool, fair_queueing, true,
           "share every batch in turn among the clients with waiting sequences (false: batches "
           "form around the oldest sequence, whoever sent it)");
 ABSL_FLAG(int, max_queue_wait_ms, 0,
-          "refuse (UNAVAILABLE) a request whose estimated queue wait exceeds this, estimated from "
-          "the measured compute cost per sequence (0: no bound)");
+          "refuse (UNAVAILABLE) a request whose estimated queue wait exceeds this: the batches "
+          "ahead of it times the measured batch run time, over the workers (0: no bound)");
 ABSL_FLAG(int, max_stream_pending, 128,
           "requests one ClassifyStream holds (running, queued or unwritten) before it stops "
           "reading the stream");

@@ -15,10 +15,14 @@
 //   stopping, the group does not fit in the queue, the client would have more
 //   than max_queued_per_client tasks waiting, or the group's estimated wait
 //   exceeds max_queue_wait. SchedulingCapacity() is the room left.
-// - The estimated wait of a group (until it starts running) is
-//   BatchQueue::AheadOf() tasks times the cost per task measured on the
-//   batches run so far (a moving average of run time / batch size), divided
-//   by the workers. Before the first batch the cost is unknown, and with
+// - The estimated wait of a group (until it starts running) is the batches
+//   ahead of it (BatchQueue::AheadOf() tasks, in batches of max_batch_size)
+//   times the measured run time of a batch (a moving average over the last
+//   batches), divided by the workers. Counting whole batches keeps the
+//   estimate stable: when admission keeps the queue short, batches are small
+//   and quick, so the estimate falls and more is admitted (a cost per task
+//   would rise instead, as small batches cost more per task, and shrink the
+//   queue further). Before the first batch the run time is unknown, and with
 //   nothing ahead the wait is none: such groups are never refused for their
 //   wait (so a stale estimate cannot refuse everything).
 // - Every admitted task is answered exactly once: by the executor that ran it;
@@ -84,8 +88,9 @@ class Batcher {
   // Tasks that would be admitted now (0 while stopping).
   size_t SchedulingCapacity() const ABSL_LOCKS_EXCLUDED(mu_);
   size_t NumEnqueuedTasks() const ABSL_LOCKS_EXCLUDED(mu_);
-  // The measured run time per task (zero before the first batch).
-  Clock::Duration CostPerTask() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The measured run time of a batch (a moving average; zero before the
+  // first batch).
+  Clock::Duration BatchTime() const ABSL_LOCKS_EXCLUDED(mu_);
   const BatchingOptions& options() const { return options_; }
 
   void WaitUntilStarted() ABSL_LOCKS_EXCLUDED(mu_);
@@ -112,7 +117,7 @@ class Batcher {
   BatchQueue<TaskT> queue_ ABSL_GUARDED_BY(mu_);
   int started_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  double cost_per_task_ns_ ABSL_GUARDED_BY(mu_) = 0;  // moving average
+  double batch_time_ns_ ABSL_GUARDED_BY(mu_) = 0;  // moving average
   Clock::TimePoint drain_deadline_ ABSL_GUARDED_BY(mu_) = Clock::TimePoint::max();
   absl::Mutex stop_mu_;  // serialises Stop() callers
   std::vector<std::thread> workers_ ABSL_GUARDED_BY(stop_mu_);
@@ -167,8 +172,10 @@ absl::Status Batcher<TaskT>::Schedule(std::vector<std::unique_ptr<TaskT>>* tasks
           "the model's queue is full (", queue_.size(), " waiting", count > 1 ? ", " : "",
           count > 1 ? absl::StrCat(count, " more asked") : "", "); retry later"));
     }
-    if (options_.max_queue_wait > Clock::Duration::zero() && cost_per_task_ns_ > 0) {
-      const double wait_ns = static_cast<double>(queue_.AheadOf(client)) * cost_per_task_ns_ /
+    if (options_.max_queue_wait > Clock::Duration::zero() && batch_time_ns_ > 0) {
+      const size_t batch = static_cast<size_t>(std::max(1, options_.max_batch_size));
+      const size_t batches_ahead = (queue_.AheadOf(client) + batch - 1) / batch;
+      const double wait_ns = static_cast<double>(batches_ahead) * batch_time_ns_ /
                              static_cast<double>(worker_count_);
       const double bound_ns =
           static_cast<double>(std::chrono::nanoseconds(options_.max_queue_wait).count());
@@ -215,10 +222,10 @@ size_t Batcher<TaskT>::NumEnqueuedTasks() const {
 }
 
 template <typename TaskT>
-Clock::Duration Batcher<TaskT>::CostPerTask() const {
+Clock::Duration Batcher<TaskT>::BatchTime() const {
   absl::MutexLock lock(&mu_);
   return std::chrono::duration_cast<Clock::Duration>(
-      std::chrono::duration<double, std::nano>(cost_per_task_ns_));
+      std::chrono::duration<double, std::nano>(batch_time_ns_));
 }
 
 template <typename TaskT>
@@ -299,15 +306,13 @@ void Batcher<TaskT>::WorkerLoop(int index, ExecutorFactory<TaskT> factory) {
           }
         }
         executor->Run(absl::MakeSpan(batch), start);
-        const double per_task_ns =
-            static_cast<double>(std::chrono::nanoseconds(clock_->Now() - start).count()) /
-            static_cast<double>(batch.size());
+        const double run_ns =
+            static_cast<double>(std::chrono::nanoseconds(clock_->Now() - start).count());
         batch.clear();
         mu_.Lock();
-        // A moving average over the last few batches: what admission estimates
-        // waits with.
-        cost_per_task_ns_ = cost_per_task_ns_ == 0 ? per_task_ns
-                                                   : 0.8 * cost_per_task_ns_ + 0.2 * per_task_ns;
+        // A moving average over the last few batches: what admission
+        // estimates waits with.
+        batch_time_ns_ = batch_time_ns_ == 0 ? run_ns : 0.8 * batch_time_ns_ + 0.2 * run_ns;
         continue;
       }
       mu_.Lock();

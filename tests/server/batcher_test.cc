@@ -335,8 +335,8 @@ TEST(BatcherTest, AClientOverItsLimitIsRefusedWholeWhileOthersAreAdmitted) {
 }
 
 TEST(BatcherTest, AGroupWhoseEstimatedWaitExceedsTheBoundIsRefused) {
-  // Each batch of one costs 10 ms (the executor advances the fake clock); the
-  // bound is 25 ms of waiting.
+  // Batches of one, each taking 10 ms (the executor advances the fake clock);
+  // the bound is 25 ms of waiting.
   FakeClock clock;
   absl::Notification entered, gate;
   BatchingOptions options = Options(1, /*max_queue=*/64);
@@ -350,7 +350,7 @@ TEST(BatcherTest, AGroupWhoseEstimatedWaitExceedsTheBoundIsRefused) {
       &clock);
   Answers answers(5);
   // Before any batch ran the cost is unknown: nothing is refused for it.
-  EXPECT_EQ(batcher.CostPerTask(), Clock::Duration::zero());
+  EXPECT_EQ(batcher.BatchTime(), Clock::Duration::zero());
   {
     Answers first(1);
     auto probe = first.Make(0.f);
@@ -361,7 +361,7 @@ TEST(BatcherTest, AGroupWhoseEstimatedWaitExceedsTheBoundIsRefused) {
   ASSERT_TRUE(batcher.Schedule(&busy).ok());
   entered.WaitForNotification();  // the worker holds it; the queue is empty
   // It measured the first batch before taking this one.
-  EXPECT_EQ(batcher.CostPerTask(), std::chrono::milliseconds(10));
+  EXPECT_EQ(batcher.BatchTime(), std::chrono::milliseconds(10));
 
   ScheduleRefusal refusal = ScheduleRefusal::kNone;
   auto two = FromClient(answers, 1, {2.f, 3.f});  // nothing ahead
