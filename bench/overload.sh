@@ -10,7 +10,7 @@
 #   after:  the defaults (fair sharing, 512 sequences per client) and
 #           --max_queue_wait_ms=WAIT (default 100)
 # For each:
-# 1. capacity: closed-loop attnbench, 64 requests outstanding (requests of 4
+# 1. capacity: closed-loop attnbench, 64 requests outstanding (requests of 16
 #    sequences, lengths 16-128): the most requests/s the server answers;
 # 2. goodput at 1x and 3x capacity: open loop (Poisson arrivals) at those
 #    rates; goodput = requests answered OK per second, and the latency of the
@@ -74,7 +74,7 @@ run_bench() {
   "$bench" --server="127.0.0.1:$port" --model=bi --json --attention=false \
       --warmup_s=2 --window_s=3 --stable_windows=2 --max_windows=3 "$@"
 }
-mix=(--min_length=16 --max_length=128 --sequences_per_request=4)
+mix=(--min_length=16 --max_length=128 --sequences_per_request=16)
 rate_of() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['levels'][0]['requests_per_s'])" "$1"; }
 
 declare -A flags=(

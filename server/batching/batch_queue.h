@@ -83,7 +83,8 @@ class BatchQueue {
   }
 
   // Appends a task to its client's flow; the caller has checked Fits().
-  void Push(std::unique_ptr<TaskT> task, Clock::TimePoint enqueued) {
+  void Push(std::unique_ptr<TaskT> task, Clock::TimePoint enqueued,
+            Clock::Duration estimated_wait = Clock::Duration::zero()) {
     const uint64_t client = task->client();
     const uint64_t key = options_.fair_queueing ? client : 0;
     auto found = index_.find(key);
@@ -94,7 +95,7 @@ class BatchQueue {
     } else {
       flow = found->second;
     }
-    flow->tasks.push_back(QueuedTask<TaskT>{std::move(task), enqueued});
+    flow->tasks.push_back(QueuedTask<TaskT>{std::move(task), enqueued, estimated_wait});
     ++per_client_[client];
     ++size_;
   }

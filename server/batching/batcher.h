@@ -25,6 +25,12 @@
 //   queue further). Before the first batch the run time is unknown, and with
 //   nothing ahead the wait is none: such groups are never refused for their
 //   wait (so a stale estimate cannot refuse everything).
+//   The estimate is calibrated against what happens: each admitted group's
+//   estimate is kept with its first task, and when that task's batch starts
+//   the ratio of its real wait to the estimate feeds a moving correction
+//   factor (between 0.5 and 20) applied to later estimates. Length grouping
+//   forms batches smaller than max_batch_size, and a loaded machine runs them
+//   slower than measured alone: the factor absorbs both.
 // - Every admitted task is answered exactly once: by the executor that ran it;
 //   or through TaskT::Fail with DEADLINE_EXCEEDED if its deadline passed while
 //   queued (never run), CANCELLED if it was cancelled while queued (Wake()
@@ -91,6 +97,8 @@ class Batcher {
   // The measured run time of a batch (a moving average; zero before the
   // first batch).
   Clock::Duration BatchTime() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The factor estimated waits are multiplied by (1 until calibrated).
+  double WaitCorrection() const ABSL_LOCKS_EXCLUDED(mu_);
   const BatchingOptions& options() const { return options_; }
 
   void WaitUntilStarted() ABSL_LOCKS_EXCLUDED(mu_);
@@ -103,6 +111,8 @@ class Batcher {
 
  private:
   using TaskList = typename BatchQueue<TaskT>::TaskList;
+  static constexpr double kMinCorrection = 0.5;
+  static constexpr double kMaxCorrection = 20;
 
   void WorkerLoop(int index, ExecutorFactory<TaskT> factory) ABSL_LOCKS_EXCLUDED(mu_);
   void Answer(TaskList& tasks, const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
@@ -118,6 +128,7 @@ class Batcher {
   int started_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   double batch_time_ns_ ABSL_GUARDED_BY(mu_) = 0;  // moving average
+  double wait_correction_ ABSL_GUARDED_BY(mu_) = 1;  // real / estimated waits, moving
   Clock::TimePoint drain_deadline_ ABSL_GUARDED_BY(mu_) = Clock::TimePoint::max();
   absl::Mutex stop_mu_;  // serialises Stop() callers
   std::vector<std::thread> workers_ ABSL_GUARDED_BY(stop_mu_);
@@ -172,11 +183,13 @@ absl::Status Batcher<TaskT>::Schedule(std::vector<std::unique_ptr<TaskT>>* tasks
           "the model's queue is full (", queue_.size(), " waiting", count > 1 ? ", " : "",
           count > 1 ? absl::StrCat(count, " more asked") : "", "); retry later"));
     }
+    double raw_wait_ns = 0;  // the uncorrected estimate, kept for calibration
     if (options_.max_queue_wait > Clock::Duration::zero() && batch_time_ns_ > 0) {
       const size_t batch = static_cast<size_t>(std::max(1, options_.max_batch_size));
       const size_t batches_ahead = (queue_.AheadOf(client) + batch - 1) / batch;
-      const double wait_ns = static_cast<double>(batches_ahead) * batch_time_ns_ /
-                             static_cast<double>(worker_count_);
+      raw_wait_ns = static_cast<double>(batches_ahead) * batch_time_ns_ /
+                    static_cast<double>(worker_count_);
+      const double wait_ns = raw_wait_ns * wait_correction_;
       const double bound_ns =
           static_cast<double>(std::chrono::nanoseconds(options_.max_queue_wait).count());
       if (wait_ns > bound_ns) {
@@ -188,7 +201,12 @@ absl::Status Batcher<TaskT>::Schedule(std::vector<std::unique_ptr<TaskT>>* tasks
       }
     }
     const Clock::TimePoint now = clock_->Now();
-    for (std::unique_ptr<TaskT>& task : *tasks) queue_.Push(std::move(task), now);
+    Clock::Duration estimate = std::chrono::duration_cast<Clock::Duration>(
+        std::chrono::duration<double, std::nano>(raw_wait_ns));
+    for (std::unique_ptr<TaskT>& task : *tasks) {
+      queue_.Push(std::move(task), now, estimate);
+      estimate = Clock::Duration::zero();  // the group's first task carries it
+    }
     tasks->clear();
     if (observer_ != nullptr) observer_->OnQueueDepth(queue_.size());
   }
@@ -226,6 +244,12 @@ Clock::Duration Batcher<TaskT>::BatchTime() const {
   absl::MutexLock lock(&mu_);
   return std::chrono::duration_cast<Clock::Duration>(
       std::chrono::duration<double, std::nano>(batch_time_ns_));
+}
+
+template <typename TaskT>
+double Batcher<TaskT>::WaitCorrection() const {
+  absl::MutexLock lock(&mu_);
+  return wait_correction_;
 }
 
 template <typename TaskT>
@@ -289,7 +313,18 @@ void Batcher<TaskT>::WorkerLoop(int index, ExecutorFactory<TaskT> factory) {
     const Clock::TimePoint now = clock_->Now();
     queue_.RemoveDead(now, &expired, &cancelled);
     if (stopping_ && now >= drain_deadline_) queue_.TakeAll(&refused);
-    if (queue_.Due(now, stopping_)) queue_.TakeBatch(&batch);
+    if (queue_.Due(now, stopping_)) {
+      queue_.TakeBatch(&batch);
+      // Calibrate the wait estimate on the groups whose first task starts now.
+      for (const QueuedTask<TaskT>& entry : batch) {
+        if (entry.estimated_wait <= Clock::Duration::zero()) continue;
+        const double ratio =
+            std::chrono::duration<double>(now - entry.enqueued).count() /
+            std::chrono::duration<double>(entry.estimated_wait).count();
+        wait_correction_ =
+            std::clamp(0.9 * wait_correction_ + 0.1 * ratio, kMinCorrection, kMaxCorrection);
+      }
+    }
     if (!batch.empty() || !expired.empty() || !cancelled.empty() || !refused.empty()) {
       // Under the lock, so the gauge always ends at the latest depth.
       if (observer_ != nullptr) observer_->OnQueueDepth(queue_.size());

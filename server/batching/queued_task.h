@@ -29,6 +29,10 @@ template <typename TaskT>
 struct QueuedTask {
   std::unique_ptr<TaskT> task;
   Clock::TimePoint enqueued{};
+  // The wait admission estimated for this task's group to start (set on the
+  // group's first task only; zero: none), against which the batcher
+  // calibrates its estimates.
+  Clock::Duration estimated_wait{};
 };
 
 }  // namespace attnserve::server

@@ -389,6 +389,41 @@ TEST(BatcherTest, AGroupWhoseEstimatedWaitExceedsTheBoundIsRefused) {
   for (float v : {1.f, 2.f, 3.f, 4.f, 5.f}) EXPECT_EQ(answers.Calls(v), 1) << v;
 }
 
+TEST(BatcherTest, TheWaitEstimateIsCalibratedOnRealWaits) {
+  FakeClock clock;
+  absl::Notification entered, gate;
+  BatchingOptions options = Options(1, /*max_queue=*/64);
+  options.max_queue_wait = std::chrono::milliseconds(25);
+  Batcher<FakeTask> batcher(
+      options, 1,
+      [&](int) {
+        return std::make_unique<TimedExecutor>(&clock, std::chrono::milliseconds(10), &entered,
+                                               &gate);
+      },
+      &clock);
+  {
+    Answers first(1);
+    auto probe = first.Make(0.f);
+    ASSERT_TRUE(batcher.Schedule(&probe).ok());
+    first.latch.Wait();
+  }
+  Answers answers(3);
+  auto busy = FromClient(answers, 1, {1.f});
+  ASSERT_TRUE(batcher.Schedule(&busy).ok());
+  entered.WaitForNotification();
+  EXPECT_EQ(batcher.WaitCorrection(), 1.0);
+  auto second = FromClient(answers, 1, {2.f});  // nothing ahead: no estimate
+  ASSERT_TRUE(batcher.Schedule(&second).ok());
+  auto third = FromClient(answers, 1, {3.f});  // one batch ahead: 10 ms estimated
+  ASSERT_TRUE(batcher.Schedule(&third).ok());
+  // The running batch takes 40 ms longer than batches did: the third waits
+  // 40 + 10 (the busy batch) + 10 (the second) = 60 ms, six times its estimate.
+  clock.Advance(std::chrono::milliseconds(40));
+  gate.Notify();
+  answers.latch.Wait();
+  EXPECT_NEAR(batcher.WaitCorrection(), 0.9 * 1.0 + 0.1 * 6.0, 1e-9);
+}
+
 TEST(BatcherTest, StoppingBatcherSaysSo) {
   FakeClock clock;
   FakeExecutor::Shared shared;
