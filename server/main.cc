@@ -27,13 +27,11 @@
 #include "engine/cpu_info.h"
 #include "engine/lstm_impl.h"
 #include "engine/precision_policy.h"
-#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
-#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
-#include "grpcpp/server_builder.h"
 #include "prometheus/exposer.h"
 #include "server/grpc/attnserve_service.h"
+#include "server/grpc/grpc_server.h"
 #include "server/grpc/health_reporter.h"
 #include "server/grpc/model_control_service.h"
 #include "server/lifecycle/model_control_mode.h"
@@ -42,6 +40,7 @@
 #include "server/observability/engine_collector.h"
 #include "server/observability/log.h"
 #include "server/observability/metrics.h"
+#include "server/observability/metrics_endpoint.h"
 #include "server/observability/process_metrics.h"
 #include "server/serving/model_registry.h"
 #include "server/serving/servable_reaper.h"
@@ -58,7 +57,9 @@ ABSL_FLAG(std::vector<std::string>, load_model, {},
 ABSL_FLAG(bool, strict_readiness, true,
           "ready (health of attnserve.v1.AttnServe) only when every model that should serve "
           "has a ready version; false: when at least one has");
-ABSL_FLAG(std::string, host, "0.0.0.0", "address to listen on");
+ABSL_FLAG(std::string, host, "0.0.0.0",
+          "address the gRPC port listens on (0.0.0.0: every interface; 127.0.0.1: this machine "
+          "only; [::]: every IPv6 and IPv4 interface)");
 ABSL_FLAG(int, port, 8500, "gRPC port (0: pick a free one)");
 ABSL_FLAG(int, max_batch_size, 32, "most sequences per batch");
 ABSL_FLAG(int, max_queue_delay_us, 0,
@@ -77,6 +78,14 @@ ABSL_FLAG(int, max_message_bytes, 16 << 20, "largest request message accepted");
 ABSL_FLAG(double, shutdown_grace_s, 10.0, "time queued requests get to finish on shutdown");
 ABSL_FLAG(bool, metrics, true, "export Prometheus metrics on --metrics_port");
 ABSL_FLAG(int, metrics_port, 8502, "HTTP port of /metrics (0: pick a free one)");
+ABSL_FLAG(std::string, metrics_host, "",
+          "address /metrics listens on ('': the same as --host)");
+ABSL_FLAG(int, metrics_threads, 8, "scrapes /metrics serves at once");
+ABSL_FLAG(int, metrics_timeout_ms, 5000,
+          "a /metrics connection that has not sent its request within this is closed");
+ABSL_FLAG(bool, reflection, false,
+          "serve gRPC server reflection (grpc.reflection.v1alpha): lets any client list the "
+          "services and messages");
 ABSL_FLAG(std::string, precision_fallback, "refuse",
           "a bf16 model on a CPU without bf16 instructions: 'refuse' (the version is FAILED) or "
           "'f32' (it is served in f32)");
@@ -200,21 +209,27 @@ int main(int argc, char** argv) {
   // released (on the reaper's thread) while its metrics still exist.
   std::unique_ptr<srv::Metrics> metrics;
   std::unique_ptr<prometheus::Exposer> exposer;
+  std::string metrics_host;
   auto process_collector = std::make_shared<srv::ProcessCollector>();
   auto engine_collector = std::make_shared<srv::EngineCollector>();
   if (absl::GetFlag(FLAGS_metrics)) {
     metrics = std::make_unique<srv::Metrics>();
     metrics->SetBuildInfo(kVersion, cpu.onednn_version, cpu.isa);
     options.metrics = metrics.get();
-    const std::string metrics_address =
-        absl::StrCat(absl::GetFlag(FLAGS_host), ":", absl::GetFlag(FLAGS_metrics_port));
-    try {
-      exposer = std::make_unique<prometheus::Exposer>(metrics_address, 1);
-    } catch (const std::exception& e) {
-      std::cerr << "attnserve: cannot serve metrics on " << metrics_address << ": " << e.what()
-                << "\n";
-      return 1;
+    srv::MetricsEndpointOptions endpoint;
+    endpoint.host = absl::GetFlag(FLAGS_metrics_host).empty() ? absl::GetFlag(FLAGS_host)
+                                                              : absl::GetFlag(FLAGS_metrics_host);
+    endpoint.port = absl::GetFlag(FLAGS_metrics_port);
+    endpoint.threads = absl::GetFlag(FLAGS_metrics_threads);
+    endpoint.request_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_metrics_timeout_ms));
+    absl::StatusOr<std::unique_ptr<prometheus::Exposer>> started =
+        srv::StartMetricsEndpoint(endpoint);
+    if (!started.ok()) {
+      std::cerr << "attnserve: " << started.status().message() << "\n";
+      return started.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
     }
+    exposer = *std::move(started);
+    metrics_host = endpoint.host;
     exposer->RegisterCollectable(metrics->registry());
     exposer->RegisterCollectable(process_collector);
     exposer->RegisterCollectable(engine_collector);
@@ -245,21 +260,19 @@ int main(int argc, char** argv) {
   srv::AttnServeService service(&core);
   srv::ModelControlService control(&manager, &registry);
 
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  int port = 0;
-  const std::string address =
-      absl::StrCat(absl::GetFlag(FLAGS_host), ":", absl::GetFlag(FLAGS_port));
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
-  builder.SetMaxReceiveMessageSize(absl::GetFlag(FLAGS_max_message_bytes));
-  builder.RegisterService(&service);
-  builder.RegisterService(&control);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0) {
-    std::cerr << "attnserve: cannot listen on " << address << "\n";
+  srv::GrpcServerOptions grpc_options;
+  grpc_options.host = absl::GetFlag(FLAGS_host);
+  grpc_options.port = absl::GetFlag(FLAGS_port);
+  grpc_options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  grpc_options.reflection = absl::GetFlag(FLAGS_reflection);
+  grpc_options.services = {&service, &control};
+  absl::StatusOr<srv::StartedGrpcServer> started = srv::StartGrpcServer(grpc_options);
+  if (!started.ok()) {
+    std::cerr << "attnserve: " << started.status().message() << "\n";
     return 1;
   }
+  std::unique_ptr<grpc::Server> server = std::move(started->server);
+  const int port = started->port;
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   srv::HealthReporter health_reporter(health, absl::GetFlag(FLAGS_strict_readiness));
   manager.Start(&health_reporter);  // health follows every transition from here on
@@ -291,7 +304,7 @@ int main(int argc, char** argv) {
   });
 
   if (exposer) {
-    std::printf("attnserve: metrics on %s:%d/metrics\n", absl::GetFlag(FLAGS_host).c_str(),
+    std::printf("attnserve: metrics on %s:%d/metrics\n", metrics_host.c_str(),
                 exposer->GetListeningPorts().at(0));
   }
   std::printf("attnserve: listening on %s:%d\n", absl::GetFlag(FLAGS_host).c_str(), port);
