@@ -5,13 +5,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "grpc/grpc.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/impl/server_builder_option.h"
 #include "grpcpp/server_builder.h"
 
 namespace attnserve::server {
@@ -38,6 +42,28 @@ std::string DescribeBindErrno(int error, const std::string& host, int port) {
       return absl::StrCat("bind: ", std::strerror(error));
   }
 }
+
+// Server reflection exactly when asked for. Linking gRPC's reflection library
+// registers its plugin with every ServerBuilder (a static initializer), so it
+// is taken out of the builder's plugins here, and put back when wanted.
+class ReflectionOption : public grpc::ServerBuilderOption {
+ public:
+  explicit ReflectionOption(bool enabled) : enabled_(enabled) {}
+  void UpdateArguments(grpc::ChannelArguments* /*args*/) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    auto reflection = std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>();
+    const std::string name = reflection->name();
+    plugins->erase(std::remove_if(plugins->begin(), plugins->end(),
+                                  [&name](const std::unique_ptr<grpc::ServerBuilderPlugin>& p) {
+                                    return p->name() == name;
+                                  }),
+                   plugins->end());
+    if (enabled_) plugins->push_back(std::move(reflection));
+  }
+
+ private:
+  const bool enabled_;
+};
 
 }  // namespace
 
@@ -66,8 +92,8 @@ std::string DiagnoseListenFailure(const std::string& host, int port) {
 
 absl::StatusOr<StartedGrpcServer> StartGrpcServer(const GrpcServerOptions& options) {
   grpc::EnableDefaultHealthCheckService(true);
-  if (options.reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  builder.SetOption(std::make_unique<ReflectionOption>(options.reflection));
   StartedGrpcServer started;
   const std::string address = absl::StrCat(options.host, ":", options.port);
   builder.AddListeningPort(

@@ -7,7 +7,8 @@
 // use, the address is not local, permission); INVALID_ARGUMENT for an address
 // that does not resolve. Ownership: the services and credentials must outlive
 // the returned server. Thread-safety: call from one thread; gRPC's global
-// plugins (health, reflection) are switched on here, before the builder.
+// health checking is switched on here, before the builder. Reflection is per
+// server (GrpcServerOptions::reflection), whatever else the process links.
 #ifndef ATTNSERVE_SERVER_GRPC_GRPC_SERVER_H_
 #define ATTNSERVE_SERVER_GRPC_GRPC_SERVER_H_
 
