@@ -4,6 +4,8 @@
 // call and returns its reactor at once; the answer is sent from whichever
 // thread completes the call. It never waits for inference.
 //
+// Access: every handler first asks `access` (scope kInference) and answers
+// its refusal (UNAUTHENTICATED) without looking at the request.
 // ClassifyStream is registered raw (bytes in, bytes out) so that its reactor
 // parses each message itself (classify_stream_reactor.h); the other methods
 // are typed. Each call's client identity (client_identity.h) and deadline
@@ -12,12 +14,13 @@
 //
 // Shutdown: after ServingCore::BeginShutdown() new calls (and new requests on
 // open streams) are answered UNAVAILABLE; accepted ones finish normally.
-// Ownership: borrows the core, which must outlive the gRPC server.
+// Ownership: borrows the core and access, which must outlive the gRPC server.
 // Thread-safety: all handlers may run concurrently.
 #ifndef ATTNSERVE_SERVER_GRPC_ATTNSERVE_SERVICE_H_
 #define ATTNSERVE_SERVER_GRPC_ATTNSERVE_SERVICE_H_
 
 #include "attnserve/v1/attnserve.grpc.pb.h"
+#include "server/grpc/call_access.h"
 #include "server/grpc/call_tracker.h"
 #include "server/serving/serving_core.h"
 
@@ -32,8 +35,8 @@ class AttnServeService final : public AttnServeServiceBase {
  public:
   // `max_stream_pending`: requests one ClassifyStream holds at most before it
   // stops reading (classify_stream_reactor.h).
-  explicit AttnServeService(const ServingCore* core, int max_stream_pending = 128)
-      : core_(core), max_stream_pending_(max_stream_pending) {}
+  AttnServeService(const ServingCore* core, const CallAccess* access, int max_stream_pending = 128)
+      : core_(core), access_(access), max_stream_pending_(max_stream_pending) {}
 
   grpc::ServerUnaryReactor* Classify(grpc::CallbackServerContext* context,
                                      const v1::ClassifyRequest* request,
@@ -53,6 +56,7 @@ class AttnServeService final : public AttnServeServiceBase {
 
  private:
   const ServingCore* const core_;
+  const CallAccess* const access_;
   const int max_stream_pending_;
   CallTracker tracker_;
 };

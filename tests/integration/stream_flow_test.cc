@@ -12,7 +12,7 @@
 #include "tests/integration/client_helpers.h"
 #include "tests/integration/http_get.h"
 #include "tests/integration/metrics_text.h"
-#include "tests/integration/raw_stream.h"
+#include "tests/integration/sync_raw_stream.h"
 #include "tests/integration/server_fixture.h"
 
 namespace attnserve::testing {
@@ -34,7 +34,7 @@ std::shared_ptr<grpc::Channel> Channel(const ServerProcess& server) {
 TEST_F(IntegrationStreamFlowTest, ACorruptMessageIsAnsweredAndTheStreamGoesOn) {
   ServerProcess* server = StartServer();
   ASSERT_NE(server, nullptr);
-  RawStream stream(Channel(*server));
+  SyncRawStream stream(Channel(*server));
   ASSERT_TRUE(stream.Write(WithId(MakeRequest("demo", {RandomValues(9, kDemoFeatures, 1)}), "r1")));
   // Field 1 (model), length 127, then the message ends: not a ClassifyRequest.
   ASSERT_TRUE(stream.WriteBytes(std::string("\x0a\x7f", 2)));
@@ -81,7 +81,7 @@ TEST_F(IntegrationStreamFlowTest, AClientThatNeverReadsHoldsABoundedNumberOfRequ
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 * 1024);
-  RawStream stream(
+  SyncRawStream stream(
       grpc::CreateCustomChannel(server->address(), grpc::InsecureChannelCredentials(), args));
   const v1::ClassifyRequest request =
       MakeRequest("demo", {RandomValues(200, kDemoFeatures, 5)}, /*return_attention=*/true);
