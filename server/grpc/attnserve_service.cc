@@ -19,6 +19,7 @@ class ClassifyReactor : public grpc::ServerUnaryReactor {
                   grpc::CallbackServerContext* context, const v1::ClassifyRequest* request,
                   v1::ClassifyResponse* response)
       : clock_(core.clock()),
+        started_(core.clock()->Now()),
         call_deadline_(DeadlineOf(*context, core.clock())),
         tracker_(tracker),
         tracked_(tracker->Enter(core)) {
@@ -37,7 +38,9 @@ class ClassifyReactor : public grpc::ServerUnaryReactor {
 
   // gRPC reports a passed deadline as a cancellation too.
   void OnCancel() override {
-    if (call_ != nullptr) call_->Cancel(CancellationReason(call_deadline_, clock_->Now()));
+    if (call_ != nullptr) {
+      call_->Cancel(CancellationReason(call_deadline_, started_, clock_->Now()));
+    }
   }
   void OnDone() override {
     if (tracked_) tracker_->Leave();
@@ -46,6 +49,7 @@ class ClassifyReactor : public grpc::ServerUnaryReactor {
 
  private:
   Clock* const clock_;
+  const Clock::TimePoint started_;
   const Clock::TimePoint call_deadline_;
   CallTracker* const tracker_;
   const bool tracked_;

@@ -21,6 +21,7 @@ ClassifyStreamReactor::ClassifyStreamReactor(const ServingCore& core, CallTracke
       tracked_(tracker->Enter(core)),
       context_(context),
       max_pending_(std::max(1, max_pending)),
+      stream_started_(core.clock()->Now()),
       stream_deadline_(DeadlineOf(*context, core.clock())),
       reading_(std::make_shared<Exchange>()) {
   StartRead(&reading_->raw);
@@ -112,7 +113,9 @@ void ClassifyStreamReactor::Start(std::shared_ptr<Exchange> exchange) {
       cancel = cancelled_;
     }
   }
-  if (cancel) call->Cancel(CancellationReason(stream_deadline_, core_.clock()->Now()));
+  if (cancel) {
+    call->Cancel(CancellationReason(stream_deadline_, stream_started_, core_.clock()->Now()));
+  }
 }
 
 void ClassifyStreamReactor::Answer(Exchange* exchange, const absl::Status& status) {
@@ -168,7 +171,8 @@ void ClassifyStreamReactor::OnCancel() {
     }
     next = PlanNext();  // a paused read resumes, to see the end
   }
-  const absl::Status reason = CancellationReason(stream_deadline_, core_.clock()->Now());
+  const absl::Status reason =
+      CancellationReason(stream_deadline_, stream_started_, core_.clock()->Now());
   for (const std::shared_ptr<InferenceCall>& call : calls) call->Cancel(reason);
   Act(next);
 }

@@ -89,6 +89,7 @@ class ClassifyStreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, g
   const bool tracked_;
   grpc::CallbackServerContext* const context_;
   const int max_pending_;
+  const Clock::TimePoint stream_started_;
   const Clock::TimePoint stream_deadline_;
   std::shared_ptr<Exchange> reading_;  // the message being read (see the header)
   int64_t messages_read_ = 0;          // touched by read reactions only (serial)
