@@ -11,12 +11,14 @@
 #   torch_native.json, torch_avx2.json     compare_torch.py, 1 thread, batch 1 and 32,
 #        both implementations against PyTorch + OpenBLAS (capped to AVX2 too)
 #   serving.json                           serving_suite.py on the demo model:
-#        lstm_batching, lstm_lengths
+#        lstm_batching (with the echo server's floor), lstm_lengths
+#   serving_h128/serving.json              the same lstm_batching on the bench model
+#        (input 32, LSTM 1x128, additive), where the model weighs more
 #   tables.md                              bench/lstm_tables.py
 #
 #   bench/lstm_suite.sh [BUILD_DIR] [OUT_DIR]
-# About 15 minutes. Needs engine_bench, lstm_gates_bench, engine_runner,
-# attnserve, attnbench and scripts/install-deps.sh --bench.
+# About 20 minutes. Needs engine_bench, lstm_gates_bench, engine_runner,
+# attnserve, attnbench, echo_server and scripts/install-deps.sh --bench.
 set -euo pipefail
 build=${1:-build}
 out=${2:-$build/bench-results/lstm}
@@ -59,4 +61,7 @@ done
 echo "== serving, demo model"
 $py "$here/serving_suite.py" --build "$build" --out "$out" --model demo \
     --only lstm_batching,lstm_lengths
+echo "== serving, LSTM 1x128"
+$py "$here/serving_suite.py" --build "$build" --out "$out/serving_h128" --model bench \
+    --only lstm_batching
 $py "$here/lstm_tables.py" "$out" | tee "$out/tables.md"

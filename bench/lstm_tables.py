@@ -116,14 +116,18 @@ def torch_table(directory):
 
 def serving_table(directory):
     serving = load(os.path.join(directory, "serving.json"))
-    lines = []
-    for c in (serving or {}).get("comparisons", []):
+    if not serving:
+        return ""
+    model = serving.get("model", {})
+    lines = [f"model: {model.get('name')} (input {model.get('input')}, LSTM 1x"
+             f"{model.get('hidden')}, {model.get('attention')})"]
+    for c in serving.get("comparisons", []):
         if not c["name"].startswith("lstm_"):
             continue
         lines.append(f"\n{c['name']}: {c['title']}\n")
         lines.append("| side | clients | req/s | p50 ms | p99 ms | mean batch | "
-                     "computed / requested timesteps |")
-        lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+                     "computed / requested timesteps | server CPU µs/req | client CPU µs/req |")
+        lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for side, levels in c["sides"].items():
             for level in levels:
                 pad = level.get("padding_ratio")
@@ -131,7 +135,18 @@ def serving_table(directory):
                 lines.append(f"| {side} | {level['load']} | {level['requests_per_s']:.0f} | "
                              f"{latency['p50']:.2f} | {latency['p99']:.2f} | "
                              f"{level['server']['mean_batch_size']:.1f} | " +
-                             (f"{pad:.3f} |" if pad else "- |"))
+                             (f"{pad:.3f} | " if pad else "- | ") +
+                             f"{level['server_cpu_us_per_request']:.0f} | "
+                             f"{level['client_cpu_us_per_request']:.0f} |")
+        if c["name"] == "lstm_batching":
+            lines.append("")
+            for impl in ("rnn", "matmul"):
+                batched, alone = c["sides"].get(f"batch-{impl}"), c["sides"].get(f"batch1-{impl}")
+                if not batched or not alone:
+                    continue
+                for b, a in zip(batched, alone):
+                    lines.append(f"- {impl}, {b['load']} clients: batching / --max_batch_size=1 "
+                                 f"= {b['requests_per_s'] / a['requests_per_s']:.2f}x")
     return "\n".join(lines)
 
 
@@ -140,7 +155,9 @@ def main():
     for title, table in [("Engine", engine_table(directory)),
                          ("Gate step", gates_table(directory)),
                          ("Engine vs PyTorch", torch_table(directory)),
-                         ("Serving", serving_table(directory))]:
+                         ("Serving", serving_table(directory)),
+                         ("Serving, LSTM 1x128", serving_table(
+                             os.path.join(directory, "serving_h128")))]:
         if table:
             print(f"## {title}\n{table}\n")
 
