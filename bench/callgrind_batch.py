@@ -2,11 +2,12 @@
 """Steady-state instructions per batch of the engine, counted by callgrind.
 
 Timing on a shared machine moves with its load; callgrind counts executed
-instructions, which do not. This runs build/bench/engine_runner twice under
-`valgrind --tool=callgrind`, with --min_batches=1 and with 1 + --batches
-(both after the same warm-up batch, which builds the plan and lets oneDNN
-generate its JIT kernels), and subtracts: what remains is the instructions of
---batches steady-state batches, divided per batch. Prints the total per
+instructions, which do not. This runs build/bench/engine_runner (or --runner,
+e.g. an older build of it) under `valgrind --tool=callgrind`, which writes a
+profile each time Session::Run returns: the first holds the load and the
+warm-up batch (which builds the plan and lets oneDNN generate its JIT
+kernels), each later one exactly one steady-state batch (and the runner's
+clock reads). Their mean is the instructions per batch. Prints the total per
 batch and per sequence, and the functions that take the most, grouped:
 
   jit        oneDNN's generated kernels (no symbol: "???" in valgrind's names)
@@ -21,7 +22,7 @@ to make that explicit). An instruction is not a unit of time (an FMA over 8
 floats and a scalar move count one each): compare like with like.
 
   /usr/bin/python3 bench/callgrind_batch.py --model_dir DIR --batch 32 --steps 50
-      [--lstm_impl matmul] [--batches 3] [--build build] [--top 15] [--json FILE]
+      [--lstm_impl matmul] [--build build] [--runner PATH] [--top 15] [--json FILE]
 """
 
 import argparse
@@ -41,37 +42,57 @@ def parse_args(argv):
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--steps", type=int, default=50)
     p.add_argument("--lstm_impl", default="matmul")
-    p.add_argument("--batches", type=int, default=3, help="steady-state batches counted")
+    p.add_argument("--runner", help="engine_runner binary (default: BUILD/bench/engine_runner)")
     p.add_argument("--top", type=int, default=15, help="functions listed")
     p.add_argument("--json", help="write the results here")
     return p.parse_args(argv)
 
 
 def self_costs(path):
-    """{function: self instructions} from a callgrind output file."""
+    """{function: self instructions} from a callgrind output file.
+
+    In a profile dumped while functions are running (--dump-after), the
+    frames still on the stack (main and below) show the part's whole cost as
+    their own: those entries, equal to the total, are left out."""
     out = subprocess.run(["callgrind_annotate", "--threshold=100", path], check=True,
                          capture_output=True, text=True).stdout
     costs = {}
+    total = None
     started = False
     for line in out.splitlines():
+        m = re.match(r"\s*([0-9,]+)\s+\(100.0%\)\s+PROGRAM TOTALS", line)
+        if m:
+            total = int(m.group(1).replace(",", ""))
         if "file:function" in line:
             started = True
             continue
         m = re.match(r"\s*([0-9,]+)\s+\([ 0-9.]+%\)\s+(.*)$", line)
         if started and m:
-            costs[m.group(2).strip()] = int(m.group(1).replace(",", ""))
+            value = int(m.group(1).replace(",", ""))
+            if value != total:
+                costs[m.group(2).strip()] = value
     return costs
 
 
-def run(args, batches, tmp):
-    out = os.path.join(tmp, f"callgrind.{batches}")
+def run(args, tmp):
+    """Self instructions per function, per steady-state batch, and the batch count."""
+    out = os.path.join(tmp, "callgrind")
+    runner = args.runner or os.path.join(args.build, "bench", "engine_runner")
     cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-           os.path.join(args.build, "bench", "engine_runner"), f"--model_dir={args.model_dir}",
-           f"--batch={args.batch}", f"--steps={args.steps}", "--min_time_s=0",
-           f"--min_batches={batches}", f"--lstm_impl={args.lstm_impl}"]
+           "--dump-after=attnserve::engine::Session::Run(*", runner,
+           f"--model_dir={args.model_dir}", f"--batch={args.batch}", f"--steps={args.steps}",
+           "--min_time_s=0", f"--lstm_impl={args.lstm_impl}"]
     env = dict(os.environ, ONEDNN_MAX_CPU_ISA="AVX2", OMP_NUM_THREADS="1")
     subprocess.run(cmd, env=env, check=True, capture_output=True)
-    return self_costs(out)
+    parts = sorted((f for f in os.listdir(tmp) if re.fullmatch(r"callgrind\.\d+", f)),
+                   key=lambda f: int(f.split(".")[1]))
+    steady = parts[1:]  # parts[0]: the load and the warm-up batch
+    if not steady:
+        sys.exit("callgrind_batch: no steady-state batch was profiled")
+    total = collections.Counter()
+    for part in steady:
+        total.update(self_costs(os.path.join(tmp, part)))
+    return {name: value / len(steady) for name, value in total.items()}, len(steady)
 
 
 def group(name):
@@ -89,20 +110,14 @@ def group(name):
 def main(argv):
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="callgrind_batch_") as tmp:
-        base = run(args, 1, tmp)
-        more = run(args, 1 + args.batches, tmp)
-    per_batch = {}
-    for name in set(base) | set(more):
-        diff = (more.get(name, 0) - base.get(name, 0)) / args.batches
-        if diff > 0:
-            per_batch[name] = diff
+        per_batch, batches = run(args, tmp)
     total = sum(per_batch.values())
     groups = collections.Counter()
     for name, value in per_batch.items():
         groups[group(name)] += value
     print(f"# {args.model_dir} batch {args.batch} steps {args.steps} lstm {args.lstm_impl}: "
           f"{total / 1e6:.2f} M instructions per batch, {total / args.batch / 1e3:.1f} k per "
-          f"sequence")
+          f"sequence (mean of {batches} batches)")
     for name, value in groups.most_common():
         print(f"{name:>8} {value / 1e6:9.2f} M {value / total:6.1%}")
     top = sorted(per_batch.items(), key=lambda kv: -kv[1])[:args.top]
@@ -111,7 +126,7 @@ def main(argv):
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"model_dir": args.model_dir, "batch": args.batch, "steps": args.steps,
-                       "lstm_impl": args.lstm_impl, "per_batch": total,
+                       "lstm_impl": args.lstm_impl, "runner": args.runner, "per_batch": total,
                        "groups": dict(groups), "top": top}, f, indent=1)
 
 

@@ -2,8 +2,7 @@
 // that bench/compare_torch.py can run the very same files in PyTorch and here.
 //
 //   engine_runner --model_dir=DIR --batch=B --steps=T [--threads=1]
-//                 [--min_time_s=1] [--min_batches=3] [--input=FILE]
-//                 [--lstm_impl=auto|rnn_primitive|matmul]
+//                 [--min_time_s=1] [--input=FILE] [--lstm_impl=auto|rnn_primitive|matmul]
 // Loads DIR with Model::Load, runs one warm-up batch (builds the plan), then
 // runs the same batch of B sequences of T steps until --min_time_s has passed.
 // The input is FILE (raw little-endian f32, B x T x input_size, row-major) or
@@ -32,9 +31,6 @@ ABSL_FLAG(int, threads, 1, "OpenMP threads of the session");
 ABSL_FLAG(double, min_time_s, 1.0, "seconds to keep running the batch");
 ABSL_FLAG(std::string, input, "", "raw f32 input file (B x T x input_size); noise if empty");
 ABSL_FLAG(std::string, lstm_impl, "auto", "LSTM implementation: auto, rnn_primitive or matmul");
-ABSL_FLAG(int, min_batches, 3,
-          "timed batches at least (with valgrind --tool=callgrind, two runs with different "
-          "counts and --min_time_s=0 give the steady-state instructions per batch)");
 
 namespace {
 
@@ -92,7 +88,7 @@ int main(int argc, char** argv) {
   int64_t batches = 0;
   const Clock::time_point start = Clock::now();
   double seconds = 0;
-  while (seconds < min_time || batches < absl::GetFlag(FLAGS_min_batches)) {
+  while (seconds < min_time || batches < 3) {
     status = session.Run(views, &out);
     if (!status.ok()) return Fail(std::string(status.message()));
     ++batches;

@@ -5,8 +5,9 @@
 # the same run. Results go to OUT_DIR (default BUILD_DIR/bench-results/lstm):
 #   machine.txt
 #   engine_native.json, engine_avx2.json   engine_bench: 1 layer, T 50, additive,
-#        H 64/128/256, batch 1/8/32/128, both implementations, and oneDNN's
-#        1024^3 matmul; 5 repetitions (tables take the best)
+#        H 64/128/256, batch 1/8/32/128, both implementations, oneDNN's
+#        1024^3 matmul and the FMA loop (both capped like the rest);
+#        5 repetitions (tables take the best)
 #   gates_native.json, gates_avx2.json     lstm_gates_bench: fused kernel vs oneDNN chain
 #   torch_native.json, torch_avx2.json     compare_torch.py, 1 thread, batch 1 and 32,
 #        both implementations against PyTorch + OpenBLAS (capped to AVX2 too)
@@ -37,7 +38,7 @@ mkdir -p "$out"
       2>/dev/null || true
 } | tee "$out/machine.txt"
 
-filter='^peak/matmul_1024/threads:1|^engine/layers:1/hidden:(64|128|256)/steps:50/'
+filter='^peak/(fma|matmul_1024)/threads:1|^engine/layers:1/hidden:(64|128|256)/steps:50/'
 filter+='attn:additive/batch:(1|8|32|128)/'
 for isa in native avx2; do
   cap=ALL

@@ -46,12 +46,14 @@ def engine_table(directory):
         if not rows:
             continue
         peak = next((b["GFLOP/s"] for n, b in rows.items() if n.startswith("peak/matmul")), None)
+        fma = next((b["GFLOP/s"] for n, b in rows.items() if n.startswith("peak/fma")), None)
         cells = collections.defaultdict(dict)
         for name, b in rows.items():
             if name.startswith("engine/"):
                 f = fields(name)
                 cells[(int(f["hidden"]), int(f["batch"]))][f["lstm"]] = b
-        lines.append(f"\n{isa} (oneDNN 1024³ matmul, same run: {peak:.1f} GFLOP/s)\n")
+        fma_text = f"; FMA loop {fma:.1f} GFLOP/s" if fma else ""
+        lines.append(f"\n{isa} (oneDNN 1024³ matmul, same run: {peak:.1f} GFLOP/s{fma_text})\n")
         lines.append("| H | batch | rnn_primitive seq/s | GFLOP/s | of matmul | matmul seq/s | "
                      "GFLOP/s | of matmul | matmul / rnn_primitive |")
         lines.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
