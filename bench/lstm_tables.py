@@ -116,6 +116,47 @@ def torch_table(directory):
     return "\n".join(lines)
 
 
+def bound_table(directory):
+    """What 2.5x PyTorch at batch 32 would need, against this machine's ceilings.
+
+    FLOPs per sequence come from engine_bench (the same model configuration:
+    1 layer, input 32, T 50, additive): its GFLOP/s over its seq/s."""
+    lines = []
+    for isa in ("native", "avx2"):
+        t = load(os.path.join(directory, f"torch_{isa}.json"))
+        rows = best(load(os.path.join(directory, f"engine_{isa}.json")))
+        if not t or not rows:
+            continue
+        matmul = next((b["GFLOP/s"] for n, b in rows.items() if n.startswith("peak/matmul")), None)
+        fma = next((b["GFLOP/s"] for n, b in rows.items() if n.startswith("peak/fma")), None)
+        flops = {}
+        for name, b in rows.items():
+            f = fields(name) if name.startswith("engine/") else {}
+            if f.get("layers") == "1" and f.get("attn") == "additive" and f.get("steps") == "50":
+                flops[int(f["hidden"])] = b["GFLOP/s"] * 1e9 / b["seq/s"]
+        if not matmul or not flops:
+            continue
+        lines.append(f"\n{isa}: oneDNN 1024³ matmul {matmul:.1f} GFLOP/s" +
+                     (f", FMA loop {fma:.1f} GFLOP/s" if fma else "") + "\n")
+        lines.append("| H | MFLOP/seq | best torch seq/s | its GFLOP/s | 2.5x needs GFLOP/s | "
+                     "of matmul | of FMA loop | matmul LSTM GFLOP/s (compare_torch) |")
+        lines.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for r in t["cases"]:
+            c, sps = r["case"], r["seq_per_s"]
+            if (c["layers"], c["steps"], c["attention"], c["batch"]) != (1, 50, "additive", 32):
+                continue
+            per_seq = flops.get(c["hidden"])
+            if not per_seq:
+                continue
+            torch = max(sps["torch_ref"], sps["torch_padded"])
+            need = 2.5 * torch * per_seq / 1e9
+            engine = sps.get("engine_matmul", sps.get("engine", 0)) * per_seq / 1e9
+            lines.append(f"| {c['hidden']} | {per_seq / 1e6:.2f} | {torch:.0f} | "
+                         f"{torch * per_seq / 1e9:.1f} | {need:.1f} | {need / matmul:.0%} | " +
+                         (f"{need / fma:.0%}" if fma else "-") + f" | {engine:.1f} |")
+    return "\n".join(lines)
+
+
 def serving_table(directory):
     serving = load(os.path.join(directory, "serving.json"))
     if not serving:
@@ -157,6 +198,7 @@ def main():
     for title, table in [("Engine", engine_table(directory)),
                          ("Gate step", gates_table(directory)),
                          ("Engine vs PyTorch", torch_table(directory)),
+                         ("2.5x PyTorch at batch 32: what it needs", bound_table(directory)),
                          ("Serving", serving_table(directory)),
                          ("Serving, LSTM 1x128", serving_table(
                              os.path.join(directory, "serving_h128")))]:
