@@ -188,7 +188,7 @@ def serving_table(directory):
                 if not batched or not alone:
                     continue
                 for b, a in zip(batched, alone):
-                    lines.append(f"- {impl}, {b['load']} clients: batching / --max_batch_size=1 "
+                    lines.append(f"- {impl}, concurrency {b['load']}: batching / --max_batch_size=1 "
                                  f"= {b['requests_per_s'] / a['requests_per_s']:.2f}x")
     return "\n".join(lines)
 
