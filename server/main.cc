@@ -2,8 +2,9 @@
 //
 // Lifecycle: load what the model control mode wants (a version that fails is
 // reported and the others serve), start the gRPC server (AttnServe,
-// ModelControl, health checking, reflection), print "attnserve: listening on
-// HOST:PORT", then serve: with --model_control=poll the repository is rescanned
+// ModelControl, inference.GRPCInferenceService (KServe v2), health checking,
+// reflection) and the KServe v2 HTTP/REST API on --http_port, print
+// "attnserve: listening on HOST:PORT", then serve: with --model_control=poll the repository is rescanned
 // every --repository_poll_s seconds and on SIGHUP. On SIGTERM/SIGINT: new
 // calls get UNAVAILABLE and health goes NOT_SERVING, queued and running
 // requests finish (up to --shutdown_grace_s; later ones are answered
@@ -35,7 +36,10 @@
 #include "prometheus/exposer.h"
 #include "server/grpc/attnserve_service.h"
 #include "server/grpc/health_reporter.h"
+#include "server/grpc/kserve_service.h"
 #include "server/grpc/model_control_service.h"
+#include "server/http/http_server.h"
+#include "server/http/kserve_http_api.h"
 #include "server/lifecycle/model_control_mode.h"
 #include "server/lifecycle/model_manager.h"
 #include "server/lifecycle/version_loader.h"
@@ -60,6 +64,11 @@ ABSL_FLAG(bool, strict_readiness, true,
           "has a ready version; false: when at least one has");
 ABSL_FLAG(std::string, host, "0.0.0.0", "address to listen on");
 ABSL_FLAG(int, port, 8500, "gRPC port (0: pick a free one)");
+ABSL_FLAG(int, http_port, 8000,
+          "HTTP/REST port of the Open Inference Protocol (KServe v2) API (0: off; -1: pick a "
+          "free one)");
+ABSL_FLAG(int, http_threads, 64,
+          "HTTP threads; each open keep-alive connection holds one while it is served");
 ABSL_FLAG(int, max_batch_size, 32, "most sequences per batch");
 ABSL_FLAG(int, max_queue_delay_us, 0,
           "longest a request waits for a fuller batch when a worker is free");
@@ -244,6 +253,8 @@ int main(int argc, char** argv) {
   srv::ServingCore core(&registry, limits, options.clock, metrics.get());
   srv::AttnServeService service(&core);
   srv::ModelControlService control(&manager, &registry);
+  const bool strict_readiness = absl::GetFlag(FLAGS_strict_readiness);
+  srv::KServeService kserve(&core, &manager, strict_readiness, kVersion);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -255,13 +266,35 @@ int main(int argc, char** argv) {
   builder.SetMaxReceiveMessageSize(absl::GetFlag(FLAGS_max_message_bytes));
   builder.RegisterService(&service);
   builder.RegisterService(&control);
+  builder.RegisterService(&kserve);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     std::cerr << "attnserve: cannot listen on " << address << "\n";
     return 1;
   }
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-  srv::HealthReporter health_reporter(health, absl::GetFlag(FLAGS_strict_readiness));
+  srv::HealthReporter health_reporter(health, strict_readiness);
+
+  // The Open Inference Protocol over HTTP/REST.
+  srv::KServeHttpApi http_api(&core, &manager, strict_readiness, kVersion);
+  std::unique_ptr<srv::HttpServer> http;
+  int http_port = 0;
+  if (const int wanted = absl::GetFlag(FLAGS_http_port); wanted != 0) {
+    srv::HttpServerOptions http_options;
+    http_options.host = absl::GetFlag(FLAGS_host);
+    http_options.port = std::max(0, wanted);
+    http_options.threads = std::max(1, absl::GetFlag(FLAGS_http_threads));
+    http_options.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_message_bytes));
+    http = std::make_unique<srv::HttpServer>(http_options);
+    http_api.Register(http.get());
+    absl::StatusOr<int> bound = http->Start();
+    if (!bound.ok()) {
+      std::cerr << "attnserve: " << bound.status().message() << "\n";
+      server->Shutdown();
+      return 1;
+    }
+    http_port = *bound;
+  }
   manager.Start(&health_reporter);  // health follows every transition from here on
 
   std::thread signal_thread([&] {
@@ -285,6 +318,7 @@ int main(int argc, char** argv) {
       const auto grace = std::chrono::duration_cast<srv::Clock::Duration>(
           std::chrono::duration<double>(absl::GetFlag(FLAGS_shutdown_grace_s)));
       registry.Shutdown(grace);  // every accepted request has been answered
+      if (http != nullptr) http->Stop();
       server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
       return;
     }
@@ -293,6 +327,10 @@ int main(int argc, char** argv) {
   if (exposer) {
     std::printf("attnserve: metrics on %s:%d/metrics\n", absl::GetFlag(FLAGS_host).c_str(),
                 exposer->GetListeningPorts().at(0));
+  }
+  if (http != nullptr) {
+    std::printf("attnserve: HTTP (KServe v2) on %s:%d\n", absl::GetFlag(FLAGS_host).c_str(),
+                http_port);
   }
   std::printf("attnserve: listening on %s:%d\n", absl::GetFlag(FLAGS_host).c_str(), port);
   std::fflush(stdout);

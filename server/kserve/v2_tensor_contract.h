@@ -8,17 +8,19 @@
 // what follows is padding and is never read.
 // Outputs (all by default; `outputs` selects): "PROBABILITIES" FP32 [B, C],
 // "LABEL" BYTES [B], "LABEL_INDEX" INT32 [B]; with parameter top_k > 0
-// "TOP_K_INDICES" INT32 [B, k] and "TOP_K_PROBABILITIES" FP32 [B, k]; per
-// attention map "attention.<name>" FP32 [B, ...] with the map's time axis
-// padded with zeros to T, and "ATTENTION_LENGTHS" INT32 [B] (the valid extent
-// of each row's time axis) — not in the default set with parameter
-// return_attention=false.
+// "TOP_K_INDICES" INT32 [B, k] and "TOP_K_PROBABILITIES" FP32 [B, k]; one
+// "attention.<name>" FP32 [B, ...] per attention map, each row's sequence-
+// length axis padded with zeros to the batch's longest (row b's valid extent
+// is LENGTHS[b]); parameter return_attention=false leaves them out of the
+// default set (they can still be named in `outputs`).
 //
 // DecodeV2Request checks the tensors (names, datatypes, shapes, element
-// counts and byte sizes, lengths, parameters, requested outputs) and returns
-// INVALID_ARGUMENT naming the tensor and what is wrong; the sequences it
-// builds are then checked by request_validation like every protocol's
-// (features, lengths, NaN/Inf, token ids) with the same messages.
+// counts and raw byte sizes, lengths, parameters, requested outputs) and
+// returns INVALID_ARGUMENT naming the tensor and what is wrong; the sequences
+// it builds are then checked by request_validation like every protocol's
+// (features, lengths, NaN/Inf, token ids) with the same messages. Raw bytes
+// are read as little-endian (the only byte order attnserve runs on, x86-64),
+// never reinterpreted as another datatype.
 // Ownership: the V2Inference borrows the request's elements where they can be
 // read in place (aligned raw bytes, typed values) and owns converted copies
 // otherwise; the request must outlive it. Thread-safety: pure functions; a
@@ -32,9 +34,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "engine/model_outputs.h"
 #include "engine/model_spec.h"
 #include "server/batching/clock.h"
 #include "server/kserve/v2_messages.h"
+#include "server/observability/metrics.h"
 #include "server/serving/inference_request.h"
 
 namespace attnserve::server {
@@ -46,7 +51,6 @@ inline constexpr char kLabelTensor[] = "LABEL";
 inline constexpr char kLabelIndexTensor[] = "LABEL_INDEX";
 inline constexpr char kTopKIndicesTensor[] = "TOP_K_INDICES";
 inline constexpr char kTopKProbabilitiesTensor[] = "TOP_K_PROBABILITIES";
-inline constexpr char kAttentionLengthsTensor[] = "ATTENTION_LENGTHS";
 inline constexpr char kAttentionPrefix[] = "attention.";
 
 // A tensor a model takes or returns; -1 marks a variable dimension.
@@ -56,20 +60,24 @@ struct V2TensorInfo {
   std::vector<int64_t> shape;
 };
 
-std::vector<V2TensorInfo> V2ModelInputs(const engine::ModelSpec& spec);
-std::vector<V2TensorInfo> V2ModelOutputs(const engine::ModelSpec& spec);
+// The model's attention maps as outputs, in the model's order:
+// "attention.<name>", a repeated name numbered from its second occurrence
+// ("attention.temporal_2").
+std::vector<std::string> V2AttentionOutputNames(
+    absl::Span<const engine::AttentionOutputInfo> attention);
 
-// One output to return.
+std::vector<V2TensorInfo> V2ModelInputs(const engine::ModelSpec& spec);
+std::vector<V2TensorInfo> V2ModelOutputs(const engine::ModelSpec& spec,
+                                         absl::Span<const engine::AttentionOutputInfo> attention);
+
+// One output to return, in the order the response lists them.
 struct V2OutputSlot {
-  enum class Kind {
-    kProbabilities, kLabel, kLabelIndex, kTopKIndices, kTopKProbabilities, kAttention,
-    kAttentionLengths
-  };
+  enum class Kind { kProbabilities, kLabel, kLabelIndex, kTopKIndices, kTopKProbabilities,
+                    kAttention };
   Kind kind = Kind::kProbabilities;
   std::string name;
-  int attention = -1;               // kAttention: the map's index in the model's list
-  std::vector<int64_t> dims;        // kAttention: per row, -1 for the sequence's length
-  bool binary = false;
+  int attention = -1;  // kAttention: the map's index in the model's list
+  bool binary = false;  // HTTP: sent as raw bytes
 };
 
 // A decoded request: the sequences for the serving core and what to answer.
@@ -77,17 +85,16 @@ struct V2Inference {
   InferenceRequest request;
   std::vector<V2OutputSlot> outputs;
   int64_t rows = 0;   // B
-  int64_t steps = 0;  // T: the padded extent of every sequence-length axis
-  std::vector<int32_t> lengths;  // per row
-  int64_t top_k = 0;  // clamped to the number of outputs
+  int64_t top_k = 0;  // clamped to the number of classes
   // Copies, where the request's elements could not be read in place.
   std::vector<float> values;
   std::vector<int64_t> ids;
 };
 
-absl::StatusOr<std::unique_ptr<V2Inference>> DecodeV2Request(const V2InferRequest& request,
-                                                             const engine::ModelSpec& spec,
-                                                             Clock::TimePoint deadline);
+absl::StatusOr<std::unique_ptr<V2Inference>> DecodeV2Request(
+    const V2InferRequest& request, const engine::ModelSpec& spec,
+    absl::Span<const engine::AttentionOutputInfo> attention, Clock::TimePoint deadline,
+    Protocol protocol);
 
 }  // namespace attnserve::server
 
