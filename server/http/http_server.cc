@@ -37,12 +37,21 @@ HttpServer::HttpServer(HttpServerOptions options)
     // Only answers httplib produced itself (no route, body too large, a
     // request it could not parse); handlers' errors pass through as they are.
     if (!out.body.empty()) return;
-    const absl::Status status =
+    absl::Status status =
         out.status == 404   ? absl::NotFoundError(absl::StrCat("no such endpoint: ", in.method,
                                                                 " ", in.path))
         : out.status == 413 ? absl::InvalidArgumentError("the request body is too large")
                             : absl::InvalidArgumentError(
                                   absl::StrCat("bad HTTP request (status ", out.status, ")"));
+    // cpp-httplib caps form-encoded bodies (curl -d's and urllib's default
+    // Content-Type) at 8 KiB.
+    if (out.status == 413 &&
+        absl::StartsWith(in.get_header_value("Content-Type"), "application/x-www-form-urlencoded")) {
+      status = absl::InvalidArgumentError(
+          "a body sent as Content-Type application/x-www-form-urlencoded is limited to 8192 "
+          "bytes: send Content-Type: application/json (curl -H 'Content-Type: "
+          "application/json')");
+    }
     out.set_content(ErrorBody(status), "application/json");
   });
 }

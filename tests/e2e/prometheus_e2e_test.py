@@ -122,7 +122,7 @@ def free_port():
 def start_attnserve(children, args, tmp):
     stderr = open(os.path.join(tmp, "attnserve.stderr"), "wb")
     proc = children.start("attnserve", [
-        args.attnserve, "--host=127.0.0.1", "--port=0", "--metrics_port=0",
+        args.attnserve, "--host=127.0.0.1", "--port=0", "--http_port=0", "--metrics_port=0",
         f"--model_repository={os.path.join(args.source, 'models')}",
         "--workers=2", "--max_batch_size=32",
     ], stdout=subprocess.PIPE, stderr=stderr)
