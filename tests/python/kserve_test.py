@@ -14,6 +14,7 @@ through the repository extension. The metrics count requests by protocol.
 import json
 import math
 import struct
+import subprocess
 import sys
 import unittest
 import urllib.error
@@ -633,6 +634,32 @@ class MetricsTest(KServeTestBase):
         self.assertGreaterEqual(counts["kserve_http"], 2)
         self.assertGreaterEqual(counts["v1"], 1)
         self.assertFalse(math.isnan(sum(counts.values())))
+
+
+class ExamplesTest(unittest.TestCase):
+    """examples/kserve_http.py and kserve_grpc.py (docs/kserve.md) run as their
+    docstrings say, the gRPC one beside the stubs grpc_tools generated."""
+
+    def run_example(self, name, server, cwd=None):
+        done = subprocess.run([sys.executable, harness.source("examples", name),
+                               f"--server={server}"], cwd=cwd, capture_output=True, text=True,
+                              timeout=60)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        lines = [l for l in done.stdout.splitlines() if l.startswith("[")]
+        self.assertEqual(len(lines), len(harness.demo_samples()))
+        for line in lines:  # the demo model looks at the marked step
+            peak = line.split("attention peaks at step ")[1].split(" ")[0]
+            self.assertIn(f"(marked step {peak})", line)
+        return lines
+
+    def test_http_example(self):
+        lines = self.run_example("kserve_http.py", SERVER.http_address)
+        for line, sample in zip(lines, harness.demo_samples()):
+            self.assertIn(f"(expected {sample['label']})", line)
+            self.assertTrue(line.split("] ")[1].startswith(sample["label"]), line)
+
+    def test_grpc_example(self):
+        self.run_example("kserve_grpc.py", SERVER.address, cwd=harness.ARGS.kserve_stubs)
 
 
 if __name__ == "__main__":
