@@ -11,14 +11,17 @@
 #   bench/protocols.sh [BUILD_DIR]
 # Environment: CONCURRENCY (default "1 64"), ROUNDS (3), WINDOW_S (2),
 # LENGTH (32: steps per sequence), PORT (18600; HTTP on PORT+1),
-# PROTOCOLS (default "v1 kserve kserve_http kserve_http_binary").
+# PROTOCOLS (default "v1 kserve kserve_http kserve_http_binary"), OUT (where
+# attnbench's JSON of every level and round is kept; default
+# BUILD_DIR/bench-results/protocols).
 set -euo pipefail
 build=${1:-build}
 port=${PORT:-18600}
 http_port=$((port + 1))
 rounds=${ROUNDS:-3}
-tmp=$(mktemp -d)
-trap 'kill -TERM "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+tmp=${OUT:-$build/bench-results/protocols}
+rm -rf "$tmp" && mkdir -p "$tmp"
+trap 'kill -TERM "$pid" 2>/dev/null || true' EXIT
 
 "$build/server/attnserve" --host=127.0.0.1 --port="$port" --http_port="$http_port" \
     --metrics=false --model_repository=models >"$tmp/server.log" 2>&1 &
@@ -51,7 +54,7 @@ tmp, rounds, protocols = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 names = {"v1": "v1 gRPC (Classify)", "kserve": "KServe v2 gRPC (ModelInfer)",
          "kserve_http": "KServe v2 HTTP, JSON", "kserve_http_binary": "KServe v2 HTTP, binary"}
 rows = {}
-for path in glob.glob(os.path.join(tmp, "*.json")):
+for path in glob.glob(os.path.join(tmp, "*-*-*.json")):
     protocol, c, _ = os.path.basename(path)[:-5].rsplit("-", 2)
     level = json.load(open(path))["levels"][0]
     rows.setdefault((protocol, int(c)), []).append(level)
@@ -66,10 +69,14 @@ for c in sorted({c for _, c in rows}):
         if not levels:
             continue
         rps = median(levels, "requests_per_s")
-        errors = sum(sum(l.get("errors", {}).values()) for l in levels)
+        kinds = {}
+        for l in levels:
+            for name, n in l.get("errors", {}).items():
+                kinds[name] = kinds.get(name, 0) + n
+        errors = ", ".join(f"{k}={v}" for k, v in sorted(kinds.items())) or "0"
         ratio = f"{rps / base:.2f}" if base else "-"
         print(f"| {names.get(p, p)} | {c} | {rps:.0f} | {ratio} | "
               f"{statistics.median(l['latency_ms']['p50'] for l in levels):.2f} | "
               f"{statistics.median(l['latency_ms']['p99'] for l in levels):.2f} | {errors} |")
-print(f"\nMedian of {rounds} interleaved rounds.")
+print(f"\nMedian of {rounds} interleaved rounds; errors summed over them.")
 PY

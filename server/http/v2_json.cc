@@ -44,18 +44,32 @@ absl::Status ParametersOf(const json& object, const std::string& where, V2Parame
   return absl::OkStatus();
 }
 
+// Deepest nesting of `data` arrays accepted (a tensor has few dimensions).
+constexpr int kMaxDataDepth = 16;
+
+// A JSON value for a message: scalars as they are, structures by their type
+// (never dumped whole: they may be large or deeply nested).
+std::string Describe(const json& value) {
+  return value.is_structured() ? std::string("an ") + value.type_name() : Dump(value);
+}
+
 // Appends the numbers of `data` (nested arrays flattened in row-major order).
 template <typename T>
-absl::Status Flatten(const json& data, const std::string& tensor, std::vector<T>* out) {
+absl::Status Flatten(const json& data, const std::string& tensor, std::vector<T>* out,
+                     int depth = 0) {
   if (data.is_array()) {
+    if (depth >= kMaxDataDepth) {
+      return Bad(absl::StrCat("input ", tensor, ": data nests arrays deeper than ",
+                              kMaxDataDepth, " levels"));
+    }
     for (const json& element : data) {
-      if (absl::Status s = Flatten(element, tensor, out); !s.ok()) return s;
+      if (absl::Status s = Flatten(element, tensor, out, depth + 1); !s.ok()) return s;
     }
     return absl::OkStatus();
   }
   const size_t index = out->size();
   if (!data.is_number()) {
-    return Bad(absl::StrCat("input ", tensor, ": element ", index, " (", Dump(data),
+    return Bad(absl::StrCat("input ", tensor, ": element ", index, " (", Describe(data),
                             ") is not a number"));
   }
   if constexpr (std::is_floating_point_v<T>) {
@@ -101,8 +115,8 @@ absl::Status InputOf(const json& in, absl::string_view binary, size_t* binary_us
   }
   for (const json& d : in["shape"]) {
     if (!d.is_number_integer()) {
-      return Bad(absl::StrCat("input ", name, ": shape ", Dump(in["shape"]),
-                              " must be an array of integers"));
+      return Bad(absl::StrCat("input ", name, ": shape must be an array of integers, not ",
+                              Describe(d), " among them"));
     }
     out->shape.push_back(d.get<int64_t>());
   }

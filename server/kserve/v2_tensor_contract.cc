@@ -23,13 +23,23 @@ absl::Status Invalid(const std::string& tensor, const std::string& what) {
   return absl::InvalidArgumentError(absl::StrCat("input ", tensor, ": ", what));
 }
 
-// The elements of `shape`; an error for a negative dimension or an overflow.
+// The largest dimension accepted: every count and offset stays within int64,
+// and no per-row bookkeeping is sized by an absurd B before validation (which
+// then refuses more sequences than the queue takes, with the v1 message).
+constexpr int64_t kMaxDimension = 1 << 20;
+
+// The elements of `shape`; an error for a negative or too large dimension or
+// too many elements.
 absl::StatusOr<int64_t> ElementCount(const V2InputTensor& tensor) {
   int64_t count = 1;
   for (int64_t d : tensor.shape) {
     if (d < 0) {
       return Invalid(tensor.name, absl::StrCat("shape ", ShapeText(tensor.shape),
                                                " has a negative dimension"));
+    }
+    if (d > kMaxDimension) {
+      return Invalid(tensor.name, absl::StrCat("shape ", ShapeText(tensor.shape),
+                                               " has a dimension above ", kMaxDimension));
     }
     if (d > 0 && count > std::numeric_limits<int32_t>::max() / d) {
       return Invalid(tensor.name, absl::StrCat("shape ", ShapeText(tensor.shape),
