@@ -340,12 +340,20 @@ class HttpCaller final : public Sender {
     return in_flight_;
   }
 
+  // A send from one of this caller's workers (the closed loop's next request)
+  // stays on that worker and its connection: a connection left idle would be
+  // closed by the server's keep-alive timeout (5 s) and fail its next request.
   void Send(Clock::time_point intended, const std::function<void()>* then) override {
     recorder_->Issued();
     {
       std::lock_guard<std::mutex> lock(mu_);
-      queue_.push_back({intended, then});
       ++in_flight_;
+      if (current_owner_ == this) {
+        own_next_ = Job{intended, then};
+        has_own_next_ = true;
+        return;
+      }  // (thread-local: read by this same worker once `then` returns)
+      queue_.push_back({intended, then});
     }
     wake_.notify_one();
   }
@@ -367,9 +375,15 @@ class HttpCaller final : public Sender {
     client.set_tcp_nodelay(true);
     const auto deadline = std::chrono::milliseconds(absl::GetFlag(FLAGS_deadline_ms));
     client.set_read_timeout(std::chrono::duration_cast<std::chrono::seconds>(deadline).count());
+    current_owner_ = this;
+    bool has_next = false;
+    Job next;
     while (true) {
       Job job;
-      {
+      if (has_next) {
+        job = next;
+        has_next = false;
+      } else {
         std::unique_lock<std::mutex> lock(mu_);
         wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;
@@ -387,6 +401,11 @@ class HttpCaller final : public Sender {
       Outcome outcome = Read(result);
       recorder_->Answered(outcome, job.intended, sent, Clock::now());
       if (job.then != nullptr) (*job.then)();
+      if (has_own_next_) {
+        next = own_next_;
+        has_next = true;
+        has_own_next_ = false;
+      }
       std::lock_guard<std::mutex> lock(mu_);
       if (--in_flight_ == 0) idle_.notify_all();
     }
@@ -429,8 +448,17 @@ class HttpCaller final : public Sender {
   std::deque<Job> queue_;
   int64_t in_flight_ = 0;
   bool stopping_ = false;
+  // Per worker thread: its caller, so that Send knows it runs on a worker,
+  // and the job that worker's own `then` sent (it runs it next).
+  static thread_local HttpCaller* current_owner_;
+  static thread_local Job own_next_;
+  static thread_local bool has_own_next_;
   std::vector<std::thread> threads_;
 };
+
+thread_local HttpCaller* HttpCaller::current_owner_ = nullptr;
+thread_local HttpCaller::Job HttpCaller::own_next_;
+thread_local bool HttpCaller::has_own_next_ = false;
 
 // Measures windows until the last ones agree; returns them merged.
 BenchResult MeasureWindows(Recorder* recorder, const std::string& mode, double load) {

@@ -1,6 +1,8 @@
 // HttpServer: see http_server.h.
 #include "server/http/http_server.h"
 
+#include <sys/socket.h>
+
 #include <exception>
 
 #include "absl/strings/match.h"
@@ -33,6 +35,15 @@ HttpServer::HttpServer(HttpServerOptions options)
   server_->set_payload_max_length(options_.max_body_bytes);
   server_->set_keep_alive_max_count(1 << 20);
   server_->set_tcp_nodelay(true);
+  // The library listens with a backlog of 5: clients opening many connections
+  // at once would find SYNs dropped and connections stalled or reset. The
+  // listening socket is remembered here and given the system's backlog once
+  // bound (listen() again on a listening socket sets its backlog).
+  server_->set_socket_options([this](int sock) {
+    const int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listen_socket_ = sock;
+  });
   server_->set_error_handler([](const httplib::Request& in, httplib::Response& out) {
     // Only answers httplib produced itself (no route, body too large, a
     // request it could not parse); handlers' errors pass through as they are.
@@ -100,6 +111,7 @@ absl::StatusOr<int> HttpServer::Start() {
     return absl::UnavailableError(
         absl::StrCat("cannot listen for HTTP on ", options_.host, ":", options_.port));
   }
+  if (listen_socket_ >= 0) listen(listen_socket_, SOMAXCONN);
   listener_ = std::thread([this] { server_->listen_after_bind(); });
   return port;
 }

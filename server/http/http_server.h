@@ -92,6 +92,7 @@ class HttpServer {
   const HttpServerOptions options_;
   std::unique_ptr<httplib::Server> server_;
   Gate gate_;
+  int listen_socket_ = -1;  // set while binding
   std::thread listener_;
 };
 
