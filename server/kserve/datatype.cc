@@ -1,25 +1,20 @@
 // V2 datatypes: see datatype.h.
 #include "server/kserve/datatype.h"
 
-#include <iterator>
-
 namespace attnserve::server {
 namespace {
 
 struct TypeRow {
   DataType type;
   const char* name;
-  int64_t bytes;
 };
 
 constexpr TypeRow kTypes[] = {
-    {DataType::kBool, "BOOL", 1},   {DataType::kUint8, "UINT8", 1},
-    {DataType::kUint16, "UINT16", 2}, {DataType::kUint32, "UINT32", 4},
-    {DataType::kUint64, "UINT64", 8}, {DataType::kInt8, "INT8", 1},
-    {DataType::kInt16, "INT16", 2},   {DataType::kInt32, "INT32", 4},
-    {DataType::kInt64, "INT64", 8},   {DataType::kFp16, "FP16", 2},
-    {DataType::kFp32, "FP32", 4},     {DataType::kFp64, "FP64", 8},
-    {DataType::kBytes, "BYTES", 0},   {DataType::kBf16, "BF16", 2},
+    {DataType::kBool, "BOOL"},     {DataType::kUint8, "UINT8"}, {DataType::kUint16, "UINT16"},
+    {DataType::kUint32, "UINT32"}, {DataType::kUint64, "UINT64"}, {DataType::kInt8, "INT8"},
+    {DataType::kInt16, "INT16"},   {DataType::kInt32, "INT32"}, {DataType::kInt64, "INT64"},
+    {DataType::kFp16, "FP16"},     {DataType::kFp32, "FP32"},   {DataType::kFp64, "FP64"},
+    {DataType::kBytes, "BYTES"},   {DataType::kBf16, "BF16"},
 };
 
 }  // namespace
@@ -36,13 +31,6 @@ const char* DataTypeName(DataType type) {
     if (row.type == type) return row.name;
   }
   return "UNKNOWN";
-}
-
-int64_t ElementBytes(DataType type) {
-  for (const TypeRow& row : kTypes) {
-    if (row.type == type) return row.bytes;
-  }
-  return 0;
 }
 
 }  // namespace attnserve::server

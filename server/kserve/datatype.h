@@ -1,5 +1,5 @@
 // V2 datatypes: the tensor element types of the Open Inference Protocol
-// ("BOOL", "UINT8" ... "FP64", "BYTES", "BF16"), their names and sizes.
+// ("BOOL", "UINT8" ... "FP64", "BYTES", "BF16") and their names.
 // Thread-safety: pure functions.
 #ifndef ATTNSERVE_SERVER_KSERVE_DATATYPE_H_
 #define ATTNSERVE_SERVER_KSERVE_DATATYPE_H_
@@ -19,9 +19,6 @@ enum class DataType {
 // nullopt for a name the protocol does not define (names are upper case).
 std::optional<DataType> ParseDataType(absl::string_view name);
 const char* DataTypeName(DataType type);
-// Bytes per element in raw form; 0 for BYTES (each element carries its own
-// 4-byte length).
-int64_t ElementBytes(DataType type);
 
 }  // namespace attnserve::server
 
