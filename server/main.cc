@@ -1,11 +1,13 @@
 // attnserve: serves the model versions of a model repository over gRPC.
 //
-// Lifecycle: load what the model control mode wants (a version that fails is
-// reported and the others serve), start the gRPC server (AttnServe,
-// ModelControl, inference.GRPCInferenceService (KServe v2), health checking,
-// reflection) and the KServe v2 HTTP/REST API on --http_port, print
-// "attnserve: listening on HOST:PORT", then serve: with --model_control=poll the repository is rescanned
-// every --repository_poll_s seconds and on SIGHUP. On SIGTERM/SIGINT: new
+// Lifecycle: read the TLS files and bearer tokens (a bad one fails the start),
+// load what the model control mode wants (a version that fails is reported and
+// the others serve), start the gRPC server (AttnServe, ModelControl,
+// inference.GRPCInferenceService (KServe v2), health checking, reflection with
+// --reflection) and the KServe v2 HTTP/REST API on --http_port, print
+// "attnserve: listening on HOST:PORT", then serve: with --model_control=poll
+// the repository is rescanned every --repository_poll_s seconds and on SIGHUP
+// (which also re-reads the token file). On SIGTERM/SIGINT: new
 // calls get UNAVAILABLE and health goes NOT_SERVING, queued and running
 // requests finish (up to --shutdown_grace_s; later ones are answered
 // UNAVAILABLE), then the process exits 0.
@@ -14,6 +16,7 @@
 #include <iostream>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,25 +31,29 @@
 #include "engine/cpu_info.h"
 #include "engine/lstm_impl.h"
 #include "engine/precision_policy.h"
-#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
-#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
-#include "grpcpp/server_builder.h"
 #include "prometheus/exposer.h"
 #include "server/grpc/attnserve_service.h"
+#include "server/grpc/call_access.h"
+#include "server/grpc/grpc_server.h"
 #include "server/grpc/health_reporter.h"
 #include "server/grpc/kserve_service.h"
 #include "server/grpc/model_control_service.h"
 #include "server/http/http_server.h"
 #include "server/http/kserve_http_api.h"
+#include "server/grpc/server_credentials.h"
 #include "server/lifecycle/model_control_mode.h"
 #include "server/lifecycle/model_manager.h"
 #include "server/lifecycle/version_loader.h"
 #include "server/observability/engine_collector.h"
 #include "server/observability/log.h"
 #include "server/observability/metrics.h"
+#include "server/observability/metrics_endpoint.h"
 #include "server/observability/process_metrics.h"
+#include "server/security/access_policy.h"
+#include "server/security/bearer_tokens.h"
+#include "server/security/tls_files.h"
 #include "server/serving/model_registry.h"
 #include "server/serving/servable_reaper.h"
 #include "server/serving/serving_core.h"
@@ -62,7 +69,9 @@ ABSL_FLAG(std::vector<std::string>, load_model, {},
 ABSL_FLAG(bool, strict_readiness, true,
           "ready (health of attnserve.v1.AttnServe) only when every model that should serve "
           "has a ready version; false: when at least one has");
-ABSL_FLAG(std::string, host, "0.0.0.0", "address to listen on");
+ABSL_FLAG(std::string, host, "0.0.0.0",
+          "address the gRPC port listens on (0.0.0.0: every interface; 127.0.0.1: this machine "
+          "only; [::]: every IPv6 and IPv4 interface)");
 ABSL_FLAG(int, port, 8500, "gRPC port (0: pick a free one)");
 ABSL_FLAG(int, http_port, 8000,
           "HTTP/REST port of the Open Inference Protocol (KServe v2) API (0: off; -1: pick a "
@@ -86,6 +95,28 @@ ABSL_FLAG(int, max_message_bytes, 16 << 20, "largest request message accepted");
 ABSL_FLAG(double, shutdown_grace_s, 10.0, "time queued requests get to finish on shutdown");
 ABSL_FLAG(bool, metrics, true, "export Prometheus metrics on --metrics_port");
 ABSL_FLAG(int, metrics_port, 8502, "HTTP port of /metrics (0: pick a free one)");
+ABSL_FLAG(std::string, metrics_host, "",
+          "address /metrics listens on ('': the same as --host)");
+ABSL_FLAG(int, metrics_threads, 8, "scrapes /metrics serves at once");
+ABSL_FLAG(int, metrics_timeout_ms, 5000,
+          "a /metrics connection that has not sent its request within this is closed");
+ABSL_FLAG(bool, reflection, false,
+          "serve gRPC server reflection (grpc.reflection.v1alpha): lets any client list the "
+          "services and messages");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain (the server's first): serve TLS (needs --tls_key)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert (unencrypted)");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA certificates: mutual TLS; every client must present a certificate they sign");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "file of bearer tokens, one per line ('#' comments): the model-control API then "
+          "needs one, from anywhere; re-read on SIGHUP");
+ABSL_FLAG(bool, auth_inference, false,
+          "inference (AttnServe: Classify, ClassifyStream, ListModels, GetModelMetadata) needs "
+          "a bearer token too (needs --auth_token_file)");
+ABSL_FLAG(std::string, unauthenticated_admin, "loopback",
+          "the model-control API without --auth_token_file: 'loopback' (clients on this "
+          "machine only), 'allow' (every client) or 'deny'");
 ABSL_FLAG(std::string, precision_fallback, "refuse",
           "a bf16 model on a CPU without bf16 instructions: 'refuse' (the version is FAILED) or "
           "'f32' (it is served in f32)");
@@ -199,6 +230,43 @@ int main(int argc, char** argv) {
   }
   options.clock = srv::RealClock();
 
+  // Transport security and access: checked before anything is loaded, so a
+  // bad file fails the start at once, saying which and why.
+  absl::StatusOr<std::optional<srv::TlsMaterial>> tls = srv::LoadTlsMaterial(
+      {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+       absl::GetFlag(FLAGS_tls_client_ca)});
+  if (!tls.ok()) {
+    std::cerr << "attnserve: " << tls.status().message() << "\n";
+    return 2;
+  }
+  std::unique_ptr<srv::BearerTokens> tokens;
+  if (!absl::GetFlag(FLAGS_auth_token_file).empty()) {
+    absl::StatusOr<std::unique_ptr<srv::BearerTokens>> read =
+        srv::BearerTokens::FromFile(absl::GetFlag(FLAGS_auth_token_file));
+    if (!read.ok()) {
+      std::cerr << "attnserve: " << read.status().message() << "\n";
+      return 2;
+    }
+    tokens = *std::move(read);
+  }
+  absl::StatusOr<srv::UnauthenticatedAdmin> unauthenticated_admin =
+      srv::ParseUnauthenticatedAdmin(absl::GetFlag(FLAGS_unauthenticated_admin));
+  if (!unauthenticated_admin.ok()) {
+    std::cerr << "attnserve: --unauthenticated_admin: " << unauthenticated_admin.status().message()
+              << "\n";
+    return 2;
+  }
+  absl::StatusOr<srv::AccessPolicy> access_policy = srv::AccessPolicy::Create(
+      {tokens.get(), absl::GetFlag(FLAGS_auth_inference), *unauthenticated_admin});
+  if (!access_policy.ok()) {
+    std::cerr << "attnserve: " << access_policy.status().message() << "\n";
+    return 2;
+  }
+  Log(absl::StrCat(tls->has_value() ? ((*tls)->require_client_cert() ? "mutual TLS" : "TLS")
+                                    : "plaintext",
+                   "; ", access_policy->Describe(),
+                   tokens != nullptr ? absl::StrCat(" (", tokens->size(), " token(s))") : ""));
+
   const attnserve::engine::CpuInfo& cpu = attnserve::engine::HostCpu();
   Log(absl::StrCat("oneDNN ", cpu.onednn_version, " on CPU ISA ", cpu.isa,
                    cpu.bf16 ? " (bf16: yes)" : " (bf16: no)", "; precision fallback ",
@@ -209,21 +277,27 @@ int main(int argc, char** argv) {
   // released (on the reaper's thread) while its metrics still exist.
   std::unique_ptr<srv::Metrics> metrics;
   std::unique_ptr<prometheus::Exposer> exposer;
+  std::string metrics_host;
   auto process_collector = std::make_shared<srv::ProcessCollector>();
   auto engine_collector = std::make_shared<srv::EngineCollector>();
   if (absl::GetFlag(FLAGS_metrics)) {
     metrics = std::make_unique<srv::Metrics>();
     metrics->SetBuildInfo(kVersion, cpu.onednn_version, cpu.isa);
     options.metrics = metrics.get();
-    const std::string metrics_address =
-        absl::StrCat(absl::GetFlag(FLAGS_host), ":", absl::GetFlag(FLAGS_metrics_port));
-    try {
-      exposer = std::make_unique<prometheus::Exposer>(metrics_address, 1);
-    } catch (const std::exception& e) {
-      std::cerr << "attnserve: cannot serve metrics on " << metrics_address << ": " << e.what()
-                << "\n";
-      return 1;
+    srv::MetricsEndpointOptions endpoint;
+    endpoint.host = absl::GetFlag(FLAGS_metrics_host).empty() ? absl::GetFlag(FLAGS_host)
+                                                              : absl::GetFlag(FLAGS_metrics_host);
+    endpoint.port = absl::GetFlag(FLAGS_metrics_port);
+    endpoint.threads = absl::GetFlag(FLAGS_metrics_threads);
+    endpoint.request_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_metrics_timeout_ms));
+    absl::StatusOr<std::unique_ptr<prometheus::Exposer>> started =
+        srv::StartMetricsEndpoint(endpoint);
+    if (!started.ok()) {
+      std::cerr << "attnserve: " << started.status().message() << "\n";
+      return started.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
     }
+    exposer = *std::move(started);
+    metrics_host = endpoint.host;
     exposer->RegisterCollectable(metrics->registry());
     exposer->RegisterCollectable(process_collector);
     exposer->RegisterCollectable(engine_collector);
@@ -251,27 +325,26 @@ int main(int argc, char** argv) {
   limits.max_sequence_length = absl::GetFlag(FLAGS_max_sequence_length);
   limits.max_sequences_per_request = std::numeric_limits<int32_t>::max();  // each queue bounds it
   srv::ServingCore core(&registry, limits, options.clock, metrics.get());
-  srv::AttnServeService service(&core);
-  srv::ModelControlService control(&manager, &registry);
+  const srv::CallAccess access(&*access_policy);
+  srv::AttnServeService service(&core, &access);
+  srv::ModelControlService control(&manager, &registry, &access);
   const bool strict_readiness = absl::GetFlag(FLAGS_strict_readiness);
-  srv::KServeService kserve(&core, &manager, strict_readiness, kVersion);
+  srv::KServeService kserve(&core, &manager, &access, strict_readiness, kVersion);
 
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  int port = 0;
-  const std::string address =
-      absl::StrCat(absl::GetFlag(FLAGS_host), ":", absl::GetFlag(FLAGS_port));
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
-  builder.SetMaxReceiveMessageSize(absl::GetFlag(FLAGS_max_message_bytes));
-  builder.RegisterService(&service);
-  builder.RegisterService(&control);
-  builder.RegisterService(&kserve);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0) {
-    std::cerr << "attnserve: cannot listen on " << address << "\n";
+  srv::GrpcServerOptions grpc_options;
+  grpc_options.host = absl::GetFlag(FLAGS_host);
+  grpc_options.port = absl::GetFlag(FLAGS_port);
+  grpc_options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  grpc_options.reflection = absl::GetFlag(FLAGS_reflection);
+  grpc_options.credentials = srv::ServerCredentialsFor(*tls);
+  grpc_options.services = {&service, &control, &kserve};
+  absl::StatusOr<srv::StartedGrpcServer> started = srv::StartGrpcServer(grpc_options);
+  if (!started.ok()) {
+    std::cerr << "attnserve: " << started.status().message() << "\n";
     return 1;
   }
+  std::unique_ptr<grpc::Server> server = std::move(started->server);
+  const int port = started->port;
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   srv::HealthReporter health_reporter(health, strict_readiness);
 
@@ -287,6 +360,14 @@ int main(int argc, char** argv) {
     http_options.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_message_bytes));
     http = std::make_unique<srv::HttpServer>(http_options);
     http_api.Register(http.get());
+    // The same access policy as gRPC (bearer tokens, admin from loopback).
+    http->SetGate([&access_policy, &http_api](const srv::HttpRequest& request) {
+      return http_api.CheckAccess(*access_policy, request);
+    });
+    if (tls->has_value()) {
+      Log("warning: --http_port serves plain HTTP (no TLS): requests and bearer tokens "
+          "travel in clear; --http_port=0 turns it off");
+    }
     absl::StatusOr<int> bound = http->Start();
     if (!bound.ok()) {
       std::cerr << "attnserve: " << bound.status().message() << "\n";
@@ -302,6 +383,13 @@ int main(int argc, char** argv) {
       int signal = 0;
       sigwait(&signals, &signal);
       if (signal == SIGHUP) {
+        if (tokens != nullptr) {
+          const absl::Status reloaded = tokens->Reload();
+          Log(reloaded.ok() ? absl::StrCat("received SIGHUP: ", tokens->size(),
+                                           " bearer token(s) read from --auth_token_file")
+                            : absl::StrCat("received SIGHUP: ", reloaded.message(),
+                                           "; the previous tokens stay in force"));
+        }
         Log("received SIGHUP: rescanning the model repository");
         manager.ReloadRepository([](const absl::Status& status) {
           if (!status.ok()) Log(absl::StrCat("SIGHUP: ", status.message()));
@@ -325,7 +413,7 @@ int main(int argc, char** argv) {
   });
 
   if (exposer) {
-    std::printf("attnserve: metrics on %s:%d/metrics\n", absl::GetFlag(FLAGS_host).c_str(),
+    std::printf("attnserve: metrics on %s:%d/metrics\n", metrics_host.c_str(),
                 exposer->GetListeningPorts().at(0));
   }
   if (http != nullptr) {

@@ -93,6 +93,9 @@ grpc::ServerUnaryReactor* KServeService::ServerMetadata(
 grpc::ServerUnaryReactor* KServeService::ModelMetadata(
     grpc::CallbackServerContext* context, const inference::ModelMetadataRequest* request,
     inference::ModelMetadataResponse* response) {
+  if (grpc::Status denied = access_->Check(*context, ApiScope::kInference); !denied.ok()) {
+    return RefusedCall(context, denied);
+  }
   const std::shared_ptr<const RegistrySnapshot> snapshot = core_->registry().snapshot();
   const ModelRef ref = V2ModelRef(request->name(), request->version());
   if (ref.name.empty()) {
@@ -107,12 +110,18 @@ grpc::ServerUnaryReactor* KServeService::ModelMetadata(
 grpc::ServerUnaryReactor* KServeService::ModelInfer(grpc::CallbackServerContext* context,
                                                     const inference::ModelInferRequest* request,
                                                     inference::ModelInferResponse* response) {
+  if (grpc::Status denied = access_->Check(*context, ApiScope::kInference); !denied.ok()) {
+    return RefusedCall(context, denied);
+  }
   return new ModelInferReactor(*core_, context, request, response);
 }
 
 grpc::ServerUnaryReactor* KServeService::RepositoryIndex(
     grpc::CallbackServerContext* context, const inference::RepositoryIndexRequest* request,
     inference::RepositoryIndexResponse* response) {
+  if (grpc::Status denied = access_->Check(*context, ApiScope::kAdmin); !denied.ok()) {
+    return RefusedCall(context, denied);
+  }
   const ModelRegistry& registry = core_->registry();
   FillRepositoryIndex(
       BuildV2RepositoryIndex(BuildRepositoryIndex(*registry.snapshot(), registry.Retiring()),
@@ -124,6 +133,9 @@ grpc::ServerUnaryReactor* KServeService::RepositoryIndex(
 grpc::ServerUnaryReactor* KServeService::RepositoryModelLoad(
     grpc::CallbackServerContext* context, const inference::RepositoryModelLoadRequest* request,
     inference::RepositoryModelLoadResponse*) {
+  if (grpc::Status denied = access_->Check(*context, ApiScope::kAdmin); !denied.ok()) {
+    return RefusedCall(context, denied);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   manager_->LoadModel(request->model_name(), [reactor](const absl::Status& status) {
     reactor->Finish(ToGrpcStatus(status));
@@ -134,6 +146,9 @@ grpc::ServerUnaryReactor* KServeService::RepositoryModelLoad(
 grpc::ServerUnaryReactor* KServeService::RepositoryModelUnload(
     grpc::CallbackServerContext* context, const inference::RepositoryModelUnloadRequest* request,
     inference::RepositoryModelUnloadResponse*) {
+  if (grpc::Status denied = access_->Check(*context, ApiScope::kAdmin); !denied.ok()) {
+    return RefusedCall(context, denied);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   manager_->UnloadModel(request->model_name(), [reactor](const absl::Status& status) {
     reactor->Finish(ToGrpcStatus(status));

@@ -9,14 +9,18 @@
 // a model (version) is ready when it resolves to a ready version. Metadata:
 // server/kserve/v2_metadata.h. Errors carry the same codes and messages as
 // the v1 API's. Never blocks a gRPC thread on inference or model loading.
-// Ownership: borrows the core and manager, which must outlive the gRPC
-// server. Thread-safety: all handlers may run concurrently.
+// Access (call_access.h): ModelInfer and ModelMetadata are inference calls,
+// the repository calls admin calls, as their v1 counterparts; liveness,
+// readiness and server metadata are open, as gRPC health is.
+// Ownership: borrows the core, manager and access check, which must outlive
+// the gRPC server. Thread-safety: all handlers may run concurrently.
 #ifndef ATTNSERVE_SERVER_GRPC_KSERVE_SERVICE_H_
 #define ATTNSERVE_SERVER_GRPC_KSERVE_SERVICE_H_
 
 #include <string>
 
 #include "kserve/v2/grpc_predict_v2.grpc.pb.h"
+#include "server/grpc/call_access.h"
 #include "server/lifecycle/model_manager.h"
 #include "server/serving/serving_core.h"
 
@@ -24,10 +28,11 @@ namespace attnserve::server {
 
 class KServeService final : public inference::GRPCInferenceService::CallbackService {
  public:
-  KServeService(const ServingCore* core, ModelManager* manager, bool strict_readiness,
-                std::string server_version)
+  KServeService(const ServingCore* core, ModelManager* manager, const CallAccess* access,
+                bool strict_readiness, std::string server_version)
       : core_(core),
         manager_(manager),
+        access_(access),
         strict_readiness_(strict_readiness),
         server_version_(std::move(server_version)) {}
 
@@ -62,6 +67,7 @@ class KServeService final : public inference::GRPCInferenceService::CallbackServ
  private:
   const ServingCore* const core_;
   ModelManager* const manager_;
+  const CallAccess* const access_;
   const bool strict_readiness_;
   const std::string server_version_;
 };

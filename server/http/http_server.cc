@@ -1,6 +1,7 @@
 // HttpServer: see http_server.h.
 #include "server/http/http_server.h"
 
+#include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include <exception>
@@ -17,6 +18,14 @@ std::string HttpRequest::Header(absl::string_view name) const {
     if (absl::EqualsIgnoreCase(key, name)) return value;
   }
   return "";
+}
+
+bool IsLoopbackAddress(const std::string& address) {
+  in_addr v4{};
+  if (inet_pton(AF_INET, address.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, address.c_str(), &v6) != 1) return false;
+  return IN6_IS_ADDR_LOOPBACK(&v6) || (IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
 }
 
 HttpResponse ErrorResponse(const absl::Status& status) {
@@ -89,6 +98,7 @@ void HttpServer::Dispatch(const Handler& handler, const httplib::Request& in,
   for (size_t i = 1; i < in.matches.size(); ++i) request.captures.push_back(in.matches[i].str());
   request.headers.assign(in.headers.begin(), in.headers.end());
   request.body = in.body;
+  request.remote_address = in.remote_addr;
   HttpResponse response;
   try {
     absl::Status allowed = gate_ ? gate_(request) : absl::OkStatus();

@@ -44,6 +44,7 @@ struct HttpRequest {
   std::vector<std::string> captures;  // the route's regex groups
   std::vector<std::pair<std::string, std::string>> headers;
   absl::string_view body;  // valid during the handler
+  std::string remote_address;  // the client's IP address
 
   // The value of header `name` (case-insensitive); "" when absent.
   std::string Header(absl::string_view name) const;
@@ -55,6 +56,9 @@ struct HttpResponse {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
 };
+
+// True for an IPv4 address in 127.0.0.0/8, ::1 or an IPv4-mapped loopback.
+bool IsLoopbackAddress(const std::string& address);
 
 // A JSON error answer for `status` (http_status.h).
 HttpResponse ErrorResponse(const absl::Status& status);

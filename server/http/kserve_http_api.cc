@@ -2,7 +2,9 @@
 #include "server/http/kserve_http_api.h"
 
 #include <memory>
+#include <optional>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -54,6 +56,22 @@ void KServeHttpApi::Register(HttpServer* server) const {
                 [this](const HttpRequest& r) { return LoadOrUnload(At(r, 0), true); });
   server->Route("POST", "/v2/repository/models/([^/]+)/unload",
                 [this](const HttpRequest& r) { return LoadOrUnload(At(r, 0), false); });
+}
+
+absl::Status KServeHttpApi::CheckAccess(const AccessPolicy& policy, const HttpRequest& request) {
+  const absl::string_view path = request.path;
+  std::optional<ApiScope> scope;
+  if (absl::StartsWith(path, "/v2/repository")) {
+    scope = ApiScope::kAdmin;
+  } else if (absl::StartsWith(path, "/v2/models/") && !absl::EndsWith(path, "/ready")) {
+    scope = ApiScope::kInference;
+  }
+  if (!scope.has_value()) return absl::OkStatus();
+  std::optional<absl::string_view> authorization;
+  for (const auto& [name, value] : request.headers) {
+    if (absl::EqualsIgnoreCase(name, "Authorization")) authorization = value;
+  }
+  return policy.Check(*scope, authorization, IsLoopbackAddress(request.remote_address));
 }
 
 HttpResponse KServeHttpApi::Live() const { return Json(R"({"live":true})"); }

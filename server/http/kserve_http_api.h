@@ -20,6 +20,7 @@
 
 #include "server/http/http_server.h"
 #include "server/lifecycle/model_manager.h"
+#include "server/security/access_policy.h"
 #include "server/serving/serving_core.h"
 
 namespace attnserve::server {
@@ -35,6 +36,13 @@ class KServeHttpApi {
 
   // Adds the routes; `this` must outlive the server.
   void Register(HttpServer* server) const;
+
+  // The access policy for one request (the HTTP server's gate): the
+  // repository endpoints are admin calls, model metadata and inference
+  // inference calls, as over gRPC; health, readiness and server metadata are
+  // open. The token comes from the Authorization header; loopback is the
+  // client's address.
+  static absl::Status CheckAccess(const AccessPolicy& policy, const HttpRequest& request);
 
  private:
   HttpResponse Live() const;

@@ -636,6 +636,61 @@ class MetricsTest(KServeTestBase):
         self.assertFalse(math.isnan(sum(counts.values())))
 
 
+class AccessTest(unittest.TestCase):
+    """With bearer tokens (--auth_token_file, --auth_inference) the KServe v2
+    calls are checked like v1's: inference and metadata need the token over
+    gRPC (authorization metadata) and HTTP (Authorization header), the
+    repository needs it too; health and readiness stay open."""
+
+    TOKEN = "kserve-test-token-0123456789"
+
+    @classmethod
+    def setUpClass(cls):
+        import tempfile
+        cls.tokens = tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False)
+        cls.tokens.write(f"{cls.TOKEN}\n")
+        cls.tokens.close()
+        cls.server = harness.Server(REPO, flags=["--http_port=-1", f"--auth_token_file={cls.tokens.name}",
+                                                 "--auth_inference"])
+
+    @classmethod
+    def tearDownClass(cls):
+        import os
+        assert cls.server.stop() == 0
+        os.unlink(cls.tokens.name)
+
+    def test_grpc(self):
+        with grpc.insecure_channel(self.server.address) as channel:
+            stub = pb_grpc.GRPCInferenceServiceStub(channel)
+            self.assertTrue(stub.ServerReady(pb.ServerReadyRequest()).ready)  # open
+            request = pb.ModelInferRequest(model_name="demo")
+            request.inputs.add(name="INPUT", datatype="FP32", shape=[1, 1, 4])
+            request.raw_input_contents.append(raw_of(np.ones((1, 1, 4)), "FP32"))
+            for call, message in ((stub.ModelInfer, request),
+                                  (stub.ModelMetadata, pb.ModelMetadataRequest(name="demo")),
+                                  (stub.RepositoryIndex, pb.RepositoryIndexRequest())):
+                with self.assertRaises(grpc.RpcError) as caught:
+                    call(message, timeout=30)
+                self.assertEqual(caught.exception.code(), grpc.StatusCode.UNAUTHENTICATED)
+                call(message, timeout=30, metadata=[("authorization", f"Bearer {self.TOKEN}")])
+
+    def test_http(self):
+        server = self.server
+        self.assertEqual(http_json(server, "GET", "/v2/health/ready")[0], 200)  # open
+        self.assertEqual(http_json(server, "GET", "/v2/models/demo/ready")[0], 200)
+        body = {"inputs": [{"name": "INPUT", "datatype": "FP32", "shape": [1, 1, 4],
+                            "data": [0, 0, 0, 1]}]}
+        for method, path, data in (("POST", "/v2/models/demo/infer", body),
+                                   ("GET", "/v2/models/demo", None),
+                                   ("POST", "/v2/repository/index", {})):
+            status, _, raw = http(server, method, path, data)
+            self.assertEqual(status, 401, raw)
+            self.assertIn("bearer token", json.loads(raw)["error"])
+            status, _, raw = http(server, method, path, data,
+                                  {"Authorization": f"Bearer {self.TOKEN}"})
+            self.assertEqual(status, 200, raw)
+
+
 class ExamplesTest(unittest.TestCase):
     """examples/kserve_http.py and kserve_grpc.py (docs/kserve.md) run as their
     docstrings say, the gRPC one beside the stubs grpc_tools generated."""

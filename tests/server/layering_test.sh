@@ -26,6 +26,8 @@ forbid server/serving 'server/(lifecycle|kserve|grpc|http)/|grpc|google/protobuf
   'the lifecycle or gRPC layers, or protobuf (it is protocol-neutral)'
 forbid server/lifecycle 'server/(kserve|grpc|http)/|grpc|attnserve/v1/(attnserve|model_control)' \
   'the gRPC layer or the API protos (config.pbtxt messages only)'
+forbid server/security 'engine/|oneapi/|dnnl|server/(batching|observability|serving|lifecycle|kserve|grpc|http)/|grpc|google/protobuf|attnserve/|prometheus/' \
+  'the engine, gRPC, protobuf or another server layer (every front end shares it)'
 forbid server/kserve 'server/(lifecycle|grpc|http)/|grpc|google/protobuf|attnserve/|kserve/v2|httplib|nlohmann' \
   'the lifecycle, gRPC or HTTP layers, protobuf or JSON (the protocol without a transport)'
 forbid server/grpc 'server/http/|httplib' 'the HTTP front end (the front ends are siblings)'
