@@ -358,16 +358,17 @@ int main(int argc, char** argv) {
     http_options.port = std::max(0, wanted);
     http_options.threads = std::max(1, absl::GetFlag(FLAGS_http_threads));
     http_options.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_message_bytes));
+    if (tls->has_value()) {  // HTTPS with the same certificate and client CA as gRPC
+      http_options.tls_cert_path = (*tls)->files.cert_path;
+      http_options.tls_key_path = (*tls)->files.key_path;
+      http_options.tls_client_ca_path = (*tls)->files.client_ca_path;
+    }
     http = std::make_unique<srv::HttpServer>(http_options);
     http_api.Register(http.get());
     // The same access policy as gRPC (bearer tokens, admin from loopback).
     http->SetGate([&access_policy, &http_api](const srv::HttpRequest& request) {
       return http_api.CheckAccess(*access_policy, request);
     });
-    if (tls->has_value()) {
-      Log("warning: --http_port serves plain HTTP (no TLS): requests and bearer tokens "
-          "travel in clear; --http_port=0 turns it off");
-    }
     absl::StatusOr<int> bound = http->Start();
     if (!bound.ok()) {
       std::cerr << "attnserve: " << bound.status().message() << "\n";

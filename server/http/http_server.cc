@@ -35,8 +35,19 @@ HttpResponse ErrorResponse(const absl::Status& status) {
   return response;
 }
 
+namespace {
+
+std::unique_ptr<httplib::Server> MakeServer(const HttpServerOptions& options) {
+  if (options.tls_cert_path.empty()) return std::make_unique<httplib::Server>();
+  return std::make_unique<httplib::SSLServer>(
+      options.tls_cert_path.c_str(), options.tls_key_path.c_str(),
+      options.tls_client_ca_path.empty() ? nullptr : options.tls_client_ca_path.c_str());
+}
+
+}  // namespace
+
 HttpServer::HttpServer(HttpServerOptions options)
-    : options_(std::move(options)), server_(std::make_unique<httplib::Server>()) {
+    : options_(std::move(options)), server_(MakeServer(options_)) {
   const int threads = std::max(1, options_.threads);
   server_->new_task_queue = [threads] {
     return new httplib::ThreadPool(static_cast<size_t>(threads));
@@ -113,6 +124,13 @@ void HttpServer::Dispatch(const Handler& handler, const httplib::Request& in,
 }
 
 absl::StatusOr<int> HttpServer::Start() {
+  if (!server_->is_valid()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot serve HTTPS with --tls_cert ", options_.tls_cert_path, " and --tls_key ",
+        options_.tls_key_path,
+        options_.tls_client_ca_path.empty() ? "" : " and --tls_client_ca " + options_.tls_client_ca_path,
+        " (OpenSSL refused them)"));
+  }
   const int port = options_.port == 0 ? server_->bind_to_any_port(options_.host)
                                       : (server_->bind_to_port(options_.host, options_.port)
                                              ? options_.port

@@ -15,7 +15,8 @@
 // Ownership: handlers and the gate are owned by the server and must stay
 // valid (with what they capture) until Stop() returns. Thread-safety: routes
 // and the gate are set before Start(); Start() and Stop() from one thread;
-// handlers run concurrently.
+// handlers run concurrently. With TLS paths in the options the listener
+// serves HTTPS only (plain HTTP connections fail their handshake).
 #ifndef ATTNSERVE_SERVER_HTTP_HTTP_SERVER_H_
 #define ATTNSERVE_SERVER_HTTP_HTTP_SERVER_H_
 
@@ -68,6 +69,12 @@ struct HttpServerOptions {
   int port = 8000;  // 0: pick a free one
   int threads = 64;
   size_t max_body_bytes = 16 << 20;
+  // HTTPS when tls_cert_path is set (PEM files already checked by
+  // LoadTlsMaterial, server/security/tls_files.h); with tls_client_ca_path,
+  // clients must present a certificate signed by it (mutual TLS).
+  std::string tls_cert_path;
+  std::string tls_key_path;
+  std::string tls_client_ca_path;
 };
 
 class HttpServer {
