@@ -124,7 +124,7 @@ class Suite:
     def attnserve(self, name, flags=(), env=None):
         port, metrics_port = self.port(), self.port()
         cmd = [os.path.join(self.args.build, "server", "attnserve"), "--host=127.0.0.1",
-               f"--port={port}", f"--metrics_port={metrics_port}",
+               f"--port={port}", f"--metrics_port={metrics_port}", "--http_port=0",
                f"--model_repository={self.repo_dir}"] + list(flags)
         return Server(name, cmd, env, metrics_port), port
 

@@ -12,8 +12,10 @@
 
 namespace attnserve::server {
 
-InferenceCall::InferenceCall(ServableHandle servable, InferenceSink* sink, Clock* clock)
+InferenceCall::InferenceCall(ServableHandle servable, InferenceSink* sink, Clock* clock,
+                             Protocol protocol)
     : sink_(sink),
+      protocol_(protocol),
       clock_(clock),
       received_(clock->Now()),
       metrics_(servable->metrics()),
@@ -24,7 +26,7 @@ std::shared_ptr<InferenceCall> InferenceCall::Start(ServableHandle servable,
                                                     InferenceSink* sink,
                                                     const ServerLimits& limits, Clock* clock) {
   const Servable& version = *servable;
-  auto call = std::make_shared<InferenceCall>(std::move(servable), sink, clock);
+  auto call = std::make_shared<InferenceCall>(std::move(servable), sink, clock, request.protocol);
   {
     absl::MutexLock lock(&call->mu_);
     call->self_ = call;
@@ -39,7 +41,7 @@ std::shared_ptr<InferenceCall> InferenceCall::Start(ServableHandle servable,
   if (absl::Status valid = ValidateRequest(request, version.spec(), limits, max_sequences);
       !valid.ok()) {
     if (m != nullptr) {
-      m->CountRequest(valid.code());
+      m->CountRequest(request.protocol, valid.code());
       m->Reject(valid.code() == absl::StatusCode::kResourceExhausted ? RejectReason::kTooLarge
                                                                      : RejectReason::kInvalid);
     }
@@ -154,8 +156,8 @@ void InferenceCall::Finish(const absl::Status& status) {
       std::chrono::duration_cast<std::chrono::microseconds>(clock_->Now() - received_).count();
   if (metrics_ != nullptr) {
     metrics_->inflight->Decrement();
-    metrics_->CountRequest(status.code());
-    metrics_->request_duration->Observe(static_cast<double>(summary.server_us) * 1e-6);
+    metrics_->CountRequest(protocol_, status.code());
+    metrics_->request_duration[static_cast<size_t>(protocol_)]->Observe(static_cast<double>(summary.server_us) * 1e-6);
   }
   ServableHandle servable;
   std::shared_ptr<InferenceCall> self;  // released last: it may hold the last reference

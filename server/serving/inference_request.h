@@ -12,6 +12,7 @@
 
 #include "absl/types/span.h"
 #include "server/batching/clock.h"
+#include "server/observability/metrics.h"
 
 namespace attnserve::server {
 
@@ -31,6 +32,8 @@ struct InferenceRequest {
   std::vector<SequenceInput> sequences;
   // When the client stops waiting; queued sequences are dropped after it.
   Clock::TimePoint deadline = Clock::TimePoint::max();
+  // Which protocol it came by (the `protocol` label of the request metrics).
+  Protocol protocol = Protocol::kV1;
   // Who sent it (the protocol's notion, e.g. a header or the peer's address;
   // empty: anonymous). The queue shares batches fairly among clients and
   // limits what each may have waiting (docs/batching.md).

@@ -5,13 +5,18 @@ TLS and bearer tokens (--tls_cert/--tls_key/--tls_client_ca,
 the token every call works; without the token calls are refused as
 Unauthenticated (the message says how to send one); without a client
 certificate the connection itself is refused. Certificates are made with
-openssl at test time (tests/security/make_test_pki.sh)."""
+openssl at test time (tests/security/make_test_pki.sh). The KServe v2 HTTP port
+serves HTTPS with the same certificate, client CA and tokens."""
 import asyncio
+import json
 import os
 import shutil
+import ssl
 import subprocess
 import tempfile
 import unittest
+import urllib.error
+import urllib.request
 
 import numpy as np
 
@@ -41,7 +46,7 @@ def setUpModule():
     SERVER = harness.Server(REPO, flags=[
         f"--tls_cert={pki('server.pem')}", f"--tls_key={pki('server.key')}",
         f"--tls_client_ca={pki('ca.pem')}", f"--auth_token_file={pki('tokens.txt')}",
-        "--auth_inference", "--model_control=explicit", "--load_model=demo"])
+        "--auth_inference", "--model_control=explicit", "--load_model=demo", "--http_port=-1"])
 
 
 def tearDownModule():
@@ -104,6 +109,59 @@ class ClientOverTlsTest(unittest.TestCase):
         with attnserve.Client(SERVER.address, token=TOKEN, timeout=10) as c:  # plaintext
             with self.assertRaises(errors.Unavailable):
                 c.models()
+
+
+class HttpsTest(unittest.TestCase):
+    """The KServe v2 HTTP port serves HTTPS with the gRPC port's certificate and
+    client CA."""
+
+    def url(self, path):
+        host, port = SERVER.http_address.rsplit(":", 1)
+        return f"https://localhost:{port}{path}"
+
+    def context(self, client_cert=True):
+        context = ssl.create_default_context(cafile=pki("ca.pem"))
+        if client_cert:
+            context.load_cert_chain(pki("client.pem"), pki("client.key"))
+        return context
+
+    def infer_body(self):
+        seq = demo_sequence()
+        return json.dumps({"inputs": [{"name": "INPUT", "datatype": "FP32",
+                                       "shape": [1, *seq.shape],
+                                       "data": seq.ravel().tolist()}]}).encode()
+
+    def test_mutual_tls_and_token_infer(self):
+        request = urllib.request.Request(
+            self.url("/v2/models/demo/infer"), data=self.infer_body(), method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"})
+        with urllib.request.urlopen(request, context=self.context(), timeout=30) as response:
+            body = json.load(response)
+        outputs = {o["name"]: o for o in body["outputs"]}
+        self.assertEqual(outputs["PROBABILITIES"]["shape"], [1, 4])
+        self.assertAlmostEqual(sum(outputs["PROBABILITIES"]["data"]), 1.0, places=5)
+        with attnserve.Client(SERVER.address, tls=mutual_tls(), token=TOKEN, timeout=30) as c:
+            expected = c.classify(demo_sequence(), "demo").probabilities
+        self.assertEqual(outputs["PROBABILITIES"]["data"], [float(p) for p in expected])
+
+    def test_without_the_token_infer_is_401(self):
+        request = urllib.request.Request(
+            self.url("/v2/models/demo/infer"), data=self.infer_body(), method="POST",
+            headers={"Content-Type": "application/json"})
+        with self.assertRaises(urllib.error.HTTPError) as raised:
+            urllib.request.urlopen(request, context=self.context(), timeout=30)
+        self.assertEqual(raised.exception.code, 401)
+
+    def test_without_a_client_certificate_or_in_plain_http_no_answer(self):
+        with self.assertRaises((urllib.error.URLError, ssl.SSLError, ConnectionError)):
+            urllib.request.urlopen(self.url("/v2/health/ready"),
+                                   context=self.context(client_cert=False), timeout=10).read()
+        plain = "http://" + SERVER.http_address + "/v2/health/ready"
+        with self.assertRaises((urllib.error.URLError, ConnectionError, OSError)):
+            urllib.request.urlopen(plain, timeout=10).read()
+        with urllib.request.urlopen(self.url("/v2/health/ready"), context=self.context(),
+                                    timeout=10) as response:
+            self.assertEqual(response.status, 200)
 
 
 class AioClientOverTlsTest(unittest.IsolatedAsyncioTestCase):
