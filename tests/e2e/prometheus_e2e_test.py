@@ -236,10 +236,12 @@ def scalar(url, expr):
 
 # ------------------------------------------------------------------ traffic
 
-# Series the demo model does not have (it returns one temporal map: no feature
-# attention, no gate): dashboard expressions over them run but may return no
-# data here; tests/server/attention_metrics_test.cc covers them on such models.
-ABSENT_FROM_DEMO = r"attnserve_attention_(feature_share|gate_mean)"
+# Series this test cannot have: the demo model returns one temporal map (no
+# feature attention, no gate; tests/server/attention_metrics_test.cc covers
+# those on such models), and the attention baselines need a day of history
+# (deploy/prometheus/attention_rules_test.yml covers them). Dashboard
+# expressions over them must run, but may return no data here.
+ABSENT_FROM_DEMO = r"attnserve_attention_(feature_share|gate_mean)|_median1h:(avg|stddev)1d"
 LENGTHS = [8, 16, 24, 32, 48, 64]  # PaddedSteps(L) == L for each (docs/batching.md)
 OK_REQUESTS = 40
 NOT_FOUND_REQUESTS = 3
