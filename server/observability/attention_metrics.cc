@@ -21,18 +21,58 @@ AttentionMapKind AttentionMapKindFor(const engine::AttentionOutputInfo& map) {
   return map.dims.size() >= 2 ? AttentionMapKind::kStepsChannels : AttentionMapKind::kSteps;
 }
 
+AttentionRecorder::AttentionRecorder(const AttentionSeries* series) : series_(series) {
+  for (const AttentionMapSeries& map : series_->maps) {
+    Slots slots;
+    slots.entropy = AddPending(map.entropy);
+    slots.peak_position = AddPending(map.peak_position);
+    slots.peak_weight = AddPending(map.peak_weight);
+    slots.gate_mean = AddPending(map.gate_mean);
+    for (prometheus::Histogram* h : map.feature_share) slots.feature_share.push_back(AddPending(h));
+    slots_.push_back(std::move(slots));
+  }
+}
+
+int AttentionRecorder::AddPending(prometheus::Histogram* histogram) {
+  if (histogram == nullptr) return -1;
+  Pending pending;
+  pending.histogram = histogram;
+  pending.increments.assign(AttentionBuckets().size() + 1, 0.0);
+  pending_.push_back(std::move(pending));
+  return static_cast<int>(pending_.size()) - 1;
+}
+
+void AttentionRecorder::Observe(int slot, double value) {
+  if (slot < 0) return;
+  Pending& p = pending_[static_cast<size_t>(slot)];
+  // The first bucket whose upper bound is >= value (as Histogram::Observe).
+  const auto& bounds = AttentionBuckets();
+  const size_t bucket =
+      static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), value) - bounds.begin());
+  p.increments[bucket] += 1;
+  p.sum += value;
+  p.any = true;
+}
+
 void AttentionRecorder::Record(const engine::BatchOutput& out, int64_t rows) {
   const size_t maps = std::min(out.attention.size(), series_->maps.size());
   for (size_t m = 0; m < maps; ++m) {
     const engine::AttentionMap& map = out.attention[m];
     for (int64_t row = 0; row < rows && row < static_cast<int64_t>(map.shapes.size()); ++row) {
-      RecordMap(series_->maps[m], map.shapes[static_cast<size_t>(row)],
+      RecordMap(series_->maps[m], slots_[m], map.shapes[static_cast<size_t>(row)],
                 map.values.data() + row * map.stride);
     }
   }
+  for (Pending& p : pending_) {
+    if (!p.any) continue;
+    p.histogram->ObserveMultiple(p.increments, p.sum);
+    std::fill(p.increments.begin(), p.increments.end(), 0.0);
+    p.sum = 0;
+    p.any = false;
+  }
 }
 
-void AttentionRecorder::RecordMap(const AttentionMapSeries& series,
+void AttentionRecorder::RecordMap(const AttentionMapSeries& series, const Slots& slots,
                                   const engine::AttentionShape& shape, const float* values) {
   const int64_t size = shape.size();
   if (size <= 0) return;
@@ -43,7 +83,7 @@ void AttentionRecorder::RecordMap(const AttentionMapSeries& series,
   absl::Span<const float> distribution = map;
   switch (series.kind) {
     case AttentionMapKind::kGate:
-      if (series.gate_mean != nullptr) series.gate_mean->Observe(Mean(map));
+      Observe(slots.gate_mean, Mean(map));
       return;
     case AttentionMapKind::kFeatures:
       if (shape.rank == 2) {
@@ -65,16 +105,16 @@ void AttentionRecorder::RecordMap(const AttentionMapSeries& series,
   const DistributionSummary summary = SummarizeDistribution(distribution);
   if (!summary.valid) return;
   if (summary.has_spread) {
-    if (series.entropy != nullptr) series.entropy->Observe(summary.entropy);
-    if (series.peak_position != nullptr) series.peak_position->Observe(summary.peak_position);
+    Observe(slots.entropy, summary.entropy);
+    Observe(slots.peak_position, summary.peak_position);
   }
-  if (series.peak_weight != nullptr) series.peak_weight->Observe(summary.peak_weight);
-  if (!series.feature_share.empty() && series.feature_share.size() == distribution.size()) {
+  Observe(slots.peak_weight, summary.peak_weight);
+  if (!slots.feature_share.empty() && slots.feature_share.size() == distribution.size()) {
     // Shares relative to the total (each row sums to 1, so this is the mean).
     double total = 0;
     for (float v : distribution) total += v;
     for (size_t j = 0; j < distribution.size(); ++j) {
-      series.feature_share[j]->Observe(static_cast<double>(distribution[j]) / total);
+      Observe(slots.feature_share[j], static_cast<double>(distribution[j]) / total);
     }
   }
 }

@@ -23,8 +23,10 @@
 // (Metrics::AttentionFor); they live as long as the version's ModelMetrics
 // handle. AttentionRecorder belongs to one batch worker.
 // Thread-safety: AttentionSeries is immutable once made; histograms are
-// thread-safe; an AttentionRecorder is used by one thread. Steady-state
-// Record() allocates nothing (its scratch buffer keeps its capacity).
+// thread-safe; an AttentionRecorder is used by one thread. Record() sorts a
+// batch's values into buckets itself and hands each histogram its batch at once
+// (one lock per histogram and batch, not per sequence); steady-state Record()
+// allocates nothing (its buffers keep their capacity).
 #ifndef ATTNSERVE_SERVER_OBSERVABILITY_ATTENTION_METRICS_H_
 #define ATTNSERVE_SERVER_OBSERVABILITY_ATTENTION_METRICS_H_
 
@@ -73,17 +75,36 @@ struct AttentionSeries {
 class AttentionRecorder {
  public:
   // `series` must outlive the recorder; it may not be null.
-  explicit AttentionRecorder(const AttentionSeries* series) : series_(series) {}
+  explicit AttentionRecorder(const AttentionSeries* series);
 
   // Observes the summaries of rows 0..rows-1 of every map of `out`.
   void Record(const engine::BatchOutput& out, int64_t rows);
 
  private:
-  void RecordMap(const AttentionMapSeries& series, const engine::AttentionShape& shape,
-                 const float* values);
+  // A histogram's observations of the current batch, not yet handed over.
+  struct Pending {
+    prometheus::Histogram* histogram = nullptr;
+    std::vector<double> increments;  // per bucket, +Inf last
+    double sum = 0;
+    bool any = false;
+  };
+  // Indices into pending_ of one map's histograms (-1: none).
+  struct Slots {
+    int entropy = -1;
+    int peak_position = -1;
+    int peak_weight = -1;
+    int gate_mean = -1;
+    std::vector<int> feature_share;
+  };
+  int AddPending(prometheus::Histogram* histogram);
+  void Observe(int slot, double value);
+  void RecordMap(const AttentionMapSeries& series, const Slots& slots,
+                 const engine::AttentionShape& shape, const float* values);
 
   const AttentionSeries* const series_;
-  std::vector<float> scratch_;  // means over channels or steps
+  std::vector<Slots> slots_;     // per map
+  std::vector<Pending> pending_;
+  std::vector<float> scratch_;   // means over channels or steps
 };
 
 // Bucket upper bounds of every attention histogram: 0.05, 0.10, ..., 1.

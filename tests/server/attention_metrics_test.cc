@@ -234,6 +234,52 @@ TEST(AttentionRecorderTest, EachMapGetsItsSummaries) {
   EXPECT_FALSE(ReadSeries(r, "attnserve_attention_entropy", Map("gate")).found);
 }
 
+// The recorder sorts values into buckets itself: the buckets must be those
+// Histogram::Observe would choose, bounds included (le: value <= bound).
+TEST(AttentionRecorderTest, BucketsAreThoseObserveChooses) {
+  Metrics metrics;
+  auto handle = metrics.ForModel("m", "1");
+  const std::vector<engine::AttentionOutputInfo> gate = {{"gate", {2}}};
+  AttentionRecorder recorder(handle->AttentionFor(gate));
+  engine::BatchOutput out;
+  // Gate means (exact in binary): on bounds (0.25, 0.5, 1), between them, 0.
+  const std::vector<std::vector<float>> rows = {{0.25f, 0.25f}, {0.5f, 0.5f}, {1, 1},
+                                                {0.125f, 0.125f}, {0, 0}, {0.96875f, 0.96875f}};
+  std::vector<engine::AttentionShape> shapes(rows.size(), Shape(2));
+  out.attention.push_back(MakeMap("gate", 2, shapes, rows));
+  recorder.Record(out, static_cast<int64_t>(rows.size()));
+  prometheus::Histogram reference(AttentionBuckets());
+  for (const auto& row : rows) reference.Observe(Mean(row));
+  const prometheus::ClientMetric want = reference.Collect();
+  const prometheus::ClientMetric* got = nullptr;
+  std::vector<prometheus::MetricFamily> families = metrics.registry()->Collect();
+  for (const prometheus::MetricFamily& family : families) {
+    if (family.name == "attnserve_attention_gate_mean" && family.metric.size() == 1) {
+      got = &family.metric[0];
+    }
+  }
+  ASSERT_NE(got, nullptr);
+  EXPECT_EQ(got->histogram.sample_count, rows.size());
+  EXPECT_DOUBLE_EQ(got->histogram.sample_sum, want.histogram.sample_sum);
+  ASSERT_EQ(got->histogram.bucket.size(), want.histogram.bucket.size());
+  for (size_t b = 0; b < want.histogram.bucket.size(); ++b) {
+    EXPECT_EQ(got->histogram.bucket[b].cumulative_count, want.histogram.bucket[b].cumulative_count)
+        << "le=" << want.histogram.bucket[b].upper_bound;
+  }
+  // Hand-checked: 0 in le=0.05; 0.125 in le=0.15; 0.25 in le=0.25; 0.5 in
+  // le=0.5; 0.96875 and 1 in le=1.
+  EXPECT_EQ(want.histogram.bucket[0].cumulative_count, 1u);
+  EXPECT_EQ(want.histogram.bucket[2].cumulative_count, 2u);
+  EXPECT_EQ(want.histogram.bucket[4].cumulative_count, 3u);
+  EXPECT_EQ(want.histogram.bucket[9].cumulative_count, 4u);
+  EXPECT_EQ(want.histogram.bucket[18].cumulative_count, 4u);
+  EXPECT_EQ(want.histogram.bucket[19].cumulative_count, 6u);
+  // A second batch adds to the first (the recorder's buffers start again at 0).
+  recorder.Record(out, 1);
+  EXPECT_EQ(ReadSeries(*metrics.registry(), "attnserve_attention_gate_mean", kV1).sample_count,
+            rows.size() + 1);
+}
+
 TEST(AttentionRecorderTest, OnlyTheBatchsOwnRowsAreObserved) {
   Metrics metrics;
   auto handle = metrics.ForModel("m", "1");
@@ -295,6 +341,8 @@ TEST(AttentionRecorderTest, OffMeansNoSeries) {
 // ---- Real inference calls ------------------------------------------------------
 
 // Serves one model directory as `name` version 1 with real engine sessions.
+// A worker records a batch's summaries after answering it: Stop() (which joins
+// the workers) comes before reading them.
 class ServedModel {
  public:
   ServedModel(Metrics* metrics, const std::string& name, const std::string& directory) {
@@ -328,6 +376,12 @@ class ServedModel {
     }
     InferenceCall::Start(servable_, request, sink, ServerLimits{}, RealClock());
     ASSERT_TRUE(sink->Wait().ok());
+  }
+
+  // Releases the servable and waits until it is destroyed (its workers joined).
+  void Stop() {
+    servable_.reset();
+    reaper_.Flush();
   }
 
  private:
@@ -418,6 +472,8 @@ TEST(AttentionMetricsServingTest, DemoCallsAreSummarisedPerVersion) {
   Metrics metrics;
   Expected expected;
   {
+    // Keeps the version's series once the servable is gone.
+    std::shared_ptr<const ModelMetrics> keep = metrics.ForModel("demo", "1");
     ServedModel demo(&metrics, "demo", "models/demo/1");
     RecordingSink first;
     demo.Infer({5, 9, 12}, &first);
@@ -425,6 +481,7 @@ TEST(AttentionMetricsServingTest, DemoCallsAreSummarisedPerVersion) {
     RecordingSink second;
     demo.Infer({1, 20}, &second);  // the one-step sequence has a peak weight only
     ExpectFromReturnedMaps("demo", second, 2, 16, &expected);
+    demo.Stop();
     const prometheus::Registry& r = *metrics.registry();
     CheckRegistry(r, expected);
     const std::map<std::string, std::string> temporal = {
@@ -433,13 +490,16 @@ TEST(AttentionMetricsServingTest, DemoCallsAreSummarisedPerVersion) {
     EXPECT_EQ(ReadSeries(r, "attnserve_attention_peak_position", temporal).sample_count, 4);
     EXPECT_EQ(ReadSeries(r, "attnserve_attention_peak_weight", temporal).sample_count, 5);
   }
-  // The version is gone (its servable released): so are its attention series.
+  // The version is gone (its servable and every handle released): so are its
+  // attention series.
   EXPECT_FALSE(ReadSeries(*metrics.registry(), "attnserve_attention_entropy",
                           {{"model", "demo"}}).found);
 }
 
 TEST(AttentionMetricsServingTest, FeatureTimeAndGateMapsFromRealModels) {
   Metrics metrics;
+  std::shared_ptr<const ModelMetrics> keep_ft = metrics.ForModel("ft", "1");
+  std::shared_ptr<const ModelMetrics> keep_gate = metrics.ForModel("gate", "1");
   ServedModel feature_time(&metrics, "ft", "tests/fixtures/parity/uni1_feature_td_after_truncpre");
   ServedModel gate(&metrics, "gate", "tests/fixtures/parity/bi1_gate_additive");
   Expected expected;
@@ -449,6 +509,8 @@ TEST(AttentionMetricsServingTest, FeatureTimeAndGateMapsFromRealModels) {
   RecordingSink b;
   gate.Infer({4, 6}, &b);
   ExpectFromReturnedMaps("gate", b, 2, 16, &expected);
+  feature_time.Stop();
+  gate.Stop();
   CheckRegistry(*metrics.registry(), expected);
   const prometheus::Registry& r = *metrics.registry();
   // Every map kind was there: feature shares for each of the 4 features, the
