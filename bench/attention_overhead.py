@@ -14,8 +14,15 @@ as the ratio of the medians and as the median of the per-round ratios (paired
 rounds cancel slow drifts of a shared machine). It also checks that the "on"
 server exported attention summaries and the "off" server none.
 
+--simultaneous loads both servers at the same time in every round (two
+attnbench processes, one per server, started together, the start order
+alternating): each side then gets about half of the machine, both see every
+disturbance of a shared machine at the same moment, and the ratio of their
+rates in a round is the cost of the summaries at equal CPU share.
+
   /usr/bin/python3 bench/attention_overhead.py [--build build] [--rounds 8]
-      [--clients 64] [--model demo] [--repository models] [--out FILE.json]
+      [--clients 64] [--model demo] [--repository models] [--simultaneous]
+      [--out FILE.json]
 """
 
 import argparse
@@ -65,16 +72,32 @@ def requests_answered(port):
         r'^attnserve_requests_total\{[^}]*code="OK"[^}]*\} (\S+)$', text, re.M))
 
 
-def bench(build, port, model, clients, seconds):
-    out = subprocess.run(
-        [os.path.join(build, "client", "attnbench"), f"--server=127.0.0.1:{port}",
-         f"--model={model}", f"--concurrency={clients}", f"--window_s={seconds}",
-         "--warmup_s=1", "--stable_windows=2", "--max_windows=4", "--json"],
-        capture_output=True, text=True, check=True).stdout
+def bench_cmd(build, port, model, clients, seconds, windows):
+    return [os.path.join(build, "client", "attnbench"), f"--server=127.0.0.1:{port}",
+            f"--model={model}", f"--concurrency={clients}", f"--window_s={seconds}",
+            "--warmup_s=1", f"--stable_windows={windows}", f"--max_windows={windows}",
+            "--stability=1", "--json"]
+
+
+def parse(out, port):
     level = json.loads(out)["levels"][0]
     if level.get("errors"):
         sys.exit(f"attention_overhead: errors against port {port}: {level['errors']}")
     return level["requests_per_s"]
+
+
+def bench(build, port, model, clients, seconds):
+    out = subprocess.run(bench_cmd(build, port, model, clients, seconds, 3),
+                         capture_output=True, text=True, check=True).stdout
+    return parse(out, port)
+
+
+def bench_together(build, ports, model, clients, seconds):
+    """Both sides loaded at once; the same fixed windows for each."""
+    procs = {name: subprocess.Popen(bench_cmd(build, port, model, clients, seconds, 3),
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for name, port in ports}
+    return {name: parse(proc.communicate()[0], dict(ports)[name]) for name, proc in procs.items()}
 
 
 def attention_samples(port):
@@ -100,6 +123,7 @@ def main():
     parser.add_argument("--model", default="demo")
     parser.add_argument("--repository", default="models")
     parser.add_argument("--port", type=int, default=18700)
+    parser.add_argument("--simultaneous", action="store_true")
     parser.add_argument("--out", default="")
     args = parser.parse_args()
 
@@ -112,7 +136,17 @@ def main():
         try:
             for r in range(args.rounds):
                 order = ["on", "off"] if r % 2 == 0 else ["off", "on"]
-                for name in order:
+                if args.simultaneous:
+                    before = {n: (cpu_seconds(procs[n].pid), requests_answered(sides[n]))
+                              for n in order}
+                    got = bench_together(args.build, [(n, sides[n]) for n in order], args.model,
+                                         args.clients, args.window_s)
+                    for n in order:
+                        rates[n].append(got[n])
+                        cpu1, answered1 = cpu_seconds(procs[n].pid), requests_answered(sides[n])
+                        cpu_us[n].append(1e6 * (cpu1 - before[n][0]) /
+                                         max(1.0, answered1 - before[n][1]))
+                for name in order if not args.simultaneous else []:
                     pid, port = procs[name].pid, sides[name]
                     cpu0, answered0 = cpu_seconds(pid), requests_answered(port)
                     rates[name].append(bench(args.build, port, args.model, args.clients,
@@ -136,7 +170,8 @@ def main():
     cpu_paired = statistics.median(on / off for on, off in zip(cpu_us["on"], cpu_us["off"]))
     result = {
         "cpu": cpu_model(), "cores": os.cpu_count(), "model": args.model,
-        "clients": args.clients, "rounds": args.rounds, "requests_per_s": rates,
+        "clients": args.clients, "rounds": args.rounds, "simultaneous": args.simultaneous,
+        "requests_per_s": rates,
         "median_requests_per_s": med, "overhead_of_medians": 1 - med["on"] / med["off"],
         "median_paired_overhead": 1 - 1 / paired,
         "server_cpu_us_per_request": cpu_us, "median_server_cpu_us_per_request": cpu_med,
@@ -145,8 +180,9 @@ def main():
         "attention_samples_on": samples["on"],
         "load_average": os.getloadavg(),
     }
+    how = "simultaneous" if args.simultaneous else "alternating"
     print(f"\nCPU: {result['cpu']} ({result['cores']} cores); model {args.model}, "
-          f"{args.clients} clients, {args.rounds} interleaved rounds")
+          f"{args.clients} clients per side, {args.rounds} interleaved rounds ({how})")
     print(f"{'':18} {'median req/s':>12} {'server CPU us/req':>18}")
     print(f"{'summaries on':18} {med['on']:12.0f} {cpu_med['on']:18.2f}")
     print(f"{'summaries off':18} {med['off']:12.0f} {cpu_med['off']:18.2f}")
