@@ -2,6 +2,7 @@
 #include "server/observability/attention_metrics.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "absl/types/span.h"
 #include "server/observability/attention_summary.h"
@@ -43,7 +44,7 @@ int AttentionRecorder::AddPending(prometheus::Histogram* histogram) {
 }
 
 void AttentionRecorder::Observe(int slot, double value) {
-  if (slot < 0) return;
+  if (slot < 0 || !std::isfinite(value)) return;  // a NaN gate would poison the sum
   Pending& p = pending_[static_cast<size_t>(slot)];
   // The first bucket whose upper bound is >= value (as Histogram::Observe).
   const auto& bounds = AttentionBuckets();

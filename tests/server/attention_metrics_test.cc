@@ -280,6 +280,23 @@ TEST(AttentionRecorderTest, BucketsAreThoseObserveChooses) {
             rows.size() + 1);
 }
 
+TEST(AttentionRecorderTest, NonFiniteValuesAreNotObserved) {
+  Metrics metrics;
+  auto handle = metrics.ForModel("m", "1");
+  AttentionRecorder recorder(handle->AttentionFor({{"gate", {2}}, {"temporal", {-1}}}));
+  engine::BatchOutput out;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  out.attention.push_back(MakeMap("gate", 2, {Shape(2), Shape(2)}, {{nan, 1}, {0.5f, 0.5f}}));
+  out.attention.push_back(MakeMap("temporal", 2, {Shape(2), Shape(2)}, {{nan, 1}, {0.25f, 0.75f}}));
+  recorder.Record(out, 2);
+  auto gate = ReadSeries(*metrics.registry(), "attnserve_attention_gate_mean", Map("gate"));
+  EXPECT_EQ(gate.sample_count, 1);
+  EXPECT_EQ(gate.sample_sum, 0.5);
+  auto peak = ReadSeries(*metrics.registry(), "attnserve_attention_peak_weight", Map("temporal"));
+  EXPECT_EQ(peak.sample_count, 1);
+  EXPECT_EQ(peak.sample_sum, 0.75);
+}
+
 TEST(AttentionRecorderTest, OnlyTheBatchsOwnRowsAreObserved) {
   Metrics metrics;
   auto handle = metrics.ForModel("m", "1");
