@@ -29,7 +29,7 @@ test-sanitize: deps
 	cmake --build $(SANITIZE_DIR) -j$(JOBS)
 	cd $(SANITIZE_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --output-on-failure -j$(JOBS) -LE 'e2e|deploy|avx2'
+	  ctest --output-on-failure -j$(JOBS) -LE 'e2e|deploy|avx2|static'
 
 # Each libFuzzer target for FUZZ_SECONDS (clang, ASan and UBSan; fuzz/README.md).
 FUZZ_DIR ?= build-fuzz

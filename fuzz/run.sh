@@ -2,7 +2,7 @@
 # Runs every libFuzzer target of a `-DATTNSERVE_LIBFUZZER=ON` build for a
 # bounded time each (`make fuzz`): new inputs go to a scratch corpus under the
 # build directory, the committed corpus of the target's input format
-# (fuzz/corpus/model_json or fuzz/corpus/safetensors) is read as seeds,
+# (fuzz/corpus/<format>, below) is read as seeds,
 # crashes are written to BUILD/fuzz-artifacts/<target>/. Prints each target's
 # executions, and exits non-zero if any target found a crash.
 #
@@ -14,16 +14,18 @@ build=${1:?usage: fuzz/run.sh BUILD_DIR [SECONDS]}
 seconds=${2:-60}
 here=$(cd "$(dirname "$0")" && pwd)
 status=0
-for target in model_spec_fuzzer safetensors_fuzzer model_run_fuzzer; do
+# target:format; a format with a dictionary fuzz/<format>.dict uses it.
+for entry in model_spec_fuzzer:model_json safetensors_fuzzer:safetensors \
+             model_run_fuzzer:model_json model_config_fuzzer:config_pbtxt \
+             v1_request_fuzzer:v1_request; do
+  target=${entry%%:*}
+  format=${entry#*:}
   scratch="$build/fuzz-corpus/$target"
   artifacts="$build/fuzz-artifacts/$target/"
   mkdir -p "$scratch" "$artifacts"
-  corpus="$here/corpus/safetensors"
+  corpus="$here/corpus/$format"
   dict=()
-  if [[ $target == model_* ]]; then
-    corpus="$here/corpus/model_json"
-    dict=(-dict="$here/model_json.dict")
-  fi
+  [[ -f "$here/$format.dict" ]] && dict=(-dict="$here/$format.dict")
   echo "== $target for ${seconds}s"
   if ! ASAN_OPTIONS=detect_leaks=1 "$build/fuzz/$target" -max_total_time="$seconds" \
       -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 -artifact_prefix="$artifacts" \

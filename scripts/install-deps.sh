@@ -19,7 +19,8 @@
 # what the Python client (client/python) is built and tested with: grpcio,
 # protobuf, numpy, matplotlib, grpc-tools (stub compiler), pip, setuptools and
 # venv (its install), openssl (certificates for its TLS test), and h5py (the
-# Keras importer reads .h5 and .keras files).
+# Keras importer reads .h5 and .keras files), and clang-14 (the thread-safety
+# analysis `make test` runs, tests/static).
 set -euo pipefail
 
 packages=(
@@ -31,12 +32,12 @@ packages=(
 python_client_packages=(python3-grpcio python3-protobuf python3-numpy python3-matplotlib
                         python3-grpc-tools python3-pip python3-setuptools python3-venv openssl)
 test_packages=(libgtest-dev libgmock-dev libbenchmark-dev prometheus python3-yaml python3-h5py
-               "${python_client_packages[@]}")
+               clang-14 "${python_client_packages[@]}")
 command -v kubectl >/dev/null || test_packages+=(kubernetes-client)
 case "${1:-}" in
   --build-only) ;;
   --tools) packages+=("${test_packages[@]}" python3-torch python3-numpy) ;;
-  --fuzz) packages+=("${test_packages[@]}" clang-14 libclang-rt-14-dev) ;;
+  --fuzz) packages+=("${test_packages[@]}" libclang-rt-14-dev) ;;
   --keras) packages+=("${test_packages[@]}")
            # A Node.js from elsewhere (e.g. with its own npm) is kept.
            command -v node >/dev/null || packages+=(nodejs)

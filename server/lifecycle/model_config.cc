@@ -208,6 +208,10 @@ absl::StatusOr<ModelServingConfig> ParseModelConfig(const std::string& model,
     if (message.warmup().disabled()) {
       s.warmup_lengths.clear();
     } else if (!message.warmup().lengths().empty()) {
+      if (message.warmup().lengths_size() > static_cast<int>(kMaxWarmupLengths)) {
+        return BadValue("warmup.lengths", absl::StrCat("lists ", message.warmup().lengths_size(),
+                                                       " lengths; at most ", kMaxWarmupLengths));
+      }
       s.warmup_lengths.clear();
       for (int64_t length : message.warmup().lengths()) {
         if (auto ok = CheckRange("warmup.lengths", length, 1, 1000000); !ok.ok()) return ok;

@@ -11,6 +11,7 @@
 #ifndef ATTNSERVE_SERVER_LIFECYCLE_MODEL_CONFIG_H_
 #define ATTNSERVE_SERVER_LIFECYCLE_MODEL_CONFIG_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -27,6 +28,10 @@ struct ModelServingConfig {
   VersionPolicy policy = VersionPolicy::Latest(1);
   std::map<std::string, int64_t> labels;
 };
+
+// Most warm-up lengths a config.pbtxt may list (each is prepared at every
+// batch row count before the version serves).
+inline constexpr size_t kMaxWarmupLengths = 64;
 
 // A canonical text of `settings`: equal keys, equal settings.
 std::string SettingsKey(const ServingSettings& settings);

@@ -130,6 +130,12 @@ TEST(ModelConfigTest, MistakesNameTheField) {
     EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument) << c.text;
     EXPECT_EQ(std::string(config.status().message()), c.message) << c.text;
   }
+  std::string many = "warmup { lengths: [1";
+  for (int i = 2; i <= 65; ++i) many += ", " + std::to_string(i);
+  absl::StatusOr<ModelServingConfig> too_many = Parse(many + "] }");
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_EQ(std::string(too_many.status().message()),
+            "config.pbtxt: warmup.lengths: lists 65 lengths; at most 64");
   absl::StatusOr<ModelServingConfig> impl = Parse("lstm_impl: \"gru\"");
   ASSERT_FALSE(impl.ok());
   EXPECT_EQ(impl.status().message().rfind("config.pbtxt: lstm_impl: ", 0), 0u)
