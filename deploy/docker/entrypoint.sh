@@ -58,6 +58,8 @@ for pair in \
     ATTNSERVE_STRICT_READINESS:strict_readiness \
     ATTNSERVE_METRICS:metrics \
     ATTNSERVE_METRICS_PORT:metrics_port \
+    ATTNSERVE_ATTENTION_METRICS:attention_metrics \
+    ATTNSERVE_ATTENTION_FEATURE_METRICS_MAX_D:attention_feature_metrics_max_d \
     ATTNSERVE_WORKERS:workers \
     ATTNSERVE_THREADS_PER_WORKER:threads_per_worker \
     ATTNSERVE_MAX_BATCH_SIZE:max_batch_size \
@@ -73,7 +75,7 @@ for pair in \
   eval "value=\${$var:-}"
   [ -n "$value" ] || continue
   case "$var" in
-    ATTNSERVE_HOST|ATTNSERVE_METRICS|ATTNSERVE_BATCH_GROUPING|ATTNSERVE_MODEL_CONTROL|ATTNSERVE_STRICT_READINESS) ;;
+    ATTNSERVE_HOST|ATTNSERVE_METRICS|ATTNSERVE_ATTENTION_METRICS|ATTNSERVE_BATCH_GROUPING|ATTNSERVE_MODEL_CONTROL|ATTNSERVE_STRICT_READINESS) ;;
     *) number "$var" "$value" ;;
   esac
   # Before the container's own arguments, so that those win.
