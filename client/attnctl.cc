@@ -25,6 +25,7 @@
 #include "attnserve/v1/attnserve.grpc.pb.h"
 #include "attnserve/v1/model_control.grpc.pb.h"
 #include "client/attention_plot.h"
+#include "client/connection.h"
 #include "client/health_check.h"
 #include "client/output_format.h"
 #include "client/sequence_input.h"
@@ -35,6 +36,16 @@
 
 ABSL_FLAG(std::string, server, "localhost:8500", "attnserve address, host:port");
 ABSL_FLAG(int, timeout_ms, 10000, "deadline of every call in milliseconds (0: none)");
+ABSL_FLAG(bool, tls, false, "connect with TLS, trusting the system's root certificates");
+ABSL_FLAG(std::string, tls_ca, "", "connect with TLS, trusting these PEM CA certificates");
+ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate for mutual TLS (with --tls_key)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_server_name, "",
+          "name to check the server's certificate against (default: the host of --server)");
+ABSL_FLAG(std::string, token, "",
+          "bearer token sent with every call (visible in the process list: prefer --token_file)");
+ABSL_FLAG(std::string, token_file, "",
+          "file whose first line (blank lines and '#' comments skipped) is the bearer token");
 ABSL_FLAG(std::string, model, "", "classify, metadata, load, unload: model name");
 ABSL_FLAG(int64_t, version, 0, "classify, metadata: model version (0: the newest ready one)");
 ABSL_FLAG(std::string, version_label, "",
@@ -102,6 +113,11 @@ commands:
 common flags:
   --server HOST:PORT   (default localhost:8500)
   --timeout_ms MS      deadline of every call (default 10000; 0: none)
+  --tls | --tls_ca CA.pem [--tls_cert CERT.pem --tls_key KEY.pem] [--tls_server_name NAME]
+                       TLS (system roots, or CA.pem), with a client certificate
+                       for mutual TLS
+  --token_file FILE | --token TOKEN
+                       bearer token sent with every call (docs/security.md)
 
 Exit status: 0 ok, 1 failed call / bad input / not serving, 2 usage error.
 Run 'attnctl --helpfull' for every flag.)";
@@ -140,15 +156,42 @@ std::chrono::milliseconds Timeout() {
   return std::chrono::milliseconds(std::max(0, absl::GetFlag(FLAGS_timeout_ms)));
 }
 
-void SetDeadline(grpc::ClientContext* context, std::chrono::milliseconds timeout) {
-  if (timeout.count() > 0) context->set_deadline(std::chrono::system_clock::now() + timeout);
+attnserve::client::ConnectionSettings Settings() {
+  attnserve::client::ConnectionSettings s;
+  s.server = absl::GetFlag(FLAGS_server);
+  s.tls = absl::GetFlag(FLAGS_tls);
+  s.tls_ca = absl::GetFlag(FLAGS_tls_ca);
+  s.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  s.tls_key = absl::GetFlag(FLAGS_tls_key);
+  s.tls_server_name = absl::GetFlag(FLAGS_tls_server_name);
+  s.token = absl::GetFlag(FLAGS_token);
+  s.token_file = absl::GetFlag(FLAGS_token_file);
+  return s;
 }
 
+// The bearer token of every call ("" for none); set by main() before any call.
+std::string& Token() {
+  static std::string token;
+  return token;
+}
+
+// A call's deadline (none when `timeout` is 0) and its bearer token.
+void SetDeadline(grpc::ClientContext* context, std::chrono::milliseconds timeout) {
+  if (timeout.count() > 0) context->set_deadline(std::chrono::system_clock::now() + timeout);
+  if (!Token().empty()) context->AddMetadata("authorization", "Bearer " + Token());
+}
+
+// The channel to --server; main() has checked the settings, so this succeeds
+// (a failure here would be a file that vanished meanwhile: plaintext then
+// fails the call).
 std::shared_ptr<grpc::Channel> Connect() {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(-1);  // responses with long attention maps can be large
-  return grpc::CreateCustomChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials(),
-                                   args);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      attnserve::client::OpenChannel(Settings());
+  if (!channel.ok()) {
+    std::cerr << "attnctl: " << channel.status().message() << "\n";
+    std::exit(1);
+  }
+  return *channel;
 }
 
 grpc::Status FetchMetadata(v1::AttnServe::Stub& stub, v1::ModelMetadata* metadata) {
@@ -407,6 +450,13 @@ int main(int argc, char** argv) {
     return UsageError(std::string("unexpected argument '") + positional[2] + "'");
   }
   const absl::string_view name = positional[1];
+  // Connection settings are checked before any command runs.
+  absl::StatusOr<std::string> token = attnserve::client::ReadToken(Settings());
+  if (!token.ok()) return UsageError(token.status().message());
+  Token() = *token;
+  if (absl::Status channel = attnserve::client::OpenChannel(Settings()).status(); !channel.ok()) {
+    return UsageError(channel.message());
+  }
   for (const Command& command : kCommands) {
     if (name == command.name) return command.run();
   }

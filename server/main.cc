@@ -1,10 +1,12 @@
 // attnserve: serves the model versions of a model repository over gRPC.
 //
-// Lifecycle: load what the model control mode wants (a version that fails is
-// reported and the others serve), start the gRPC server (AttnServe,
-// ModelControl, health checking, reflection), print "attnserve: listening on
+// Lifecycle: read the TLS files and bearer tokens (a bad one fails the start),
+// load what the model control mode wants (a version that fails is reported and
+// the others serve), start the gRPC server (AttnServe, ModelControl, health
+// checking, reflection with --reflection), print "attnserve: listening on
 // HOST:PORT", then serve: with --model_control=poll the repository is rescanned
-// every --repository_poll_s seconds and on SIGHUP. On SIGTERM/SIGINT: new
+// every --repository_poll_s seconds and on SIGHUP (which also re-reads the
+// token file). On SIGTERM/SIGINT: new
 // calls get UNAVAILABLE and health goes NOT_SERVING, queued and running
 // requests finish (up to --shutdown_grace_s; later ones are answered
 // UNAVAILABLE), then the process exits 0.
@@ -13,6 +15,7 @@
 #include <iostream>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,22 +30,26 @@
 #include "engine/cpu_info.h"
 #include "engine/lstm_impl.h"
 #include "engine/precision_policy.h"
-#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
-#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
-#include "grpcpp/server_builder.h"
 #include "prometheus/exposer.h"
 #include "server/grpc/attnserve_service.h"
+#include "server/grpc/call_access.h"
+#include "server/grpc/grpc_server.h"
 #include "server/grpc/health_reporter.h"
 #include "server/grpc/model_control_service.h"
+#include "server/grpc/server_credentials.h"
 #include "server/lifecycle/model_control_mode.h"
 #include "server/lifecycle/model_manager.h"
 #include "server/lifecycle/version_loader.h"
 #include "server/observability/engine_collector.h"
 #include "server/observability/log.h"
 #include "server/observability/metrics.h"
+#include "server/observability/metrics_endpoint.h"
 #include "server/observability/process_metrics.h"
+#include "server/security/access_policy.h"
+#include "server/security/bearer_tokens.h"
+#include "server/security/tls_files.h"
 #include "server/serving/model_registry.h"
 #include "server/serving/servable_reaper.h"
 #include "server/serving/serving_core.h"
@@ -58,7 +65,9 @@ ABSL_FLAG(std::vector<std::string>, load_model, {},
 ABSL_FLAG(bool, strict_readiness, true,
           "ready (health of attnserve.v1.AttnServe) only when every model that should serve "
           "has a ready version; false: when at least one has");
-ABSL_FLAG(std::string, host, "0.0.0.0", "address to listen on");
+ABSL_FLAG(std::string, host, "0.0.0.0",
+          "address the gRPC port listens on (0.0.0.0: every interface; 127.0.0.1: this machine "
+          "only; [::]: every IPv6 and IPv4 interface)");
 ABSL_FLAG(int, port, 8500, "gRPC port (0: pick a free one)");
 ABSL_FLAG(int, max_batch_size, 32, "most sequences per batch");
 ABSL_FLAG(int, max_queue_delay_us, 0,
@@ -83,6 +92,28 @@ ABSL_FLAG(bool, attention_metrics, true,
 ABSL_FLAG(int, attention_feature_metrics_max_d, 16,
           "feature attention over at most this many input features gets one share histogram "
           "per feature (0: none)");
+ABSL_FLAG(std::string, metrics_host, "",
+          "address /metrics listens on ('': the same as --host)");
+ABSL_FLAG(int, metrics_threads, 8, "scrapes /metrics serves at once");
+ABSL_FLAG(int, metrics_timeout_ms, 5000,
+          "a /metrics connection that has not sent its request within this is closed");
+ABSL_FLAG(bool, reflection, false,
+          "serve gRPC server reflection (grpc.reflection.v1alpha): lets any client list the "
+          "services and messages");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain (the server's first): serve TLS (needs --tls_key)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert (unencrypted)");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA certificates: mutual TLS; every client must present a certificate they sign");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "file of bearer tokens, one per line ('#' comments): the model-control API then "
+          "needs one, from anywhere; re-read on SIGHUP");
+ABSL_FLAG(bool, auth_inference, false,
+          "inference (AttnServe: Classify, ClassifyStream, ListModels, GetModelMetadata) needs "
+          "a bearer token too (needs --auth_token_file)");
+ABSL_FLAG(std::string, unauthenticated_admin, "loopback",
+          "the model-control API without --auth_token_file: 'loopback' (clients on this "
+          "machine only), 'allow' (every client) or 'deny'");
 ABSL_FLAG(std::string, precision_fallback, "refuse",
           "a bf16 model on a CPU without bf16 instructions: 'refuse' (the version is FAILED) or "
           "'f32' (it is served in f32)");
@@ -201,6 +232,43 @@ int main(int argc, char** argv) {
   }
   options.clock = srv::RealClock();
 
+  // Transport security and access: checked before anything is loaded, so a
+  // bad file fails the start at once, saying which and why.
+  absl::StatusOr<std::optional<srv::TlsMaterial>> tls = srv::LoadTlsMaterial(
+      {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+       absl::GetFlag(FLAGS_tls_client_ca)});
+  if (!tls.ok()) {
+    std::cerr << "attnserve: " << tls.status().message() << "\n";
+    return 2;
+  }
+  std::unique_ptr<srv::BearerTokens> tokens;
+  if (!absl::GetFlag(FLAGS_auth_token_file).empty()) {
+    absl::StatusOr<std::unique_ptr<srv::BearerTokens>> read =
+        srv::BearerTokens::FromFile(absl::GetFlag(FLAGS_auth_token_file));
+    if (!read.ok()) {
+      std::cerr << "attnserve: " << read.status().message() << "\n";
+      return 2;
+    }
+    tokens = *std::move(read);
+  }
+  absl::StatusOr<srv::UnauthenticatedAdmin> unauthenticated_admin =
+      srv::ParseUnauthenticatedAdmin(absl::GetFlag(FLAGS_unauthenticated_admin));
+  if (!unauthenticated_admin.ok()) {
+    std::cerr << "attnserve: --unauthenticated_admin: " << unauthenticated_admin.status().message()
+              << "\n";
+    return 2;
+  }
+  absl::StatusOr<srv::AccessPolicy> access_policy = srv::AccessPolicy::Create(
+      {tokens.get(), absl::GetFlag(FLAGS_auth_inference), *unauthenticated_admin});
+  if (!access_policy.ok()) {
+    std::cerr << "attnserve: " << access_policy.status().message() << "\n";
+    return 2;
+  }
+  Log(absl::StrCat(tls->has_value() ? ((*tls)->require_client_cert() ? "mutual TLS" : "TLS")
+                                    : "plaintext",
+                   "; ", access_policy->Describe(),
+                   tokens != nullptr ? absl::StrCat(" (", tokens->size(), " token(s))") : ""));
+
   const attnserve::engine::CpuInfo& cpu = attnserve::engine::HostCpu();
   Log(absl::StrCat("oneDNN ", cpu.onednn_version, " on CPU ISA ", cpu.isa,
                    cpu.bf16 ? " (bf16: yes)" : " (bf16: no)", "; precision fallback ",
@@ -211,6 +279,7 @@ int main(int argc, char** argv) {
   // released (on the reaper's thread) while its metrics still exist.
   std::unique_ptr<srv::Metrics> metrics;
   std::unique_ptr<prometheus::Exposer> exposer;
+  std::string metrics_host;
   auto process_collector = std::make_shared<srv::ProcessCollector>();
   auto engine_collector = std::make_shared<srv::EngineCollector>();
   if (absl::GetFlag(FLAGS_metrics)) {
@@ -220,15 +289,20 @@ int main(int argc, char** argv) {
     metrics = std::make_unique<srv::Metrics>(attention);
     metrics->SetBuildInfo(kVersion, cpu.onednn_version, cpu.isa);
     options.metrics = metrics.get();
-    const std::string metrics_address =
-        absl::StrCat(absl::GetFlag(FLAGS_host), ":", absl::GetFlag(FLAGS_metrics_port));
-    try {
-      exposer = std::make_unique<prometheus::Exposer>(metrics_address, 1);
-    } catch (const std::exception& e) {
-      std::cerr << "attnserve: cannot serve metrics on " << metrics_address << ": " << e.what()
-                << "\n";
-      return 1;
+    srv::MetricsEndpointOptions endpoint;
+    endpoint.host = absl::GetFlag(FLAGS_metrics_host).empty() ? absl::GetFlag(FLAGS_host)
+                                                              : absl::GetFlag(FLAGS_metrics_host);
+    endpoint.port = absl::GetFlag(FLAGS_metrics_port);
+    endpoint.threads = absl::GetFlag(FLAGS_metrics_threads);
+    endpoint.request_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_metrics_timeout_ms));
+    absl::StatusOr<std::unique_ptr<prometheus::Exposer>> started =
+        srv::StartMetricsEndpoint(endpoint);
+    if (!started.ok()) {
+      std::cerr << "attnserve: " << started.status().message() << "\n";
+      return started.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
     }
+    exposer = *std::move(started);
+    metrics_host = endpoint.host;
     exposer->RegisterCollectable(metrics->registry());
     exposer->RegisterCollectable(process_collector);
     exposer->RegisterCollectable(engine_collector);
@@ -256,24 +330,24 @@ int main(int argc, char** argv) {
   limits.max_sequence_length = absl::GetFlag(FLAGS_max_sequence_length);
   limits.max_sequences_per_request = std::numeric_limits<int32_t>::max();  // each queue bounds it
   srv::ServingCore core(&registry, limits, options.clock, metrics.get());
-  srv::AttnServeService service(&core);
-  srv::ModelControlService control(&manager, &registry);
+  const srv::CallAccess access(&*access_policy);
+  srv::AttnServeService service(&core, &access);
+  srv::ModelControlService control(&manager, &registry, &access);
 
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  int port = 0;
-  const std::string address =
-      absl::StrCat(absl::GetFlag(FLAGS_host), ":", absl::GetFlag(FLAGS_port));
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
-  builder.SetMaxReceiveMessageSize(absl::GetFlag(FLAGS_max_message_bytes));
-  builder.RegisterService(&service);
-  builder.RegisterService(&control);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0) {
-    std::cerr << "attnserve: cannot listen on " << address << "\n";
+  srv::GrpcServerOptions grpc_options;
+  grpc_options.host = absl::GetFlag(FLAGS_host);
+  grpc_options.port = absl::GetFlag(FLAGS_port);
+  grpc_options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  grpc_options.reflection = absl::GetFlag(FLAGS_reflection);
+  grpc_options.credentials = srv::ServerCredentialsFor(*tls);
+  grpc_options.services = {&service, &control};
+  absl::StatusOr<srv::StartedGrpcServer> started = srv::StartGrpcServer(grpc_options);
+  if (!started.ok()) {
+    std::cerr << "attnserve: " << started.status().message() << "\n";
     return 1;
   }
+  std::unique_ptr<grpc::Server> server = std::move(started->server);
+  const int port = started->port;
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   srv::HealthReporter health_reporter(health, absl::GetFlag(FLAGS_strict_readiness));
   manager.Start(&health_reporter);  // health follows every transition from here on
@@ -283,6 +357,13 @@ int main(int argc, char** argv) {
       int signal = 0;
       sigwait(&signals, &signal);
       if (signal == SIGHUP) {
+        if (tokens != nullptr) {
+          const absl::Status reloaded = tokens->Reload();
+          Log(reloaded.ok() ? absl::StrCat("received SIGHUP: ", tokens->size(),
+                                           " bearer token(s) read from --auth_token_file")
+                            : absl::StrCat("received SIGHUP: ", reloaded.message(),
+                                           "; the previous tokens stay in force"));
+        }
         Log("received SIGHUP: rescanning the model repository");
         manager.ReloadRepository([](const absl::Status& status) {
           if (!status.ok()) Log(absl::StrCat("SIGHUP: ", status.message()));
@@ -305,7 +386,7 @@ int main(int argc, char** argv) {
   });
 
   if (exposer) {
-    std::printf("attnserve: metrics on %s:%d/metrics\n", absl::GetFlag(FLAGS_host).c_str(),
+    std::printf("attnserve: metrics on %s:%d/metrics\n", metrics_host.c_str(),
                 exposer->GetListeningPorts().at(0));
   }
   std::printf("attnserve: listening on %s:%d\n", absl::GetFlag(FLAGS_host).c_str(), port);

@@ -34,6 +34,19 @@ number ATTNSERVE_GRPC_PORT "$grpc_port"
 
 if [ "${1:-}" = "health" ]; then
   shift
+  # A TLS server is asked over TLS: ATTNSERVE_HEALTH_TLS_CA (the CA that signed
+  # the server's certificate), with mutual TLS also ATTNSERVE_HEALTH_TLS_CERT
+  # and _KEY (a client certificate), and ATTNSERVE_HEALTH_TLS_SERVER_NAME when
+  # the certificate is not valid for 127.0.0.1 (docs/security.md).
+  if [ -n "${ATTNSERVE_TLS_CERT:-}" ]; then
+    [ -n "${ATTNSERVE_HEALTH_TLS_CA:-}" ] ||
+      fail "the server runs TLS (ATTNSERVE_TLS_CERT): set ATTNSERVE_HEALTH_TLS_CA for the health check"
+    set -- --tls_ca="$ATTNSERVE_HEALTH_TLS_CA" "$@"
+    [ -z "${ATTNSERVE_HEALTH_TLS_CERT:-}" ] ||
+      set -- --tls_cert="$ATTNSERVE_HEALTH_TLS_CERT" --tls_key="${ATTNSERVE_HEALTH_TLS_KEY:-}" "$@"
+    [ -z "${ATTNSERVE_HEALTH_TLS_SERVER_NAME:-}" ] ||
+      set -- --tls_server_name="$ATTNSERVE_HEALTH_TLS_SERVER_NAME" "$@"
+  fi
   exec attnctl health --server "127.0.0.1:$grpc_port" --timeout_ms "${ATTNSERVE_HEALTH_TIMEOUT_MS:-3000}" "$@"
 fi
 case "${1:-}" in
@@ -69,13 +82,22 @@ for pair in \
     ATTNSERVE_MAX_PADDING_FRACTION:max_padding_fraction \
     ATTNSERVE_MAX_SEQUENCE_LENGTH:max_sequence_length \
     ATTNSERVE_MAX_MESSAGE_BYTES:max_message_bytes \
-    ATTNSERVE_SHUTDOWN_GRACE_S:shutdown_grace_s; do
+    ATTNSERVE_SHUTDOWN_GRACE_S:shutdown_grace_s \
+    ATTNSERVE_METRICS_HOST:metrics_host \
+    ATTNSERVE_REFLECTION:reflection \
+    ATTNSERVE_TLS_CERT:tls_cert \
+    ATTNSERVE_TLS_KEY:tls_key \
+    ATTNSERVE_TLS_CLIENT_CA:tls_client_ca \
+    ATTNSERVE_AUTH_TOKEN_FILE:auth_token_file \
+    ATTNSERVE_AUTH_INFERENCE:auth_inference \
+    ATTNSERVE_UNAUTHENTICATED_ADMIN:unauthenticated_admin; do
   var=${pair%%:*}
   flag=${pair#*:}
   eval "value=\${$var:-}"
   [ -n "$value" ] || continue
   case "$var" in
     ATTNSERVE_HOST|ATTNSERVE_METRICS|ATTNSERVE_ATTENTION_METRICS|ATTNSERVE_BATCH_GROUPING|ATTNSERVE_MODEL_CONTROL|ATTNSERVE_STRICT_READINESS) ;;
+    ATTNSERVE_METRICS_HOST|ATTNSERVE_REFLECTION|ATTNSERVE_TLS_*|ATTNSERVE_AUTH_*|ATTNSERVE_UNAUTHENTICATED_ADMIN) ;;
     *) number "$var" "$value" ;;
   esac
   # Before the container's own arguments, so that those win.

@@ -42,17 +42,26 @@ class ClassifyReactor : public grpc::ServerUnaryReactor {
 grpc::ServerUnaryReactor* AttnServeService::Classify(grpc::CallbackServerContext* context,
                                                      const v1::ClassifyRequest* request,
                                                      v1::ClassifyResponse* response) {
+  if (grpc::Status denied = access_->Check(*context, ApiScope::kInference); !denied.ok()) {
+    return RefusedCall(context, denied);
+  }
   return new ClassifyReactor(*core_, context, request, response);
 }
 
 grpc::ServerBidiReactor<v1::ClassifyRequest, v1::ClassifyResponse>*
 AttnServeService::ClassifyStream(grpc::CallbackServerContext* context) {
+  if (grpc::Status denied = access_->Check(*context, ApiScope::kInference); !denied.ok()) {
+    return new RefusedStream<v1::ClassifyRequest, v1::ClassifyResponse>(denied);
+  }
   return new ClassifyStreamReactor(*core_, context);
 }
 
 grpc::ServerUnaryReactor* AttnServeService::ListModels(grpc::CallbackServerContext* context,
                                                        const v1::ListModelsRequest* /*request*/,
                                                        v1::ListModelsResponse* response) {
+  if (grpc::Status denied = access_->Check(*context, ApiScope::kInference); !denied.ok()) {
+    return RefusedCall(context, denied);
+  }
   FillModelList(*core_->registry().snapshot(), response);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
@@ -62,6 +71,9 @@ grpc::ServerUnaryReactor* AttnServeService::ListModels(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* AttnServeService::GetModelMetadata(
     grpc::CallbackServerContext* context, const v1::GetModelMetadataRequest* request,
     v1::ModelMetadata* response) {
+  if (grpc::Status denied = access_->Check(*context, ApiScope::kInference); !denied.ok()) {
+    return RefusedCall(context, denied);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const std::shared_ptr<const RegistrySnapshot> snapshot = core_->registry().snapshot();
   absl::StatusOr<ServableHandle> servable = snapshot->Resolve(ModelRefOf(*request));

@@ -4,21 +4,25 @@
 // call and returns its reactor at once; the answer is sent from whichever
 // thread completes the call. It never waits for inference.
 //
+// Access: every handler first asks `access` (scope kInference) and answers
+// its refusal (UNAUTHENTICATED) without looking at the request.
 // Shutdown: after ServingCore::BeginShutdown() new calls (and new requests on
 // open streams) are answered UNAVAILABLE; accepted ones finish normally.
-// Ownership: borrows the core, which must outlive the gRPC server.
+// Ownership: borrows the core and access, which must outlive the gRPC server.
 // Thread-safety: all handlers may run concurrently.
 #ifndef ATTNSERVE_SERVER_GRPC_ATTNSERVE_SERVICE_H_
 #define ATTNSERVE_SERVER_GRPC_ATTNSERVE_SERVICE_H_
 
 #include "attnserve/v1/attnserve.grpc.pb.h"
+#include "server/grpc/call_access.h"
 #include "server/serving/serving_core.h"
 
 namespace attnserve::server {
 
 class AttnServeService final : public v1::AttnServe::CallbackService {
  public:
-  explicit AttnServeService(const ServingCore* core) : core_(core) {}
+  AttnServeService(const ServingCore* core, const CallAccess* access)
+      : core_(core), access_(access) {}
 
   grpc::ServerUnaryReactor* Classify(grpc::CallbackServerContext* context,
                                      const v1::ClassifyRequest* request,
@@ -34,6 +38,7 @@ class AttnServeService final : public v1::AttnServe::CallbackService {
 
  private:
   const ServingCore* const core_;
+  const CallAccess* const access_;
 };
 
 }  // namespace attnserve::server

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "server/grpc/status_util.h"
+#include "server/serving/client_text.h"
 #include "server/serving/repository_index.h"
 
 namespace attnserve::server {
@@ -37,7 +38,7 @@ void FillModel(const ModelRegistry& registry, const std::string& model, v1::Mode
       return;
     }
   }
-  out->set_name(model);
+  out->set_name(ClientText(model));  // the name asked for, bounded
   out->set_state(ModelStateName(ModelState::kUnloaded));
 }
 
@@ -46,6 +47,9 @@ void FillModel(const ModelRegistry& registry, const std::string& model, v1::Mode
 grpc::ServerUnaryReactor* ModelControlService::RepositoryIndex(
     grpc::CallbackServerContext* context, const v1::RepositoryIndexRequest* request,
     v1::RepositoryIndexResponse* response) {
+  if (grpc::Status denied = access_->Check(*context, ApiScope::kAdmin); !denied.ok()) {
+    return RefusedCall(context, denied);
+  }
   response->set_model_control(ModelControlModeName(manager_->mode()));
   for (const ModelIndex& model : Index(*registry_)) {
     if (request->ready_only() && model.state != ModelState::kReady) continue;
@@ -59,6 +63,9 @@ grpc::ServerUnaryReactor* ModelControlService::RepositoryIndex(
 grpc::ServerUnaryReactor* ModelControlService::LoadModel(grpc::CallbackServerContext* context,
                                                          const v1::LoadModelRequest* request,
                                                          v1::LoadModelResponse* response) {
+  if (grpc::Status denied = access_->Check(*context, ApiScope::kAdmin); !denied.ok()) {
+    return RefusedCall(context, denied);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const std::string model = request->model();
   manager_->LoadModel(model, [this, reactor, response, model](const absl::Status& status) {
@@ -71,6 +78,9 @@ grpc::ServerUnaryReactor* ModelControlService::LoadModel(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* ModelControlService::UnloadModel(grpc::CallbackServerContext* context,
                                                            const v1::UnloadModelRequest* request,
                                                            v1::UnloadModelResponse* response) {
+  if (grpc::Status denied = access_->Check(*context, ApiScope::kAdmin); !denied.ok()) {
+    return RefusedCall(context, denied);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const std::string model = request->model();
   manager_->UnloadModel(model, [this, reactor, response, model](const absl::Status& status) {
@@ -83,6 +93,9 @@ grpc::ServerUnaryReactor* ModelControlService::UnloadModel(grpc::CallbackServerC
 grpc::ServerUnaryReactor* ModelControlService::ReloadRepository(
     grpc::CallbackServerContext* context, const v1::ReloadRepositoryRequest* /*request*/,
     v1::ReloadRepositoryResponse* response) {
+  if (grpc::Status denied = access_->Check(*context, ApiScope::kAdmin); !denied.ok()) {
+    return RefusedCall(context, denied);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   manager_->ReloadRepository([this, reactor, response](const absl::Status& status) {
     for (const ModelIndex& model : Index(*registry_)) Fill(model, response->add_models());

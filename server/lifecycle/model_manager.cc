@@ -8,6 +8,8 @@
 #include "absl/strings/str_join.h"
 #include "engine/model_spec.h"
 #include "server/observability/log.h"
+#include "server/lifecycle/repository_path.h"
+#include "server/serving/client_text.h"
 
 namespace attnserve::server {
 namespace {
@@ -168,7 +170,7 @@ void ModelManager::Loop() {
     absl::Status status;
     {
       absl::MutexLock lock(&state_mu_);
-      status = Execute(command);
+      status = WithoutRepositoryPath(Execute(command), options_.repository);  // for clients
     }
     if (command.done) {
       command.done(status);
@@ -231,7 +233,8 @@ absl::Status ModelManager::Load(const std::string& name) {
 absl::Status ModelManager::Unload(const std::string& name) {
   auto it = models_.find(name);
   if (it == models_.end()) {
-    return absl::NotFoundError(absl::StrCat("model '", name, "' is not known to the server"));
+    return absl::NotFoundError(
+        absl::StrCat("model '", ClientText(name), "' is not known to the server"));
   }
   ManagedModel& model = it->second;
   model.wanted = false;
@@ -363,6 +366,10 @@ void ModelManager::Ensure(ManagedModel& model, const VersionListing& listing,
   request.settings = config.settings;
   request.metrics = metrics;
   absl::StatusOr<ServableHandle> servable = loader_->Load(request);
+  if (!servable.ok()) {
+    // Reasons reach clients (ListModels, RepositoryIndex, errors): no paths.
+    servable = WithoutRepositoryPath(servable.status(), options_.repository);
+  }
 
   auto record = std::make_shared<VersionRecord>();
   record->version = listing.version;
@@ -429,7 +436,8 @@ void ModelManager::RetireAll(ManagedModel& model) {
   for (int64_t v : versions) Retire(model, v);
 }
 
-void ModelManager::SetModelFailure(ManagedModel& model, const absl::Status& failure) {
+void ModelManager::SetModelFailure(ManagedModel& model, const absl::Status& given) {
+  const absl::Status failure = WithoutRepositoryPath(given, options_.repository);  // for clients
   const std::string reason(failure.message());
   if (model.failure == failure && model.reason == reason) return;  // already known
   model.failure = failure;

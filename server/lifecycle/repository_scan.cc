@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "engine/regular_file.h"
+#include "server/serving/client_text.h"
 
 namespace attnserve::server {
 namespace fs = std::filesystem;
@@ -103,12 +104,13 @@ absl::StatusOr<RepositoryListing> ScanRepository(const std::string& repository) 
 
 absl::StatusOr<ModelListing> ScanModel(const std::string& repository, const std::string& name) {
   if (name.empty() || name[0] == '.' || name.find('/') != std::string::npos || name == "..") {
-    return absl::InvalidArgumentError(absl::StrCat("'", name, "' is not a model name"));
+    return absl::InvalidArgumentError(absl::StrCat("'", ClientText(name), "' is not a model name"));
   }
   const fs::path directory = fs::path(repository) / name;
   if (!IsDirectory(directory)) {
     return absl::NotFoundError(
-        absl::StrCat("model '", name, "' is not in the repository (no directory ", name, "/)"));
+        absl::StrCat("model '", ClientText(name), "' is not in the repository (no directory ",
+                     ClientText(name), "/)"));
   }
   return ListModel(directory);
 }

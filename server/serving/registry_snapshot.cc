@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "server/serving/client_text.h"
 
 namespace attnserve::server {
 
@@ -89,9 +90,9 @@ absl::StatusOr<ServableHandle> ResolveVersion(const ModelRecord& model, int64_t 
 
 absl::StatusOr<ServableHandle> RegistrySnapshot::Resolve(const ModelRef& ref) const {
   if (ref.version != 0 && !ref.label.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the request names both version ", ref.version, " and version label '", ref.label,
-        "'; name one"));
+    return absl::InvalidArgumentError(absl::StrCat("the request names both version ", ref.version,
+                                                   " and version label '", ClientText(ref.label),
+                                                   "'; name one"));
   }
   auto it = models_.find(ref.name);
   if (it == models_.end() || !it->second->loaded) {
@@ -102,10 +103,11 @@ absl::StatusOr<ServableHandle> RegistrySnapshot::Resolve(const ModelRef& ref) co
     const std::string known =
         absl::StrCat("known models: ", names.empty() ? "none" : absl::StrJoin(names, ", "));
     if (it != models_.end()) {
-      return absl::NotFoundError(absl::StrCat("model '", ref.name, "' is not loaded (",
+      return absl::NotFoundError(absl::StrCat("model '", ClientText(ref.name), "' is not loaded (",
                                               it->second->reason, "); ", known));
     }
-    return absl::NotFoundError(absl::StrCat("model '", ref.name, "' not found; ", known));
+    return absl::NotFoundError(
+        absl::StrCat("model '", ClientText(ref.name), "' not found; ", known));
   }
   const ModelRecord& model = *it->second;
   if (!ref.label.empty()) {
@@ -114,7 +116,7 @@ absl::StatusOr<ServableHandle> RegistrySnapshot::Resolve(const ModelRef& ref) co
       std::vector<std::string> labels;
       for (const auto& [name, unused] : model.labels) labels.push_back(name);
       return absl::NotFoundError(absl::StrCat("model '", model.name, "' has no version label '",
-                                              ref.label, "'; labels: ",
+                                              ClientText(ref.label), "'; labels: ",
                                               labels.empty() ? "none" : absl::StrJoin(labels, ", ")));
     }
     return ResolveVersion(model, label->second,

@@ -33,6 +33,23 @@ std::vector<std::string> ServerTest::WithDefaults(const std::vector<std::string>
   return all;
 }
 
+::testing::AssertionResult ServerTest::FailsToStart(const std::string& repository,
+                                                   const std::vector<std::string>& flags,
+                                                   int exit_code, const std::string& why) {
+  absl::StatusOr<std::unique_ptr<ServerProcess>> server =
+      ServerProcess::Start(repository, WithDefaults(flags));
+  if (server.ok()) {
+    return ::testing::AssertionFailure() << "it started (port " << (*server)->port() << ")";
+  }
+  const std::string message(server.status().message());
+  const std::string exited = "exited with status " + std::to_string(exit_code);
+  if (message.find(exited) == std::string::npos || message.find(why) == std::string::npos) {
+    return ::testing::AssertionFailure()
+           << "expected '" << exited << "' and '" << why << "' in: " << message;
+  }
+  return ::testing::AssertionSuccess();
+}
+
 ServerProcess* ServerTest::StartServer(const std::vector<std::string>& flags) {
   if (repository_ == nullptr) {
     ADD_FAILURE() << "no model repository (SetUpTestSuite failed)";

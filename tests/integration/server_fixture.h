@@ -29,6 +29,13 @@ class ServerTest : public ::testing::Test {
   ServerProcess* StartServerOn(const std::string& repository, const std::vector<std::string>& flags,
                                const std::vector<std::string>& env = {});
 
+  // Starting attnserve on `repository` with WithDefaults(flags) fails: it
+  // exits with `exit_code` before listening, and what it reports (its status
+  // and stderr) contains `why`.
+  static ::testing::AssertionResult FailsToStart(const std::string& repository,
+                                                 const std::vector<std::string>& flags,
+                                                 int exit_code, const std::string& why);
+
   // `flags` after the flags every test server needs to run in parallel with
   // others (the metrics endpoint on a free port, not the fixed default).
   static std::vector<std::string> WithDefaults(const std::vector<std::string>& flags);

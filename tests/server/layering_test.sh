@@ -26,6 +26,8 @@ forbid server/serving 'server/(lifecycle|grpc)/|grpc|google/protobuf|attnserve/'
   'the lifecycle or gRPC layers, or protobuf (it is protocol-neutral)'
 forbid server/lifecycle 'server/grpc/|grpc|attnserve/v1/(attnserve|model_control)' \
   'the gRPC layer or the API protos (config.pbtxt messages only)'
+forbid server/security 'engine/|oneapi/|dnnl|server/(batching|observability|serving|lifecycle|grpc)/|grpc|google/protobuf|attnserve/|prometheus/' \
+  'the engine, gRPC, protobuf or another server layer (every front end shares it)'
 forbid client 'engine/|server/' 'the engine or the server (clients speak only the API)'
 
 [ "$status" -eq 0 ] && echo "layering: every include points down"
