@@ -42,12 +42,13 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release \
 # ---------------------------------------------------------------------------
 FROM ${BASE_IMAGE} AS runtime
 # The libraries attnserve and attnctl link (ldd above): gRPC C++, protobuf,
-# oneDNN, Abseil, prometheus-cpp core + pull (its HTTP exposer) and GNU OpenMP;
+# oneDNN, Abseil, prometheus-cpp core + pull (its HTTP exposer), cpp-httplib
+# (the KServe v2 HTTP/REST API) and GNU OpenMP;
 # their own dependencies (libgrpc29, civetweb, re2, c-ares, OpenSSL, ...) follow.
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       libgrpc++1.51 libprotobuf32 libdnnl2 libabsl20220623 \
-      libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libgomp1 \
+      libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libcpp-httplib0.11 libgomp1 \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
  && groupadd --system --gid 10001 attnserve \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
@@ -68,7 +69,7 @@ ENV ATTNSERVE_GRPC_PORT=8500 \
     ATTNSERVE_METRICS_PORT=8502 \
     ATTNSERVE_HOST=0.0.0.0
 VOLUME ["/models"]
-EXPOSE 8500 8502
+EXPOSE 8500 8502 8000
 USER 10001:10001
 WORKDIR /opt/attnserve
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \

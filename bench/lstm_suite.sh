@@ -5,18 +5,21 @@
 # the same run. Results go to OUT_DIR (default BUILD_DIR/bench-results/lstm):
 #   machine.txt
 #   engine_native.json, engine_avx2.json   engine_bench: 1 layer, T 50, additive,
-#        H 64/128/256, batch 1/8/32/128, both implementations, and oneDNN's
-#        1024^3 matmul; 5 repetitions (tables take the best)
+#        H 64/128/256, batch 1/8/32/128, both implementations, oneDNN's
+#        1024^3 matmul and the FMA loop (both capped like the rest);
+#        5 repetitions (tables take the best)
 #   gates_native.json, gates_avx2.json     lstm_gates_bench: fused kernel vs oneDNN chain
 #   torch_native.json, torch_avx2.json     compare_torch.py, 1 thread, batch 1 and 32,
 #        both implementations against PyTorch + OpenBLAS (capped to AVX2 too)
 #   serving.json                           serving_suite.py on the demo model:
-#        lstm_batching, lstm_lengths
+#        lstm_batching (with the echo server's floor), lstm_lengths
+#   serving_h128/serving.json              the same lstm_batching on the bench model
+#        (input 32, LSTM 1x128, additive), where the model weighs more
 #   tables.md                              bench/lstm_tables.py
 #
 #   bench/lstm_suite.sh [BUILD_DIR] [OUT_DIR]
-# About 15 minutes. Needs engine_bench, lstm_gates_bench, engine_runner,
-# attnserve, attnbench and scripts/install-deps.sh --bench.
+# About 20 minutes. Needs engine_bench, lstm_gates_bench, engine_runner,
+# attnserve, attnbench, echo_server and scripts/install-deps.sh --bench.
 set -euo pipefail
 build=${1:-build}
 out=${2:-$build/bench-results/lstm}
@@ -35,7 +38,7 @@ mkdir -p "$out"
       2>/dev/null || true
 } | tee "$out/machine.txt"
 
-filter='^peak/matmul_1024/threads:1|^engine/layers:1/hidden:(64|128|256)/steps:50/'
+filter='^peak/(fma|matmul_1024)/threads:1|^engine/layers:1/hidden:(64|128|256)/steps:50/'
 filter+='attn:additive/batch:(1|8|32|128)/'
 for isa in native avx2; do
   cap=ALL
@@ -59,4 +62,7 @@ done
 echo "== serving, demo model"
 $py "$here/serving_suite.py" --build "$build" --out "$out" --model demo \
     --only lstm_batching,lstm_lengths
+echo "== serving, LSTM 1x128"
+$py "$here/serving_suite.py" --build "$build" --out "$out/serving_h128" --model bench \
+    --only lstm_batching
 $py "$here/lstm_tables.py" "$out" | tee "$out/tables.md"

@@ -46,12 +46,14 @@ def engine_table(directory):
         if not rows:
             continue
         peak = next((b["GFLOP/s"] for n, b in rows.items() if n.startswith("peak/matmul")), None)
+        fma = next((b["GFLOP/s"] for n, b in rows.items() if n.startswith("peak/fma")), None)
         cells = collections.defaultdict(dict)
         for name, b in rows.items():
             if name.startswith("engine/"):
                 f = fields(name)
                 cells[(int(f["hidden"]), int(f["batch"]))][f["lstm"]] = b
-        lines.append(f"\n{isa} (oneDNN 1024³ matmul, same run: {peak:.1f} GFLOP/s)\n")
+        fma_text = f"; FMA loop {fma:.1f} GFLOP/s" if fma else ""
+        lines.append(f"\n{isa} (oneDNN 1024³ matmul, same run: {peak:.1f} GFLOP/s{fma_text})\n")
         lines.append("| H | batch | rnn_primitive seq/s | GFLOP/s | of matmul | matmul seq/s | "
                      "GFLOP/s | of matmul | matmul / rnn_primitive |")
         lines.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -114,16 +116,61 @@ def torch_table(directory):
     return "\n".join(lines)
 
 
+def bound_table(directory):
+    """What 2.5x PyTorch at batch 32 would need, against this machine's ceilings.
+
+    FLOPs per sequence come from engine_bench (the same model configuration:
+    1 layer, input 32, T 50, additive): its GFLOP/s over its seq/s."""
+    lines = []
+    for isa in ("native", "avx2"):
+        t = load(os.path.join(directory, f"torch_{isa}.json"))
+        rows = best(load(os.path.join(directory, f"engine_{isa}.json")))
+        if not t or not rows:
+            continue
+        matmul = next((b["GFLOP/s"] for n, b in rows.items() if n.startswith("peak/matmul")), None)
+        fma = next((b["GFLOP/s"] for n, b in rows.items() if n.startswith("peak/fma")), None)
+        flops = {}
+        for name, b in rows.items():
+            f = fields(name) if name.startswith("engine/") else {}
+            if f.get("layers") == "1" and f.get("attn") == "additive" and f.get("steps") == "50":
+                flops[int(f["hidden"])] = b["GFLOP/s"] * 1e9 / b["seq/s"]
+        if not matmul or not flops:
+            continue
+        lines.append(f"\n{isa}: oneDNN 1024³ matmul {matmul:.1f} GFLOP/s" +
+                     (f", FMA loop {fma:.1f} GFLOP/s" if fma else "") + "\n")
+        lines.append("| H | MFLOP/seq | best torch seq/s | its GFLOP/s | 2.5x needs GFLOP/s | "
+                     "of matmul | of FMA loop | matmul LSTM GFLOP/s (compare_torch) |")
+        lines.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for r in t["cases"]:
+            c, sps = r["case"], r["seq_per_s"]
+            if (c["layers"], c["steps"], c["attention"], c["batch"]) != (1, 50, "additive", 32):
+                continue
+            per_seq = flops.get(c["hidden"])
+            if not per_seq:
+                continue
+            torch = max(sps["torch_ref"], sps["torch_padded"])
+            need = 2.5 * torch * per_seq / 1e9
+            engine = sps.get("engine_matmul", sps.get("engine", 0)) * per_seq / 1e9
+            lines.append(f"| {c['hidden']} | {per_seq / 1e6:.2f} | {torch:.0f} | "
+                         f"{torch * per_seq / 1e9:.1f} | {need:.1f} | {need / matmul:.0%} | " +
+                         (f"{need / fma:.0%}" if fma else "-") + f" | {engine:.1f} |")
+    return "\n".join(lines)
+
+
 def serving_table(directory):
     serving = load(os.path.join(directory, "serving.json"))
-    lines = []
-    for c in (serving or {}).get("comparisons", []):
+    if not serving:
+        return ""
+    model = serving.get("model", {})
+    lines = [f"model: {model.get('name')} (input {model.get('input')}, LSTM 1x"
+             f"{model.get('hidden')}, {model.get('attention')})"]
+    for c in serving.get("comparisons", []):
         if not c["name"].startswith("lstm_"):
             continue
         lines.append(f"\n{c['name']}: {c['title']}\n")
         lines.append("| side | clients | req/s | p50 ms | p99 ms | mean batch | "
-                     "computed / requested timesteps |")
-        lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+                     "computed / requested timesteps | server CPU µs/req | client CPU µs/req |")
+        lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for side, levels in c["sides"].items():
             for level in levels:
                 pad = level.get("padding_ratio")
@@ -131,7 +178,18 @@ def serving_table(directory):
                 lines.append(f"| {side} | {level['load']} | {level['requests_per_s']:.0f} | "
                              f"{latency['p50']:.2f} | {latency['p99']:.2f} | "
                              f"{level['server']['mean_batch_size']:.1f} | " +
-                             (f"{pad:.3f} |" if pad else "- |"))
+                             (f"{pad:.3f} | " if pad else "- | ") +
+                             f"{level['server_cpu_us_per_request']:.0f} | "
+                             f"{level['client_cpu_us_per_request']:.0f} |")
+        if c["name"] == "lstm_batching":
+            lines.append("")
+            for impl in ("rnn", "matmul"):
+                batched, alone = c["sides"].get(f"batch-{impl}"), c["sides"].get(f"batch1-{impl}")
+                if not batched or not alone:
+                    continue
+                for b, a in zip(batched, alone):
+                    lines.append(f"- {impl}, concurrency {b['load']}: batching / --max_batch_size=1 "
+                                 f"= {b['requests_per_s'] / a['requests_per_s']:.2f}x")
     return "\n".join(lines)
 
 
@@ -140,7 +198,10 @@ def main():
     for title, table in [("Engine", engine_table(directory)),
                          ("Gate step", gates_table(directory)),
                          ("Engine vs PyTorch", torch_table(directory)),
-                         ("Serving", serving_table(directory))]:
+                         ("2.5x PyTorch at batch 32: what it needs", bound_table(directory)),
+                         ("Serving", serving_table(directory)),
+                         ("Serving, LSTM 1x128", serving_table(
+                             os.path.join(directory, "serving_h128")))]:
         if table:
             print(f"## {title}\n{table}\n")
 

@@ -58,7 +58,16 @@ __attribute__((target("avx2,fma"))) float FmaChunkAvx2(int64_t iterations) {
   return total;
 }
 
-bool HasAvx512() { return __builtin_cpu_supports("avx512f"); }
+// AVX-512 when the CPU has it and oneDNN may use it: ONEDNN_MAX_CPU_ISA=AVX2
+// caps this loop too, so that it is the ceiling of the capped runs.
+bool HasAvx512() {
+  static const bool has = [] {
+    const unsigned isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+    const unsigned avx512 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);
+    return __builtin_cpu_supports("avx512f") && (isa & avx512) == avx512;
+  }();
+  return has;
+}
 
 // FLOPs of one loop iteration: chains x lanes x 2.
 double FlopsPerIteration() { return kChains * (HasAvx512() ? 16 : 8) * 2.0; }

@@ -2,7 +2,9 @@
 // throughput, measured (not taken from a data sheet), in GFLOP/s.
 //
 //   FmaPeakGflops     a register-only loop of independent FMAs (AVX-512 when
-//                     the CPU has it, else AVX2+FMA): the arithmetic ceiling.
+//                     the CPU has it and oneDNN's effective ISA includes it,
+//                     so ONEDNN_MAX_CPU_ISA=AVX2 caps it too; else AVX2+FMA):
+//                     the arithmetic ceiling.
 //   MatmulGflops      a large square f32 oneDNN matmul: what a well-blocked
 //                     GEMM reaches once memory traffic is involved.
 // Both run on `threads` threads (std::thread for the FMA loop; OpenMP threads

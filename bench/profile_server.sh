@@ -34,7 +34,7 @@ bench_models.save('$tmp/repo/bench/1', 128, 1, 'additive', seed=1, max_length=51
 
 port=${PORT:-18950}
 ONEDNN_JIT_PROFILE=2 "$build/server/attnserve" --host=127.0.0.1 --port="$port" \
-    --metrics_port=$((port + 1)) --model_repository="$tmp/repo" >"$tmp/server.out" 2>&1 &
+    --metrics_port=$((port + 1)) --http_port=0 --model_repository="$tmp/repo" >"$tmp/server.out" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do grep -q "listening" "$tmp/server.out" && break; sleep 0.1; done
 
@@ -71,7 +71,7 @@ for concurrency in 64 1; do
     echo "# perf unavailable: callgrind on a short run instead" >"$report"
     kill -TERM "$server_pid"; wait "$server_pid" || true
     valgrind --tool=callgrind --callgrind-out-file="$tmp/callgrind.out" \
-        "$build/server/attnserve" --host=127.0.0.1 --port="$port" --metrics=false \
+        "$build/server/attnserve" --host=127.0.0.1 --port="$port" --http_port=0 --metrics=false \
         --model_repository="$tmp/repo" >"$tmp/server.out" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 600); do grep -q "listening" "$tmp/server.out" && break; sleep 0.1; done

@@ -43,7 +43,7 @@ trap cleanup EXIT
 # start_server REPOSITORY FLAGS...: starts attnserve, sets server_pid and port.
 start_server() {
   local repository=$1; shift
-  "$build/server/attnserve" --host=127.0.0.1 --port=0 --metrics=false \
+  "$build/server/attnserve" --host=127.0.0.1 --port=0 --http_port=0 --metrics=false \
       --model_repository="$repository" "$@" > "$scratch/stdout" 2> "$scratch/stderr" &
   server_pid=$!
   for _ in $(seq 600); do

@@ -27,7 +27,7 @@ for config in "$@"; do
   done
   log=$(mktemp)
   env ${envs[@]+"${envs[@]}"} "$build/server/attnserve" --host=127.0.0.1 --port="$port" \
-      --metrics_port=$((port + 1)) --model_repository="${REPOSITORY:-models}" \
+      --metrics_port=$((port + 1)) --http_port=0 --model_repository="${REPOSITORY:-models}" \
       ${flags[@]+"${flags[@]}"} >"$log" 2>&1 &
   pid=$!
   # Wait for the listening line (the server prints it once ready).

@@ -19,7 +19,9 @@ alternates from level to level), so both sides see the same machine state:
              OMP_WAIT_POLICY=passive, and 1x2 with OMP_NUM_THREADS=1 (the main
              thread, which loads the model, then keeps no OpenMP pool)
   lstm_batching  dynamic batching vs --max_batch_size=1 on each LSTM implementation
-             (--lstm_impl=rnn_primitive and matmul): four servers, closed loop
+             (--lstm_impl=rnn_primitive and matmul): four servers, closed loop; and
+             echo_server at the same levels: what the transport and the client
+             cost without any model, the floor batching cannot go under
   lstm_lengths   lengths uniform 10..200, length grouping, rnn_primitive vs
              matmul: padding ratio (timesteps computed / requested) and req/s
 
@@ -122,14 +124,15 @@ class Suite:
     def attnserve(self, name, flags=(), env=None):
         port, metrics_port = self.port(), self.port()
         cmd = [os.path.join(self.args.build, "server", "attnserve"), "--host=127.0.0.1",
-               f"--port={port}", f"--metrics_port={metrics_port}",
+               f"--port={port}", f"--metrics_port={metrics_port}", "--http_port=0",
                f"--model_repository={self.repo_dir}"] + list(flags)
         return Server(name, cmd, env, metrics_port), port
 
     def echo(self, name):
         port = self.port()
+        input_size = 4 if self.args.model == "demo" else 32
         cmd = [os.path.join(self.args.build, "bench", "echo_server"), "--host=127.0.0.1",
-               f"--port={port}", "--input_size=32", "--outputs=4"]
+               f"--port={port}", f"--input_size={input_size}", "--outputs=4"]
         return Server(name, cmd), port
 
     def python(self, name):
@@ -292,7 +295,8 @@ def run(args):
                           [("batch-rnn", suite.attnserve("batch-rnn", rnn)),
                            ("batch1-rnn", suite.attnserve("batch1-rnn", rnn + one)),
                            ("batch-matmul", suite.attnserve("batch-matmul", matmul)),
-                           ("batch1-matmul", suite.attnserve("batch1-matmul", matmul + one))],
+                           ("batch1-matmul", suite.attnserve("batch1-matmul", matmul + one)),
+                           ("echo", suite.echo("echo"))],
                           "concurrency", [1, 64] if quick else [1, 8, 64])
         if want("lstm_lengths"):
             suite.compare("lstm_lengths", "lengths 10..200, length grouping: LSTM implementations",
@@ -330,8 +334,10 @@ def main():
         names = {c["name"] for c in results}
         results = [c for c in earlier if c["name"] not in names] + results
     with open(path, "w") as f:
-        json.dump({"comparisons": results, "model": {"name": MODEL, "hidden": HIDDEN,
-                                                     "input": 32, "attention": "additive"},
+        model = ({"name": "demo", "hidden": 32, "input": 4, "attention": "additive"}
+                 if args.model == "demo" else
+                 {"name": MODEL, "hidden": HIDDEN, "input": 32, "attention": "additive"})
+        json.dump({"comparisons": results, "model": model,
                    "seconds": time.time() - started}, f, indent=1)
     print(f"\nserving_suite: {time.time() - started:.0f} s; wrote {args.out}/serving.json")
 

@@ -21,7 +21,8 @@ enum Recurrent : int { kSigmoid = 0, kHardSigmoid = 1, kHardSigmoidKeras3 = 2 };
 enum Cell : int { kTanh = 0, kRelu = 1, kLinear = 2 };
 
 // One step of one direction over `rows` rows, each H = `hidden` wide:
-//   g = gx[r] + gh[r]            (4H: gates i, f, g, o; gh absent: h_{t-1} = 0)
+//   g = gx[r] + gh[r] + bias     (4H: gates i, f, g, o; gh absent: h_{t-1} = 0;
+//                                 bias absent: 0)
 //   c[r] = R(f) c[r] + R(i) A(g)  (c[r] read only when gh is present)
 //   h = R(o) A(c[r])  -> state[r] and out[r]
 // R is the recurrent activation, A the cell activation. bf16 outputs are
@@ -33,6 +34,7 @@ struct Step {
   int cell = kTanh;
   const float* const* gx = nullptr;  // per row: 4H floats
   const float* gh = nullptr;         // [rows, 4H] or null
+  const float* bias = nullptr;       // 4H floats or null
   float* c = nullptr;                // [rows, H]
   void* state = nullptr;             // [rows, H], f32 or bf16 (state_bf16)
   void* const* out = nullptr;        // per row: H values, f32 or bf16 (out_bf16)

@@ -27,13 +27,12 @@ struct Scalar {
   static T Add(T a, T b) { return a + b; }
   static T Sub(T a, T b) { return a - b; }
   static T Mul(T a, T b) { return a * b; }
-  static T Div(T a, T b) { return a / b; }
   static T Recip(T a) { return 1.0f / a; }
   static T Min(T a, T b) { return b < a ? b : a; }
   static T Max(T a, T b) { return a < b ? b : a; }
   static T Fma(T a, T b, T c) { return std::fma(a, b, c); }
-  static T Round(T a) { return std::nearbyint(a); }
-  static T Ldexp(T y, T n) { return std::ldexp(y, static_cast<int>(n)); }
+  static T Fms(T a, T b, T c) { return std::fma(a, b, -c); }
+  static T ScaleByPow2(T p, T n, T) { return std::ldexp(p, static_cast<int>(n)); }
 };
 
 }  // namespace

@@ -41,7 +41,6 @@ struct Avx2 {
   static T Add(T a, T b) { return _mm256_add_ps(a, b); }
   static T Sub(T a, T b) { return _mm256_sub_ps(a, b); }
   static T Mul(T a, T b) { return _mm256_mul_ps(a, b); }
-  static T Div(T a, T b) { return _mm256_div_ps(a, b); }
   static T Recip(T a) {
     // 12-bit estimate, one Newton step: r (2 - a r).
     const T r = _mm256_rcp_ps(a);
@@ -50,14 +49,12 @@ struct Avx2 {
   static T Min(T a, T b) { return _mm256_min_ps(a, b); }
   static T Max(T a, T b) { return _mm256_max_ps(a, b); }
   static T Fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
-  static T Round(T a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
-  static T Ldexp(T y, T n) {
-    // 2^n built in the exponent field (n kept >= -126, a normal number).
-    const __m256i e = _mm256_slli_epi32(
-        _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_max_ps(n, _mm256_set1_ps(-126.0f))),
-                         _mm256_set1_epi32(127)),
-        23);
-    return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+  static T Fms(T a, T b, T c) { return _mm256_fmsub_ps(a, b, c); }
+  static T ScaleByPow2(T p, T, T k) {
+    // n sits in k's low mantissa bits: shifted by 23 it is n in the exponent
+    // field (the bits of 1.5 * 2^23 shift out), added to p's exponent.
+    return _mm256_castsi256_ps(_mm256_add_epi32(
+        _mm256_castps_si256(p), _mm256_slli_epi32(_mm256_castps_si256(k), 23)));
   }
 };
 

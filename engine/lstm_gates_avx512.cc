@@ -38,7 +38,6 @@ struct Avx512 {
   static T Add(T a, T b) { return _mm512_add_ps(a, b); }
   static T Sub(T a, T b) { return _mm512_sub_ps(a, b); }
   static T Mul(T a, T b) { return _mm512_mul_ps(a, b); }
-  static T Div(T a, T b) { return _mm512_div_ps(a, b); }
   static T Recip(T a) {
     // 14-bit estimate, one Newton step: r (2 - a r).
     const T r = _mm512_rcp14_ps(a);
@@ -47,10 +46,8 @@ struct Avx512 {
   static T Min(T a, T b) { return _mm512_min_ps(a, b); }
   static T Max(T a, T b) { return _mm512_max_ps(a, b); }
   static T Fma(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
-  static T Round(T a) {
-    return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  }
-  static T Ldexp(T y, T n) { return _mm512_scalef_ps(y, n); }
+  static T Fms(T a, T b, T c) { return _mm512_fmsub_ps(a, b, c); }
+  static T ScaleByPow2(T p, T n, T) { return _mm512_scalef_ps(p, n); }
 };
 
 }  // namespace

@@ -58,9 +58,10 @@ RowMatmul MatmulLstmInputProjection(const MatmulLstm& lstm, int layer) {
   shape.src_row_stride = k;
   shape.dst_row_stride = n;
   shape.src_type = ComputeType(lstm.precision());
-  RowMatmul matmul(shape, /*with_bias=*/true);
-  const MatmulLstm::Layer& weights = lstm.layers()[layer];
-  matmul.Bind(weights.input->Get(matmul.weights_desc()), weights.bias);
+  // No bias here: the gate kernel adds it (a bias in the matmul costs oneDNN's
+  // gemm-based matmul one more pass over its output).
+  RowMatmul matmul(shape, /*with_bias=*/false);
+  matmul.Bind(lstm.layers()[layer].input->Get(matmul.weights_desc()), memory());
   return matmul;
 }
 
@@ -181,6 +182,7 @@ const float* MatmulLstmPlan::Run(dnnl::stream& stream, absl::Span<const int> len
   for (size_t k = 0; k < layers_.size(); ++k) {
     const bool last = k + 1 == layers_.size();
     float* gx = buf.gates_x.Reserve(static_cast<size_t>(total * gate_width));
+    const float* bias = static_cast<const float*>(lstm_.layers()[k].bias.get_data_handle());
     layers_[k].input.Run(stream, total, in, gx, scratchpad);
     char* packed_out =
         last ? nullptr
@@ -206,6 +208,7 @@ const float* MatmulLstmPlan::Run(dnnl::stream& stream, absl::Span<const int> len
         step.hidden = static_cast<int>(h);
         step.gx = buf.gx_rows.data();
         step.gh = s > 0 ? gh + dir * batch * kGates * h : nullptr;
+        step.bias = bias + dir * kGates * h;
         step.c = cell + dir * batch * h;
         step.state = state + static_cast<size_t>(dir * batch * h) * elem;
         step.out = buf.out_rows.data();

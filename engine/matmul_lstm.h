@@ -4,15 +4,14 @@
 //
 // Per layer, with the batch in the ragged order of ragged_schedule.h:
 // - one input projection for every valid step of every sequence and both
-//   directions: Gx [sum of lengths, directions x 4H] = X W_ih^T + (b_ih +
-//   b_hh), one matmul;
+//   directions: Gx [sum of lengths, directions x 4H] = X W_ih^T, one matmul;
 // - per step, one matmul for the recurrent projection of every running
 //   sequence, both directions at once (a batched matmul over directions):
 //   Gh [directions, running, 4H] = h_{t-1} W_hh^T (skipped at the first step,
 //   where h = 0);
-// - per step and direction, the gate kernel (lstm_gates.h): activations, cell
-//   update, new h, written where the next step's matmul reads it and into the
-//   layer output.
+// - per step and direction, the gate kernel (lstm_gates.h): Gx + Gh + (b_ih +
+//   b_hh), activations, cell update, new h, written where the next step's
+//   matmul reads it and into the layer output.
 // Only the running sequences are computed at each step, so the timesteps
 // computed equal the timesteps requested. The backward direction starts at
 // each sequence's own last valid step by reading its input projection rows

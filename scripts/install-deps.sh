@@ -17,7 +17,8 @@
 # (kubectl renders deploy/k8s; skipped when a kubectl is already installed, e.g.
 # the upstream `kubectl` package, which conflicts with it), python3-yaml, and
 # what the Python client (client/python) is built and tested with: grpcio,
-# protobuf, numpy, matplotlib, grpc-tools (stub compiler), pip, setuptools and
+# protobuf, numpy, matplotlib, grpc-tools (stub compiler; also for the KServe v2
+# client the integration tests generate from proto/kserve), pip, setuptools and
 # venv (its install), openssl (the certificates of the TLS tests, made at test
 # time by tests/security/make_test_pki.sh), h5py (the Keras importer reads .h5
 # and .keras files), and clang-14 (the thread-safety analysis `make test` runs,
@@ -29,7 +30,7 @@ packages=(
   build-essential cmake make pkg-config
   libabsl-dev libdnnl-dev nlohmann-json3-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
-  prometheus-cpp-dev libssl-dev
+  prometheus-cpp-dev libssl-dev libcpp-httplib-dev
 )
 python_client_packages=(python3-grpcio python3-protobuf python3-numpy python3-matplotlib
                         python3-grpc-tools python3-pip python3-setuptools python3-venv openssl)

@@ -2,11 +2,12 @@
 //
 // Lifecycle: read the TLS files and bearer tokens (a bad one fails the start),
 // load what the model control mode wants (a version that fails is reported and
-// the others serve), start the gRPC server (AttnServe, ModelControl, health
-// checking, reflection with --reflection), print "attnserve: listening on
-// HOST:PORT", then serve: with --model_control=poll the repository is rescanned
-// every --repository_poll_s seconds and on SIGHUP (which also re-reads the
-// token file). On SIGTERM/SIGINT: new
+// the others serve), start the gRPC server (AttnServe, ModelControl,
+// inference.GRPCInferenceService (KServe v2), health checking, reflection with
+// --reflection) and the KServe v2 HTTP/REST API on --http_port, print
+// "attnserve: listening on HOST:PORT", then serve: with --model_control=poll
+// the repository is rescanned every --repository_poll_s seconds and on SIGHUP
+// (which also re-reads the token file). On SIGTERM/SIGINT: new
 // calls get UNAVAILABLE and health goes NOT_SERVING, queued and running
 // requests finish (up to --shutdown_grace_s; later ones are answered
 // UNAVAILABLE), then the process exits 0.
@@ -37,7 +38,10 @@
 #include "server/grpc/call_access.h"
 #include "server/grpc/grpc_server.h"
 #include "server/grpc/health_reporter.h"
+#include "server/grpc/kserve_service.h"
 #include "server/grpc/model_control_service.h"
+#include "server/http/http_server.h"
+#include "server/http/kserve_http_api.h"
 #include "server/grpc/server_credentials.h"
 #include "server/lifecycle/model_control_mode.h"
 #include "server/lifecycle/model_manager.h"
@@ -69,6 +73,11 @@ ABSL_FLAG(std::string, host, "0.0.0.0",
           "address the gRPC port listens on (0.0.0.0: every interface; 127.0.0.1: this machine "
           "only; [::]: every IPv6 and IPv4 interface)");
 ABSL_FLAG(int, port, 8500, "gRPC port (0: pick a free one)");
+ABSL_FLAG(int, http_port, 8000,
+          "HTTP/REST port of the Open Inference Protocol (KServe v2) API (0: off; -1: pick a "
+          "free one)");
+ABSL_FLAG(int, http_threads, 64,
+          "HTTP threads; each open keep-alive connection holds one while it is served");
 ABSL_FLAG(int, max_batch_size, 32, "most sequences per batch");
 ABSL_FLAG(int, max_queue_delay_us, 0,
           "longest a request waits for a fuller batch when a worker is free");
@@ -333,6 +342,8 @@ int main(int argc, char** argv) {
   const srv::CallAccess access(&*access_policy);
   srv::AttnServeService service(&core, &access);
   srv::ModelControlService control(&manager, &registry, &access);
+  const bool strict_readiness = absl::GetFlag(FLAGS_strict_readiness);
+  srv::KServeService kserve(&core, &manager, &access, strict_readiness, kVersion);
 
   srv::GrpcServerOptions grpc_options;
   grpc_options.host = absl::GetFlag(FLAGS_host);
@@ -340,7 +351,7 @@ int main(int argc, char** argv) {
   grpc_options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   grpc_options.reflection = absl::GetFlag(FLAGS_reflection);
   grpc_options.credentials = srv::ServerCredentialsFor(*tls);
-  grpc_options.services = {&service, &control};
+  grpc_options.services = {&service, &control, &kserve};
   absl::StatusOr<srv::StartedGrpcServer> started = srv::StartGrpcServer(grpc_options);
   if (!started.ok()) {
     std::cerr << "attnserve: " << started.status().message() << "\n";
@@ -349,7 +360,36 @@ int main(int argc, char** argv) {
   std::unique_ptr<grpc::Server> server = std::move(started->server);
   const int port = started->port;
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-  srv::HealthReporter health_reporter(health, absl::GetFlag(FLAGS_strict_readiness));
+  srv::HealthReporter health_reporter(health, strict_readiness);
+
+  // The Open Inference Protocol over HTTP/REST.
+  srv::KServeHttpApi http_api(&core, &manager, strict_readiness, kVersion);
+  std::unique_ptr<srv::HttpServer> http;
+  int http_port = 0;
+  if (const int wanted = absl::GetFlag(FLAGS_http_port); wanted != 0) {
+    srv::HttpServerOptions http_options;
+    http_options.host = absl::GetFlag(FLAGS_host);
+    http_options.port = std::max(0, wanted);
+    http_options.threads = std::max(1, absl::GetFlag(FLAGS_http_threads));
+    http_options.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_message_bytes));
+    http = std::make_unique<srv::HttpServer>(http_options);
+    http_api.Register(http.get());
+    // The same access policy as gRPC (bearer tokens, admin from loopback).
+    http->SetGate([&access_policy, &http_api](const srv::HttpRequest& request) {
+      return http_api.CheckAccess(*access_policy, request);
+    });
+    if (tls->has_value()) {
+      Log("warning: --http_port serves plain HTTP (no TLS): requests and bearer tokens "
+          "travel in clear; --http_port=0 turns it off");
+    }
+    absl::StatusOr<int> bound = http->Start();
+    if (!bound.ok()) {
+      std::cerr << "attnserve: " << bound.status().message() << "\n";
+      server->Shutdown();
+      return 1;
+    }
+    http_port = *bound;
+  }
   manager.Start(&health_reporter);  // health follows every transition from here on
 
   std::thread signal_thread([&] {
@@ -380,6 +420,7 @@ int main(int argc, char** argv) {
       const auto grace = std::chrono::duration_cast<srv::Clock::Duration>(
           std::chrono::duration<double>(absl::GetFlag(FLAGS_shutdown_grace_s)));
       registry.Shutdown(grace);  // every accepted request has been answered
+      if (http != nullptr) http->Stop();
       server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
       return;
     }
@@ -388,6 +429,10 @@ int main(int argc, char** argv) {
   if (exposer) {
     std::printf("attnserve: metrics on %s:%d/metrics\n", metrics_host.c_str(),
                 exposer->GetListeningPorts().at(0));
+  }
+  if (http != nullptr) {
+    std::printf("attnserve: HTTP (KServe v2) on %s:%d\n", absl::GetFlag(FLAGS_host).c_str(),
+                http_port);
   }
   std::printf("attnserve: listening on %s:%d\n", absl::GetFlag(FLAGS_host).c_str(), port);
   std::fflush(stdout);

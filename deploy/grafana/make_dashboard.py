@@ -131,7 +131,8 @@ def build():
     lay.row("Traffic and errors")
     lay.add(timeseries(
         "Request rate by model and code",
-        "Classify requests answered per second, by model and gRPC status code "
+        "Inference requests answered per second (every protocol), by model and gRPC status "
+        "code "
         "(attnserve_requests_total). model=\"\" counts requests that named no servable "
         "model version. Codes with no traffic are hidden.",
         targets((f"sum by (model, code) (rate(attnserve_requests_total{{{M}}}[{RI}])) > 0",
@@ -164,6 +165,25 @@ def build():
         targets((f"sum by (model, reason) (rate(attnserve_rejected_total{{{M}}}[{RI}])) > 0",
                  "{{model}} {{reason}}")),
         unit="ops", stack=True), w=12)
+    lay.add(timeseries(
+        "Request rate by protocol",
+        "Inference requests answered per second by the protocol they came by "
+        "(attnserve_requests_total's protocol label): v1 (attnserve.v1 gRPC), kserve_grpc "
+        "and kserve_http (the Open Inference Protocol, KServe v2, over gRPC and HTTP/REST). "
+        "Protocols with no traffic are hidden.",
+        targets((f"sum by (protocol) (rate(attnserve_requests_total{{{M}}}[{RI}])) > 0",
+                 "{{protocol}}")),
+        unit="reqps", stack=True), w=12)
+    lay.add(timeseries(
+        "Client error ratio by protocol",
+        "Fraction of each protocol's requests refused as the client's mistake (invalid input, "
+        "unknown model or output, cancelled): a new client or integration that sends "
+        "malformed tensors shows up here.",
+        targets(
+            (f"sum by (protocol) (rate(attnserve_requests_total{{{M}, code=~\"{CLIENT_ERROR_CODES}\"}}[{RI}]))"
+             f" / sum by (protocol) (rate(attnserve_requests_total{{{M}}}[{RI}]))",
+             "{{protocol}}")),
+        unit="percentunit", max_=1), w=12)
 
     # ---------------------------------------------------------------- latency
     lay.row("Latency")
@@ -183,6 +203,17 @@ def build():
         "(what AttnserveHighLatencyP99 alerts on at 500ms).",
         targets((quantile(0.99, "attnserve_request_duration_seconds", by="le, model"),
                  "{{model}} p99")),
+        unit="s"), w=12)
+    lay.add(timeseries(
+        "p50 / p99 latency by protocol",
+        "Server-side latency per protocol (attnserve_request_duration_seconds by protocol), "
+        "all selected models and replicas: the same core serves every protocol, so a gap "
+        "between them is the protocol's own cost (decoding, encoding).",
+        targets(
+            (quantile(0.5, "attnserve_request_duration_seconds", by="le, protocol"),
+             "{{protocol}} p50"),
+            (quantile(0.99, "attnserve_request_duration_seconds", by="le, protocol"),
+             "{{protocol}} p99")),
         unit="s"), w=12)
     lay.add(timeseries(
         "Queue wait vs batch compute (p50 / p99)",

@@ -11,6 +11,20 @@ const char* const kStateNames[] = {"loading", "ready", "unloading", "failed"};
 
 }  // namespace
 
+const char* ProtocolName(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::kV1:
+      return "v1";
+    case Protocol::kKServeGrpc:
+      return "kserve_grpc";
+    case Protocol::kKServeHttp:
+      return "kserve_http";
+    case Protocol::kCount:
+      break;
+  }
+  return "unknown";
+}
+
 const char* GrpcCodeName(int code) {
   static const char* const kNames[kGrpcCodes] = {
       "OK",           "CANCELLED",          "UNKNOWN",           "INVALID_ARGUMENT",
@@ -41,9 +55,10 @@ const prometheus::Histogram::BucketBoundaries& SequenceLengthBuckets() {
   return *buckets;
 }
 
-void ModelMetrics::CountRequest(absl::StatusCode code) const {
+void ModelMetrics::CountRequest(Protocol protocol, absl::StatusCode code) const {
   const int index = static_cast<int>(code);
-  requests[index >= 0 && index < kGrpcCodes ? index : 2]->Increment();
+  requests[static_cast<size_t>(protocol)][index >= 0 && index < kGrpcCodes ? index : 2]
+      ->Increment();
 }
 
 void ModelMetrics::Reject(RejectReason reason, double count) const {
@@ -65,11 +80,11 @@ Metrics::Metrics(const AttentionMetricsOptions& attention)
     : registry_(std::make_shared<prometheus::Registry>()),
       requests_(prometheus::BuildCounter()
                     .Name("attnserve_requests_total")
-                    .Help("Classify requests answered, by model, version and gRPC code")
+                    .Help("Inference requests answered, by model, version, protocol and gRPC code")
                     .Register(*registry_)),
       request_duration_(prometheus::BuildHistogram()
                             .Name("attnserve_request_duration_seconds")
-                            .Help("Server-side time from receiving a Classify request to answering it")
+                            .Help("Server-side time from receiving an inference request to answering it, by protocol")
                             .Register(*registry_)),
       queue_duration_(prometheus::BuildHistogram()
                           .Name("attnserve_queue_duration_seconds")
@@ -101,7 +116,7 @@ Metrics::Metrics(const AttentionMetricsOptions& attention)
                        .Register(*registry_)),
       inflight_(prometheus::BuildGauge()
                     .Name("attnserve_inflight_requests")
-                    .Help("Classify requests accepted and not yet answered")
+                    .Help("Inference requests accepted and not yet answered")
                     .Register(*registry_)),
       rejected_(prometheus::BuildCounter()
                     .Name("attnserve_rejected_total")
@@ -165,10 +180,13 @@ Metrics::Metrics(const AttentionMetricsOptions& attention)
                                .Register(*registry_)),
       unresolved_(std::make_unique<ModelMetrics>()) {
   const prometheus::Labels labels = {{"model", ""}, {"version", ""}};
-  for (int code = 0; code < kGrpcCodes; ++code) {
-    prometheus::Labels l = labels;
-    l["code"] = GrpcCodeName(code);
-    unresolved_->requests[code] = &requests_.Add(l);
+  for (int p = 0; p < kProtocols; ++p) {
+    for (int code = 0; code < kGrpcCodes; ++code) {
+      prometheus::Labels l = labels;
+      l["protocol"] = ProtocolName(static_cast<Protocol>(p));
+      l["code"] = GrpcCodeName(code);
+      unresolved_->requests[p][code] = &requests_.Add(l);
+    }
   }
   for (int r = 0; r < static_cast<int>(RejectReason::kCount); ++r) {
     prometheus::Labels l = labels;
@@ -200,10 +218,15 @@ std::shared_ptr<const ModelMetrics> Metrics::ForModel(const std::string& model,
     l[name] = value;
     return l;
   };
-  for (int code = 0; code < kGrpcCodes; ++code) {
-    m->requests[code] = &requests_.Add(with("code", GrpcCodeName(code)));
+  for (int p = 0; p < kProtocols; ++p) {
+    const char* protocol = ProtocolName(static_cast<Protocol>(p));
+    for (int code = 0; code < kGrpcCodes; ++code) {
+      prometheus::Labels l = with("protocol", protocol);
+      l["code"] = GrpcCodeName(code);
+      m->requests[p][code] = &requests_.Add(l);
+    }
+    m->request_duration[p] = &request_duration_.Add(with("protocol", protocol), LatencyBuckets());
   }
-  m->request_duration = &request_duration_.Add(labels, LatencyBuckets());
   m->queue_duration = &queue_duration_.Add(labels, LatencyBuckets());
   m->compute_duration = &compute_duration_.Add(labels, LatencyBuckets());
   m->batch_size = &batch_size_.Add(labels, BatchSizeBuckets());
@@ -240,8 +263,10 @@ void Metrics::Release(const Key& key, const ModelMetrics* metrics) {
 }
 
 void Metrics::RemoveSeries(const ModelMetrics& m) {
-  for (prometheus::Counter* c : m.requests) requests_.Remove(c);
-  request_duration_.Remove(m.request_duration);
+  for (const auto& by_code : m.requests) {
+    for (prometheus::Counter* c : by_code) requests_.Remove(c);
+  }
+  for (prometheus::Histogram* h : m.request_duration) request_duration_.Remove(h);
   queue_duration_.Remove(m.queue_duration);
   compute_duration_.Remove(m.compute_duration);
   batch_size_.Remove(m.batch_size);

@@ -55,9 +55,18 @@ inline constexpr int kGrpcCodes = 17;
 
 class Metrics;
 
+// The protocol a request came in by (the `protocol` label): the attnserve.v1
+// gRPC API, the Open Inference Protocol (KServe v2) over gRPC or over HTTP.
+enum class Protocol { kV1, kKServeGrpc, kKServeHttp, kCount };
+inline constexpr int kProtocols = static_cast<int>(Protocol::kCount);
+// "v1", "kserve_grpc", "kserve_http".
+const char* ProtocolName(Protocol protocol);
+
 struct ModelMetrics {
-  std::array<prometheus::Counter*, kGrpcCodes> requests{};  // by gRPC code
-  prometheus::Histogram* request_duration = nullptr;        // seconds, end to end
+  // By protocol, then gRPC code.
+  std::array<std::array<prometheus::Counter*, kGrpcCodes>, kProtocols> requests{};
+  // Seconds, end to end, by protocol.
+  std::array<prometheus::Histogram*, kProtocols> request_duration{};
   prometheus::Histogram* queue_duration = nullptr;          // seconds, per sequence
   prometheus::Histogram* compute_duration = nullptr;        // seconds, per batch
   prometheus::Histogram* batch_size = nullptr;              // sequences per batch
@@ -71,7 +80,7 @@ struct ModelMetrics {
   prometheus::Gauge* load_duration = nullptr;    // seconds
   prometheus::Gauge* warmup_duration = nullptr;  // seconds
 
-  void CountRequest(absl::StatusCode code) const;
+  void CountRequest(Protocol protocol, absl::StatusCode code) const;
   void Reject(RejectReason reason, double count = 1) const;
   void SetState(ModelStateMetric state) const;
 

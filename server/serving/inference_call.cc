@@ -10,8 +10,10 @@
 
 namespace attnserve::server {
 
-InferenceCall::InferenceCall(ServableHandle servable, InferenceSink* sink, Clock* clock)
+InferenceCall::InferenceCall(ServableHandle servable, InferenceSink* sink, Clock* clock,
+                             Protocol protocol)
     : sink_(sink),
+      protocol_(protocol),
       clock_(clock),
       received_(clock->Now()),
       metrics_(servable->metrics()),
@@ -22,7 +24,7 @@ std::shared_ptr<InferenceCall> InferenceCall::Start(ServableHandle servable,
                                                     InferenceSink* sink,
                                                     const ServerLimits& limits, Clock* clock) {
   const Servable& version = *servable;
-  auto call = std::make_shared<InferenceCall>(std::move(servable), sink, clock);
+  auto call = std::make_shared<InferenceCall>(std::move(servable), sink, clock, request.protocol);
   {
     absl::MutexLock lock(&call->mu_);
     call->self_ = call;
@@ -34,7 +36,7 @@ std::shared_ptr<InferenceCall> InferenceCall::Start(ServableHandle servable,
   if (absl::Status valid = ValidateRequest(request, version.spec(), limits, max_sequences);
       !valid.ok()) {
     if (m != nullptr) {
-      m->CountRequest(valid.code());
+      m->CountRequest(request.protocol, valid.code());
       m->Reject(RejectReason::kInvalid);
     }
     ServableHandle released;
@@ -125,8 +127,8 @@ void InferenceCall::Finish(const absl::Status& status) {
       std::chrono::duration_cast<std::chrono::microseconds>(clock_->Now() - received_).count();
   if (metrics_ != nullptr) {
     metrics_->inflight->Decrement();
-    metrics_->CountRequest(status.code());
-    metrics_->request_duration->Observe(static_cast<double>(summary.server_us) * 1e-6);
+    metrics_->CountRequest(protocol_, status.code());
+    metrics_->request_duration[static_cast<size_t>(protocol_)]->Observe(static_cast<double>(summary.server_us) * 1e-6);
   }
   ServableHandle servable;
   std::shared_ptr<InferenceCall> self;  // released last: it may hold the last reference

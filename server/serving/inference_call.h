@@ -48,7 +48,7 @@ class InferenceCall final : public SequenceOwner {
   void Cancel() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Use Start().
-  InferenceCall(ServableHandle servable, InferenceSink* sink, Clock* clock);
+  InferenceCall(ServableHandle servable, InferenceSink* sink, Clock* clock, Protocol protocol);
 
   void OnSequenceResult(int64_t index, const SequenceResult& result) override;
   void OnSequenceFailed(int64_t index, const absl::Status& status) override
@@ -62,6 +62,7 @@ class InferenceCall final : public SequenceOwner {
   void Finish(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
 
   InferenceSink* const sink_;
+  const Protocol protocol_;
   Clock* const clock_;
   const Clock::TimePoint received_;
   const ModelMetrics* const metrics_;  // alive while servable_ is held; may be null

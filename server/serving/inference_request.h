@@ -11,6 +11,7 @@
 
 #include "absl/types/span.h"
 #include "server/batching/clock.h"
+#include "server/observability/metrics.h"
 
 namespace attnserve::server {
 
@@ -30,6 +31,8 @@ struct InferenceRequest {
   std::vector<SequenceInput> sequences;
   // When the client stops waiting; queued sequences are dropped after it.
   Clock::TimePoint deadline = Clock::TimePoint::max();
+  // Which protocol it came by (the `protocol` label of the request metrics).
+  Protocol protocol = Protocol::kV1;
 };
 
 }  // namespace attnserve::server

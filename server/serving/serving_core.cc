@@ -3,7 +3,8 @@
 
 namespace attnserve::server {
 
-absl::StatusOr<ServableHandle> ServingCore::Resolve(const ModelRef& ref) const {
+absl::StatusOr<ServableHandle> ServingCore::Resolve(const ModelRef& ref,
+                                                   Protocol protocol) const {
   absl::Status refused;
   RejectReason reason = RejectReason::kInvalid;
   if (shutting_down()) {
@@ -21,10 +22,16 @@ absl::StatusOr<ServableHandle> ServingCore::Resolve(const ModelRef& ref) const {
     }
   }
   if (metrics_ != nullptr) {
-    metrics_->Unresolved()->CountRequest(refused.code());
+    metrics_->Unresolved()->CountRequest(protocol, refused.code());
     metrics_->Unresolved()->Reject(reason);
   }
   return refused;
+}
+
+void ServingCore::CountRefused(const absl::Status& status, Protocol protocol) const {
+  if (metrics_ == nullptr) return;
+  metrics_->Unresolved()->CountRequest(protocol, status.code());
+  metrics_->Unresolved()->Reject(RejectReason::kInvalid);
 }
 
 }  // namespace attnserve::server

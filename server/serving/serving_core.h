@@ -1,6 +1,6 @@
 // ServingCore: the protocol-neutral entry point every protocol adapter (the
-// v1 gRPC service today) calls: Resolve() a request's model version, then
-// Start() an InferenceCall on it. It refuses new work once shutdown has begun
+// v1 gRPC service, the KServe v2 gRPC and HTTP front ends) calls: Resolve() a
+// request's model version, then Start() an InferenceCall on it. It refuses new work once shutdown has begun
 // and counts requests that name no servable version (model="" series).
 //
 // Contract: Resolve() errors are final answers: UNAVAILABLE while shutting
@@ -33,11 +33,17 @@ class ServingCore {
               Metrics* metrics)
       : registry_(registry), limits_(limits), clock_(clock), metrics_(metrics) {}
 
-  absl::StatusOr<ServableHandle> Resolve(const ModelRef& ref) const;
+  // `protocol`: the label a refusal is counted under.
+  absl::StatusOr<ServableHandle> Resolve(const ModelRef& ref,
+                                         Protocol protocol = Protocol::kV1) const;
   std::shared_ptr<InferenceCall> Start(ServableHandle servable, const InferenceRequest& request,
                                        InferenceSink* sink) const {
     return InferenceCall::Start(std::move(servable), request, sink, limits_, clock_);
   }
+
+  // Counts a request its protocol adapter refused before it named a model
+  // version (a body it could not read), as Resolve() counts its refusals.
+  void CountRefused(const absl::Status& status, Protocol protocol) const;
 
   void BeginShutdown() { shutting_down_.store(true); }
   bool shutting_down() const { return shutting_down_.load(); }

@@ -122,7 +122,7 @@ def free_port():
 def start_attnserve(children, args, tmp):
     stderr = open(os.path.join(tmp, "attnserve.stderr"), "wb")
     proc = children.start("attnserve", [
-        args.attnserve, "--host=127.0.0.1", "--port=0", "--metrics_port=0",
+        args.attnserve, "--host=127.0.0.1", "--port=0", "--http_port=0", "--metrics_port=0",
         f"--model_repository={os.path.join(args.source, 'models')}",
         "--workers=2", "--max_batch_size=32",
     ], stdout=subprocess.PIPE, stderr=stderr)
@@ -394,9 +394,11 @@ def run(args, children, tmp):
     demo = 'job="attnserve", model="demo", version="1"'
     check(value(f"sum(attnserve_requests_total{{{j}}})") == len(calls),
           f"sum(attnserve_requests_total) == {len(calls)} calls sent")
-    check(value(f'attnserve_requests_total{{{j}, model="", code="NOT_FOUND"}}') == NOT_FOUND_REQUESTS,
+    check(value(f'attnserve_requests_total{{{j}, model="", code="NOT_FOUND", protocol="v1"}}')
+          == NOT_FOUND_REQUESTS,
           f'requests_total{{model="", code="NOT_FOUND"}} == {NOT_FOUND_REQUESTS}')
-    check(value(f'attnserve_requests_total{{{demo}, code="INVALID_ARGUMENT"}}') == INVALID_REQUESTS,
+    check(value(f'attnserve_requests_total{{{demo}, code="INVALID_ARGUMENT", protocol="v1"}}')
+          == INVALID_REQUESTS,
           f'requests_total{{model="demo", code="INVALID_ARGUMENT"}} == {INVALID_REQUESTS}')
     check(value(f'sum(attnserve_rejected_total{{{j}, reason="invalid"}})')
           == NOT_FOUND_REQUESTS + INVALID_REQUESTS,
@@ -405,7 +407,8 @@ def run(args, children, tmp):
           "nothing rejected for another reason")
 
     # ---- request latency: every bucket, the sum, and the quantiles
-    buckets = query(url, f"attnserve_request_duration_seconds_bucket{{{demo}}}")
+    # Every call came by the v1 API; each protocol has its own series.
+    buckets = query(url, f'attnserve_request_duration_seconds_bucket{{{demo}, protocol="v1"}}')
     check(len(buckets) == 18, f"18 latency buckets (17 bounds and +Inf), got {len(buckets)}")
     cumulative = []
     for labels, got in buckets:
@@ -416,7 +419,8 @@ def run(args, children, tmp):
         cumulative.append((le, got))
     check(True, "every attnserve_request_duration_seconds bucket equals the count of "
           "responses' server_us at or below it")
-    check(close(value(f"attnserve_request_duration_seconds_sum{{{demo}}}"), sum(server_s)),
+    check(close(value(f'attnserve_request_duration_seconds_sum{{{demo}, protocol="v1"}}'),
+                sum(server_s)),
           f"request_duration_seconds_sum == sum of server_us ({sum(server_s):.6f} s)")
     for q in (0.5, 0.99):
         expr = f"histogram_quantile({q}, sum by (le) (attnserve_request_duration_seconds_bucket{{{j}}}))"

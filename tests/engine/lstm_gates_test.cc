@@ -2,7 +2,8 @@
 // reference of the same formulas: every kernel this CPU can run (portable,
 // AVX2, AVX-512), every pair of activations, the first step (no recurrent
 // input, no previous cell state) and later ones, row widths that leave a
-// partial vector, f32 and bf16 outputs. Also which kernel the engine picks
+// partial vector, f32 and bf16 outputs, with and without a bias, and far
+// into saturation. Also which kernel the engine picks
 // for the CPU's (possibly capped) ISA.
 #include "engine/lstm_gates.h"
 
@@ -51,8 +52,10 @@ float FromBf16(uint16_t v) {
 struct Case {
   int rows;
   int hidden;
-  bool first;      // no gh, c not read
-  bool bf16;       // state and out in bf16
+  bool first;           // no gh, c not read
+  bool bf16;            // state and out in bf16
+  bool bias = false;    // a bias added to the gates
+  float range = 9.0f;   // gx in [-range, range]; gh, bias and c scaled from it
 };
 
 // Runs `kernel` on random inputs and returns the max error of c and h against
@@ -63,9 +66,11 @@ double MaxError(const Kernel& kernel, const Case& c, int recurrent, int cell) {
   std::mt19937 rng(static_cast<uint32_t>(c.rows * 131 + c.hidden * 7 + recurrent * 3 + cell));
   // Pre-activations over a wide range: saturated gates, the hard_sigmoid
   // kinks, both tanh branches.
-  std::uniform_real_distribution<float> wide(-9.0f, 9.0f);
+  std::uniform_real_distribution<float> wide(-c.range, c.range);
   const int h = c.hidden;
   std::vector<float> gx(static_cast<size_t>(c.rows) * 4 * h), gh(gx.size());
+  std::vector<float> bias(static_cast<size_t>(4 * h));
+  for (float& v : bias) v = wide(rng) * 0.1f;
   std::vector<float> cell_state(static_cast<size_t>(c.rows) * h);
   for (float& v : gx) v = wide(rng);
   for (float& v : gh) v = wide(rng) * 0.25f;
@@ -87,6 +92,7 @@ double MaxError(const Kernel& kernel, const Case& c, int recurrent, int cell) {
   step.cell = cell;
   step.gx = gx_rows.data();
   step.gh = c.first ? nullptr : gh.data();
+  step.bias = c.bias ? bias.data() : nullptr;
   step.c = cell_state.data();
   step.state = c.bf16 ? static_cast<void*>(state16.data()) : static_cast<void*>(state.data());
   step.out = out_rows.data();
@@ -99,7 +105,8 @@ double MaxError(const Kernel& kernel, const Case& c, int recurrent, int cell) {
     for (int k = 0; k < h; ++k) {
       auto pre = [&](int g) {
         const size_t at = static_cast<size_t>(r) * 4 * h + static_cast<size_t>(g) * h + k;
-        return double{gx[at]} + (c.first ? 0.0 : double{gh[at]});
+        return double{gx[at]} + (c.first ? 0.0 : double{gh[at]}) +
+               (c.bias ? double{bias[static_cast<size_t>(g) * h + k]} : 0.0);
       };
       const double i = RecurrentRef(recurrent, pre(0));
       const double f = RecurrentRef(recurrent, pre(1));
@@ -141,19 +148,40 @@ TEST(LstmGatesTest, EveryKernelMatchesDoublePrecision) {
         for (int hidden : {1, 7, 16, 37, 128}) {
           for (bool first : {true, false}) {
             for (bool bf16 : {false, true}) {
-              SCOPED_TRACE(std::string(kernel.name) + " recurrent " + std::to_string(recurrent) +
-                           " cell " + std::to_string(cell) + " hidden " +
-                           std::to_string(hidden) + (first ? " first" : "") +
-                           (bf16 ? " bf16" : ""));
-              const double error = MaxError(kernel, {5, hidden, first, bf16}, recurrent, cell);
-              EXPECT_LE(error, 1e-6);
-              worst = std::max(worst, error);
+              for (bool bias : {false, true}) {
+                SCOPED_TRACE(std::string(kernel.name) + " recurrent " +
+                             std::to_string(recurrent) + " cell " + std::to_string(cell) +
+                             " hidden " + std::to_string(hidden) + (first ? " first" : "") +
+                             (bf16 ? " bf16" : "") + (bias ? " bias" : ""));
+                const double error =
+                    MaxError(kernel, {5, hidden, first, bf16, bias}, recurrent, cell);
+                EXPECT_LE(error, 1e-6);
+                worst = std::max(worst, error);
+              }
             }
           }
         }
       }
     }
     std::printf("gate kernel %-6s max error %.2e\n", kernel.name, worst);
+  }
+}
+
+// Far into saturation (pre-activations up to +-300, where the kernels clamp
+// their exponents, and cells up to +-90): still finite and as exact.
+TEST(LstmGatesTest, SaturatedGatesStayExact) {
+  for (const Kernel& kernel : Kernels()) {
+    for (int recurrent = 0; recurrent < 3; ++recurrent) {
+      for (int cell = 0; cell < 3; ++cell) {
+        for (bool first : {true, false}) {
+          SCOPED_TRACE(std::string(kernel.name) + " recurrent " + std::to_string(recurrent) +
+                       " cell " + std::to_string(cell) + (first ? " first" : ""));
+          const double error =
+              MaxError(kernel, {7, 37, first, false, true, 300.0f}, recurrent, cell);
+          EXPECT_LE(error, 1e-6);
+        }
+      }
+    }
   }
 }
 

@@ -77,7 +77,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   // Everything the child needs is prepared before fork(): after it, only
   // async-signal-safe calls are allowed (the test process has other threads).
   std::vector<std::string> args = {ATTNSERVE_BINARY, "--host=127.0.0.1", "--port=0",
-                                   "--model_repository=" + model_repository};
+                                   "--http_port=0", "--model_repository=" + model_repository};
   args.insert(args.end(), extra_flags.begin(), extra_flags.end());
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());

@@ -36,6 +36,8 @@ def parse_args():
     parser.add_argument("--source", required=True, help="the repository's root")
     parser.add_argument("--attnserve", required=True)
     parser.add_argument("--attnctl", required=True)
+    parser.add_argument("--kserve_stubs", default=None,
+                        help="where the KServe v2 (grpc_predict_v2) stubs were generated")
     ARGS, rest = parser.parse_known_args()
     return [sys.argv[0]] + rest
 
@@ -114,7 +116,7 @@ class Server:
 
     def __init__(self, repository, flags=(), env=None):
         self.stderr_file = tempfile.NamedTemporaryFile(prefix="attnserve-stderr-", delete=False)
-        argv = [ARGS.attnserve, "--host=127.0.0.1", "--port=0", "--metrics=false",
+        argv = [ARGS.attnserve, "--host=127.0.0.1", "--port=0", "--http_port=0", "--metrics=false",
                 "--warmup_lengths=none", f"--model_repository={repository.path}", *flags]
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.stderr_file,
                                      preexec_fn=_die_with_parent,
@@ -140,6 +142,15 @@ class Server:
             raise RuntimeError(f"attnserve exited ({code}) before listening: {lines}\n"
                                f"{self.stderr()}")
         self.address = f"{m.group(1)}:{m.group(2)}"
+        # With --http_port (-1: a free one) and metrics on, where they listen.
+        self.http_address = self.metrics_address = None
+        for line in lines:
+            h = re.match(r"attnserve: HTTP \(KServe v2\) on ([\d.]+):(\d+)$", line)
+            if h:
+                self.http_address = f"{h.group(1)}:{h.group(2)}"
+            mm = re.match(r"attnserve: metrics on ([\d.]+):(\d+)/metrics$", line)
+            if mm:
+                self.metrics_address = f"{mm.group(1)}:{mm.group(2)}"
 
     def stderr(self):
         with open(self.stderr_file.name, encoding="utf-8", errors="replace") as f:

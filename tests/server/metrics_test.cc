@@ -98,10 +98,12 @@ class ServingMetricsTest : public ::testing::Test {
   }
 
   // Runs one request and returns its final status.
-  absl::Status Infer(const std::vector<std::vector<float>>& sequences) {
+  absl::Status Infer(const std::vector<std::vector<float>>& sequences,
+                     Protocol protocol = Protocol::kV1) {
     absl::StatusOr<ServableHandle> servable = registry_.Resolve(ModelRef{"demo", 0, ""});
     if (!servable.ok()) return servable.status();
     InferenceRequest request;
+    request.protocol = protocol;
     for (const std::vector<float>& values : sequences) {
       request.sequences.push_back(SequenceInput{absl::MakeConstSpan(values), 0, 0, {}});
     }
@@ -125,7 +127,7 @@ class ServingMetricsTest : public ::testing::Test {
 
 TEST_F(ServingMetricsTest, RequestsLatencyLengthsBatchesAndInvalidInputAreCounted) {
   ASSERT_TRUE(Infer({Values(5), Values(9)}).ok());
-  ASSERT_TRUE(Infer({Values(12)}).ok());
+  ASSERT_TRUE(Infer({Values(12)}, Protocol::kKServeHttp).ok());
   std::vector<float> bad = Values(3);
   bad.push_back(1.0f);  // 13 values: not a multiple of 4
   EXPECT_EQ(Infer({bad}).code(), absl::StatusCode::kInvalidArgument);
@@ -134,8 +136,14 @@ TEST_F(ServingMetricsTest, RequestsLatencyLengthsBatchesAndInvalidInputAreCounte
   EXPECT_EQ(ReadSeries(r, "attnserve_requests_total", With(kDemo, "code", "OK")).value, 2);
   EXPECT_EQ(
       ReadSeries(r, "attnserve_requests_total", With(kDemo, "code", "INVALID_ARGUMENT")).value, 1);
+  EXPECT_EQ(ReadSeries(r, "attnserve_requests_total", With(kDemo, "protocol", "kserve_http")).value,
+            1);
+  EXPECT_EQ(ReadSeries(r, "attnserve_requests_total", With(kDemo, "protocol", "v1")).value, 2);
   EXPECT_EQ(ReadSeries(r, "attnserve_rejected_total", With(kDemo, "reason", "invalid")).value, 1);
   EXPECT_EQ(ReadSeries(r, "attnserve_request_duration_seconds", kDemo).sample_count, 2);
+  EXPECT_EQ(ReadSeries(r, "attnserve_request_duration_seconds",
+                       With(kDemo, "protocol", "kserve_http")).sample_count,
+            1);
   EXPECT_GT(ReadSeries(r, "attnserve_request_duration_seconds", kDemo).sample_sum, 0);
   EXPECT_EQ(ReadSeries(r, "attnserve_sequence_length", kDemo).sample_count, 3);
   EXPECT_EQ(ReadSeries(r, "attnserve_sequence_length", kDemo).sample_sum, 26);
@@ -159,7 +167,9 @@ TEST(MetricsTest, EveryGrpcCodeHasASeriesAndLabelsStayBounded) {
   for (const auto& family : metrics.registry()->Collect()) {
     if (family.name == "attnserve_requests_total") requests_series = family.metric.size();
   }
-  EXPECT_EQ(requests_series, 2u * kGrpcCodes);  // demo/1 and the unresolved series
+  // demo/1 and the unresolved series, each per protocol and code.
+  EXPECT_EQ(requests_series, 2u * kProtocols * kGrpcCodes);
+  EXPECT_STREQ(ProtocolName(Protocol::kKServeHttp), "kserve_http");
   EXPECT_STREQ(GrpcCodeName(14), "UNAVAILABLE");
 }
 
@@ -167,11 +177,16 @@ TEST(MetricsTest, AVersionsSeriesGoWithItsLastHandle) {
   Metrics metrics;
   const prometheus::Registry& r = *metrics.registry();
   auto handle = metrics.ForModel("demo", "2");
-  handle->CountRequest(absl::StatusCode::kOk);
+  handle->CountRequest(Protocol::kKServeGrpc, absl::StatusCode::kOk);
   handle->SetState(ModelStateMetric::kReady);
   auto other = metrics.ForModel("demo", "1");
   const std::map<std::string, std::string> v2 = {{"model", "demo"}, {"version", "2"}};
   EXPECT_EQ(ReadSeries(r, "attnserve_requests_total", With(v2, "code", "OK")).value, 1);
+  std::map<std::string, std::string> grpc = With(v2, "code", "OK");
+  grpc["protocol"] = "kserve_grpc";
+  EXPECT_EQ(ReadSeries(r, "attnserve_requests_total", grpc).value, 1);
+  grpc["protocol"] = "v1";
+  EXPECT_EQ(ReadSeries(r, "attnserve_requests_total", grpc).value, 0);
   auto copy = handle;
   handle.reset();
   EXPECT_TRUE(ReadSeries(r, "attnserve_model_state", v2).found);  // `copy` holds them
