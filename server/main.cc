@@ -119,6 +119,12 @@ ABSL_FLAG(int, max_message_bytes, 16 << 20, "largest request message accepted");
 ABSL_FLAG(double, shutdown_grace_s, 10.0, "time queued requests get to finish on shutdown");
 ABSL_FLAG(bool, metrics, true, "export Prometheus metrics on --metrics_port");
 ABSL_FLAG(int, metrics_port, 8502, "HTTP port of /metrics (0: pick a free one)");
+ABSL_FLAG(bool, attention_metrics, true,
+          "with --metrics: summarise the attention maps returned on real traffic per model "
+          "version (entropy, peak position and weight, feature shares; docs/metrics.md)");
+ABSL_FLAG(int, attention_feature_metrics_max_d, 16,
+          "feature attention over at most this many input features gets one share histogram "
+          "per feature (0: none)");
 ABSL_FLAG(std::string, metrics_host, "",
           "address /metrics listens on ('': the same as --host)");
 ABSL_FLAG(int, metrics_threads, 8, "scrapes /metrics serves at once");
@@ -263,6 +269,11 @@ int main(int argc, char** argv) {
   srv::ModelManagerOptions options;
   options.repository = absl::GetFlag(FLAGS_model_repository);
   if (!DefaultsFromFlags(&options.defaults)) return 2;
+  if (absl::GetFlag(FLAGS_attention_feature_metrics_max_d) < 0) {
+    std::cerr << "attnserve: --attention_feature_metrics_max_d must be 0 or more, not "
+              << absl::GetFlag(FLAGS_attention_feature_metrics_max_d) << "\n";
+    return 2;
+  }
   absl::StatusOr<srv::ModelControlMode> mode =
       srv::ParseModelControlMode(absl::GetFlag(FLAGS_model_control));
   if (!mode.ok()) {
@@ -341,7 +352,10 @@ int main(int argc, char** argv) {
   auto process_collector = std::make_shared<srv::ProcessCollector>();
   auto engine_collector = std::make_shared<srv::EngineCollector>();
   if (absl::GetFlag(FLAGS_metrics)) {
-    metrics = std::make_unique<srv::Metrics>();
+    srv::AttentionMetricsOptions attention;
+    attention.enabled = absl::GetFlag(FLAGS_attention_metrics);
+    attention.feature_max_d = absl::GetFlag(FLAGS_attention_feature_metrics_max_d);
+    metrics = std::make_unique<srv::Metrics>(attention);
     metrics->SetBuildInfo(kVersion, cpu.onednn_version, cpu.isa);
     options.metrics = metrics.get();
     srv::MetricsEndpointOptions endpoint;

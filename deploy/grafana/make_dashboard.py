@@ -407,6 +407,78 @@ def build():
         "replicas run oneDNN's AVX2 path and cannot serve bf16 models.",
         [target(f"count by (isa) (attnserve_build_info{{{P}}})", "{{isa}}", "A")]), w=4)
 
+    # -------------------------------------------------------------- attention
+    lay.row("Attention")
+    by = "le, model, version, map"
+    legend = "{{model}} v{{version}} {{map}}"
+    lay.add(timeseries(
+        "Attention entropy p50 / p90",
+        "Per model version and attention map: entropy of each sequence's weights divided "
+        "by log(length) (attnserve_attention_entropy): 1 = spread evenly, 0 = all on one "
+        "step (for map=feature: over the input features). docs/attention-monitoring.md.",
+        targets((quantile(0.5, "attnserve_attention_entropy", by), f"{legend} p50"),
+                (quantile(0.9, "attnserve_attention_entropy", by), f"{legend} p90")),
+        max_=1), w=8)
+    lay.add(timeseries(
+        "Attention peak position p50 / p90",
+        "Where each sequence's largest weight sits, argmax / (length - 1): 0 = first "
+        "step, 1 = last (attnserve_attention_peak_position).",
+        targets((quantile(0.5, "attnserve_attention_peak_position", by), f"{legend} p50"),
+                (quantile(0.9, "attnserve_attention_peak_position", by), f"{legend} p90")),
+        max_=1), w=8)
+    lay.add(timeseries(
+        "Attention peak weight p50 / p90",
+        "The largest weight of each sequence's map (attnserve_attention_peak_weight): "
+        "1/length for uniform attention, 1 when one step takes it all.",
+        targets((quantile(0.5, "attnserve_attention_peak_weight", by), f"{legend} p50"),
+                (quantile(0.9, "attnserve_attention_peak_weight", by), f"{legend} p90")),
+        max_=1), w=8)
+    lay.add(timeseries(
+        "Feature attention shares",
+        "Mean share of the feature attention per input feature (attnserve_attention_"
+        "feature_share; models with feature attention over at most "
+        "--attention_feature_metrics_max_d features). Stacked: the shares sum to 1.",
+        targets((f"sum by (model, version, feature) "
+                 f"(rate(attnserve_attention_feature_share_sum{{{M}}}[{RI}])) / "
+                 f"sum by (model, version, feature) "
+                 f"(rate(attnserve_attention_feature_share_count{{{M}}}[{RI}]))",
+                 "{{model}} v{{version}} feature {{feature}}")),
+        max_=1, stack=True), w=8)
+    R = 'model=~"$model"'
+    lay.add(timeseries(
+        "Median peak position: last hour vs the day before",
+        "The recording rules of deploy/prometheus/attention_rules.yml, per model and map "
+        "across replicas and versions: the last hour's median peak position and the band "
+        "learned over the previous day (mean +- max(3 sd, 0.1)). "
+        "AttnserveAttentionPeakShift fires when the median stays outside for 15 minutes.",
+        targets((f"model_map:attnserve_attention_peak_position:median1h{{{R}}}",
+                 "{{model}} {{map}} last hour"),
+                (f"model_map:attnserve_attention_peak_position_median1h:avg1d{{{R}}} + "
+                 f"clamp_min(3 * model_map:attnserve_attention_peak_position_median1h:stddev1d"
+                 f"{{{R}}}, 0.1)", "{{model}} {{map}} band high"),
+                (f"model_map:attnserve_attention_peak_position_median1h:avg1d{{{R}}} - "
+                 f"clamp_min(3 * model_map:attnserve_attention_peak_position_median1h:stddev1d"
+                 f"{{{R}}}, 0.1)", "{{model}} {{map}} band low")),
+        max_=1), w=8)
+    lay.add(timeseries(
+        "Median entropy: last hour vs the day before",
+        "As on the left for the normalised entropy (AttnserveAttentionEntropyShift).",
+        targets((f"model_map:attnserve_attention_entropy:median1h{{{R}}}",
+                 "{{model}} {{map}} last hour"),
+                (f"model_map:attnserve_attention_entropy_median1h:avg1d{{{R}}} + "
+                 f"clamp_min(3 * model_map:attnserve_attention_entropy_median1h:stddev1d"
+                 f"{{{R}}}, 0.1)", "{{model}} {{map}} band high"),
+                (f"model_map:attnserve_attention_entropy_median1h:avg1d{{{R}}} - "
+                 f"clamp_min(3 * model_map:attnserve_attention_entropy_median1h:stddev1d"
+                 f"{{{R}}}, 0.1)", "{{model}} {{map}} band low")),
+        max_=1), w=8)
+    lay.add(timeseries(
+        "Head gate mean p50",
+        "Models with a head gate: the median over sequences of the gate's mean value "
+        "(attnserve_attention_gate_mean): how much of the head's vector passes.",
+        targets((quantile(0.5, "attnserve_attention_gate_mean", by), f"{legend} p50")),
+        max_=1), w=8)
+
     # ---------------------------------------------------------------- process
     lay.row("Process")
     lay.add(timeseries(

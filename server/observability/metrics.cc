@@ -1,5 +1,7 @@
 #include "server/observability/metrics.h"
 
+#include <set>
+
 namespace attnserve::server {
 namespace {
 
@@ -72,7 +74,12 @@ void ModelMetrics::SetState(ModelStateMetric current) const {
   }
 }
 
-Metrics::Metrics()
+const AttentionSeries* ModelMetrics::AttentionFor(
+    const std::vector<engine::AttentionOutputInfo>& maps) const {
+  return owner != nullptr ? owner->AttentionFor(*this, maps) : nullptr;
+}
+
+Metrics::Metrics(const AttentionMetricsOptions& attention)
     : registry_(std::make_shared<prometheus::Registry>()),
       requests_(prometheus::BuildCounter()
                     .Name("attnserve_requests_total")
@@ -147,6 +154,33 @@ Metrics::Metrics()
                    .Name("attnserve_model_unloads_total")
                    .Help("Versions of the model unloaded (drained and released)")
                    .Register(*registry_)),
+      attention_options_(attention),
+      attention_entropy_(prometheus::BuildHistogram()
+                             .Name("attnserve_attention_entropy")
+                             .Help("Per sequence and attention map: entropy of its weights over "
+                                   "steps (features for map=\"feature\") divided by log(length), "
+                                   "in [0, 1]: 1 uniform, 0 all on one step")
+                             .Register(*registry_)),
+      attention_peak_position_(prometheus::BuildHistogram()
+                                   .Name("attnserve_attention_peak_position")
+                                   .Help("Per sequence and attention map over steps: position of "
+                                         "its largest weight, argmax / (length - 1): 0 first "
+                                         "step, 1 last")
+                                   .Register(*registry_)),
+      attention_peak_weight_(prometheus::BuildHistogram()
+                                 .Name("attnserve_attention_peak_weight")
+                                 .Help("Per sequence and attention map over steps: its largest "
+                                       "weight (1/length uniform, 1 one-hot)")
+                                 .Register(*registry_)),
+      attention_feature_share_(prometheus::BuildHistogram()
+                                   .Name("attnserve_attention_feature_share")
+                                   .Help("Per sequence and input feature: the feature's share of "
+                                         "the feature attention (its mean weight over the steps)")
+                                   .Register(*registry_)),
+      attention_gate_mean_(prometheus::BuildHistogram()
+                               .Name("attnserve_attention_gate_mean")
+                               .Help("Per sequence: the mean value of the head's attention gate")
+                               .Register(*registry_)),
       unresolved_(std::make_unique<ModelMetrics>()) {
   stream_pending_ = &prometheus::BuildGauge()
                          .Name("attnserve_stream_pending_requests")
@@ -188,6 +222,9 @@ std::shared_ptr<const ModelMetrics> Metrics::ForModel(const std::string& model,
   Entry& entry = models_[key];
   if (std::shared_ptr<const ModelMetrics> live = entry.handle.lock()) return live;
   auto* m = new ModelMetrics();
+  m->owner = this;
+  m->model = model;
+  m->version = version;
   // Family::Add returns the existing series for the same labels, so a handle
   // made while an older one is being released shares (and keeps) its series.
   const prometheus::Labels labels = {{"model", model}, {"version", version}};
@@ -257,6 +294,79 @@ void Metrics::RemoveSeries(const ModelMetrics& m) {
   for (prometheus::Gauge* g : m.state) state_.Remove(g);
   load_duration_.Remove(m.load_duration);
   warmup_duration_.Remove(m.warmup_duration);
+  // Series made twice for the same labels are the same objects: remove each once.
+  std::set<prometheus::Histogram*> removed;
+  auto remove = [&removed](prometheus::Family<prometheus::Histogram>& family,
+                           prometheus::Histogram* h) {
+    if (h != nullptr && removed.insert(h).second) family.Remove(h);
+  };
+  for (const std::unique_ptr<AttentionSeries>& series : m.attention) {
+    for (const AttentionMapSeries& map : series->maps) {
+      remove(attention_entropy_, map.entropy);
+      remove(attention_peak_position_, map.peak_position);
+      remove(attention_peak_weight_, map.peak_weight);
+      remove(attention_gate_mean_, map.gate_mean);
+      for (prometheus::Histogram* h : map.feature_share) remove(attention_feature_share_, h);
+    }
+  }
+}
+
+namespace {
+
+bool SameLayout(const std::vector<engine::AttentionOutputInfo>& a,
+                const std::vector<engine::AttentionOutputInfo>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].name != b[i].name || a[i].dims != b[i].dims) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+const AttentionSeries* Metrics::AttentionFor(const ModelMetrics& m,
+                                             const std::vector<engine::AttentionOutputInfo>& maps) {
+  if (!attention_options_.enabled || maps.empty()) return nullptr;
+  absl::MutexLock lock(&mu_);
+  for (const std::unique_ptr<AttentionSeries>& series : m.attention) {
+    if (SameLayout(series->layout, maps)) return series.get();
+  }
+  auto series = std::make_unique<AttentionSeries>();
+  series->layout = maps;
+  const prometheus::Labels version = {{"model", m.model}, {"version", m.version}};
+  for (const engine::AttentionOutputInfo& info : maps) {
+    AttentionMapSeries map;
+    map.kind = AttentionMapKindFor(info);
+    prometheus::Labels labels = version;
+    labels["map"] = info.name;
+    const auto& buckets = AttentionBuckets();
+    switch (map.kind) {
+      case AttentionMapKind::kSteps:
+      case AttentionMapKind::kStepsChannels:
+        map.entropy = &attention_entropy_.Add(labels, buckets);
+        map.peak_position = &attention_peak_position_.Add(labels, buckets);
+        map.peak_weight = &attention_peak_weight_.Add(labels, buckets);
+        break;
+      case AttentionMapKind::kFeatures: {
+        map.entropy = &attention_entropy_.Add(labels, buckets);
+        const int64_t d = info.dims.empty() ? 0 : info.dims.back();
+        if (d >= 2 && d <= attention_options_.feature_max_d) {
+          for (int64_t j = 0; j < d; ++j) {
+            prometheus::Labels feature = labels;
+            feature["feature"] = std::to_string(j);
+            map.feature_share.push_back(&attention_feature_share_.Add(feature, buckets));
+          }
+        }
+        break;
+      }
+      case AttentionMapKind::kGate:
+        map.gate_mean = &attention_gate_mean_.Add(labels, buckets);
+        break;
+    }
+    series->maps.push_back(std::move(map));
+  }
+  m.attention.push_back(std::move(series));
+  return m.attention.back().get();
 }
 
 void Metrics::AddModel(const std::string& model) {

@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -29,6 +30,7 @@
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
+#include "server/observability/attention_metrics.h"
 
 namespace attnserve::server {
 
@@ -53,6 +55,8 @@ enum class ModelStateMetric { kLoading, kReady, kUnloading, kFailed, kCount };
 enum class LifecycleEvent { kLoaded, kLoadFailed, kUnloaded };
 
 inline constexpr int kGrpcCodes = 17;
+
+class Metrics;
 
 // The protocol a request came in by (the `protocol` label): the attnserve.v1
 // gRPC API, the Open Inference Protocol (KServe v2) over gRPC or over HTTP.
@@ -82,15 +86,30 @@ struct ModelMetrics {
   void CountRequest(Protocol protocol, absl::StatusCode code) const;
   void Reject(RejectReason reason, double count = 1) const;
   void SetState(ModelStateMetric state) const;
+
+  // The version's attention summary histograms for a model returning `maps`
+  // (attention_metrics.h), registered on the first call and shared after; they
+  // live as long as this handle. Null when attention metrics are off, the
+  // model returns no maps, or for Metrics::Unresolved().
+  const AttentionSeries* AttentionFor(
+      const std::vector<engine::AttentionOutputInfo>& maps) const;
+
+  // Set by Metrics::ForModel.
+  Metrics* owner = nullptr;
+  std::string model;
+  std::string version;
+  // Made by AttentionFor; guarded by the owner's mutex.
+  mutable std::vector<std::unique_ptr<AttentionSeries>> attention;
 };
 
 class Metrics {
  public:
-  Metrics();
+  explicit Metrics(const AttentionMetricsOptions& attention = {});
   Metrics(const Metrics&) = delete;
   Metrics& operator=(const Metrics&) = delete;
 
   const std::shared_ptr<prometheus::Registry>& registry() const { return registry_; }
+  const AttentionMetricsOptions& attention_options() const { return attention_options_; }
 
   // attnserve_build_info{version, onednn, isa} 1: what this process runs on.
   void SetBuildInfo(const std::string& version, const std::string& onednn, const std::string& isa);
@@ -116,6 +135,7 @@ class Metrics {
   void AddModel(const std::string& model) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
+  friend struct ModelMetrics;
   using Key = std::pair<std::string, std::string>;
   struct Entry {
     std::weak_ptr<const ModelMetrics> handle;
@@ -124,6 +144,9 @@ class Metrics {
   // The handle deleter: removes the series unless a newer handle uses them.
   void Release(const Key& key, const ModelMetrics* metrics) ABSL_LOCKS_EXCLUDED(mu_);
   void RemoveSeries(const ModelMetrics& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  const AttentionSeries* AttentionFor(const ModelMetrics& m,
+                                      const std::vector<engine::AttentionOutputInfo>& maps)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>& requests_;
@@ -144,6 +167,12 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& loads_;
   prometheus::Family<prometheus::Counter>& load_failures_;
   prometheus::Family<prometheus::Counter>& unloads_;
+  const AttentionMetricsOptions attention_options_;
+  prometheus::Family<prometheus::Histogram>& attention_entropy_;
+  prometheus::Family<prometheus::Histogram>& attention_peak_position_;
+  prometheus::Family<prometheus::Histogram>& attention_peak_weight_;
+  prometheus::Family<prometheus::Histogram>& attention_feature_share_;
+  prometheus::Family<prometheus::Histogram>& attention_gate_mean_;
   std::unique_ptr<ModelMetrics> unresolved_;
   prometheus::Gauge* stream_pending_ = nullptr;
   prometheus::Counter* stream_read_pauses_ = nullptr;

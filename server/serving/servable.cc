@@ -40,13 +40,16 @@ std::unique_ptr<Servable> Servable::Create(const std::string& name, int64_t vers
   session_options.max_plan_bytes = settings.max_plan_bytes;
   Clock* clock = deps.clock;
   BatchMetrics* batch_metrics = s.batch_metrics_.get();
+  // Registered once per version; null when attention metrics are off.
+  const AttentionSeries* attention =
+      s.metrics_ != nullptr ? s.metrics_->AttentionFor(model->attention_outputs()) : nullptr;
   std::shared_ptr<PlanCacheCounters> counters = s.plan_cache_;
   ExecutorFactory<SequenceTask> factory = deps.executor_factory;
   if (!factory) {
-    factory = [model, session_options, warmup, counters, clock,
-               batch_metrics](int) -> std::unique_ptr<BatchExecutor<SequenceTask>> {
+    factory = [model, session_options, warmup, counters, clock, batch_metrics,
+               attention](int) -> std::unique_ptr<BatchExecutor<SequenceTask>> {
       return std::make_unique<SessionExecutor>(model, session_options, warmup, counters, clock,
-                                               batch_metrics);
+                                               batch_metrics, attention);
     };
   }
   const auto start = std::chrono::steady_clock::now();

@@ -18,11 +18,12 @@ SessionExecutor::SessionExecutor(std::shared_ptr<const engine::Model> model,
                                  const engine::SessionOptions& options,
                                  const std::vector<engine::BatchShape>& warmup,
                                  std::shared_ptr<PlanCacheCounters> counters, Clock* clock,
-                                 BatchMetrics* metrics)
+                                 BatchMetrics* metrics, const AttentionSeries* attention)
     : session_(std::move(model), options),
       counters_(std::move(counters)),
       clock_(clock),
-      metrics_(metrics) {
+      metrics_(metrics),
+      attention_(attention != nullptr ? std::make_unique<AttentionRecorder>(attention) : nullptr) {
   warmup_status_ = session_.Warm(warmup);
   Report();
 }
@@ -68,6 +69,9 @@ void SessionExecutor::Run(absl::Span<QueuedTask<SequenceTask>> batch, Clock::Tim
     timing.queue_us = Micros(start - batch[static_cast<size_t>(row)].enqueued);
     task.Complete(SequenceResult(out_, row, timing));
   }
+  // After the answers: the summaries cost the callers no latency. out_ stays
+  // valid until the next batch.
+  if (attention_ != nullptr && status.ok()) attention_->Record(out_, size);
 }
 
 void SessionExecutor::Report() {

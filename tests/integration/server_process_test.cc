@@ -51,6 +51,17 @@ TEST_F(IntegrationHarnessTest, BadFlagFailsToStartWithTheServersMessage) {
       << message;
 }
 
+TEST_F(IntegrationHarnessTest, NegativeFeatureMetricsWidthFailsToStart) {
+  absl::StatusOr<std::unique_ptr<ServerProcess>> server = ServerProcess::Start(
+      repository(), WithDefaults({"--attention_feature_metrics_max_d=-1"}));
+  ASSERT_FALSE(server.ok());
+  const std::string message(server.status().message());
+  EXPECT_NE(message.find("exited with status 2"), std::string::npos) << message;
+  EXPECT_NE(message.find("--attention_feature_metrics_max_d must be 0 or more, not -1"),
+            std::string::npos)
+      << message;
+}
+
 TEST_F(IntegrationHarnessTest, MissingRepositoryFailsToStart) {
   absl::StatusOr<std::unique_ptr<ServerProcess>> server =
       ServerProcess::Start(repository() + "/no-such-dir", WithDefaults({}));
