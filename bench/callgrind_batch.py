@@ -22,7 +22,8 @@ to make that explicit). An instruction is not a unit of time (an FMA over 8
 floats and a scalar move count one each): compare like with like.
 
   /usr/bin/python3 bench/callgrind_batch.py --model_dir DIR --batch 32 --steps 50
-      [--lstm_impl matmul] [--build build] [--runner PATH] [--top 15] [--json FILE]
+      [--lstm_impl matmul] [--recurrent_gemm auto|packed|row_matmul] [--build build]
+      [--runner PATH] [--top 15] [--json FILE]
 """
 
 import argparse
@@ -42,6 +43,8 @@ def parse_args(argv):
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--steps", type=int, default=50)
     p.add_argument("--lstm_impl", default="matmul")
+    p.add_argument("--recurrent_gemm", default="auto",
+                   help="the matmul LSTM's recurrent GEMM (engine_runner --recurrent_gemm)")
     p.add_argument("--runner", help="engine_runner binary (default: BUILD/bench/engine_runner)")
     p.add_argument("--top", type=int, default=15, help="functions listed")
     p.add_argument("--json", help="write the results here")
@@ -82,6 +85,8 @@ def run(args, tmp):
            "--dump-after=attnserve::engine::Session::Run(*", runner,
            f"--model_dir={args.model_dir}", f"--batch={args.batch}", f"--steps={args.steps}",
            "--min_time_s=0", f"--lstm_impl={args.lstm_impl}"]
+    if args.recurrent_gemm != "auto":  # runners built before the flag take no such flag
+        cmd.append(f"--recurrent_gemm={args.recurrent_gemm}")
     env = dict(os.environ, ONEDNN_MAX_CPU_ISA="AVX2", OMP_NUM_THREADS="1")
     subprocess.run(cmd, env=env, check=True, capture_output=True)
     parts = sorted((f for f in os.listdir(tmp) if re.fullmatch(r"callgrind\.\d+", f)),
@@ -115,7 +120,8 @@ def main(argv):
     groups = collections.Counter()
     for name, value in per_batch.items():
         groups[group(name)] += value
-    print(f"# {args.model_dir} batch {args.batch} steps {args.steps} lstm {args.lstm_impl}: "
+    print(f"# {args.model_dir} batch {args.batch} steps {args.steps} lstm {args.lstm_impl} "
+          f"gemm {args.recurrent_gemm}: "
           f"{total / 1e6:.2f} M instructions per batch, {total / args.batch / 1e3:.1f} k per "
           f"sequence (mean of {batches} batches)")
     for name, value in groups.most_common():
@@ -126,7 +132,9 @@ def main(argv):
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"model_dir": args.model_dir, "batch": args.batch, "steps": args.steps,
-                       "lstm_impl": args.lstm_impl, "runner": args.runner, "per_batch": total,
+                       "lstm_impl": args.lstm_impl,
+                       "recurrent_gemm": args.recurrent_gemm, "runner": args.runner,
+                       "per_batch": total,
                        "groups": dict(groups), "top": top}, f, indent=1)
 
 

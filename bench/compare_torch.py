@@ -23,6 +23,9 @@ fastest PyTorch variant (median over rounds), per thread count.
 (named engine_<impl>), alternating with the PyTorch sides in every round; the
 last one listed is also reported as "engine" with its ratio to the fastest
 PyTorch variant (ratio_vs_best_torch), every one in ratios_vs_best_torch.
+An implementation may name the matmul LSTM's recurrent GEMM after a colon
+(matmul:packed, matmul:row_matmul; engine_runner --recurrent_gemm) to compare
+the two on the same model.
 --isa avx2 caps both sides to AVX2 on a CPU with more: the engine with
 ONEDNN_MAX_CPU_ISA=AVX2, OpenBLAS with OPENBLAS_CORETYPE=Haswell, PyTorch's own
 kernels with ATEN_CPU_CAPABILITY=avx2. OpenBLAS 0.3.21 does not recognise every
@@ -38,7 +41,7 @@ checks /proc/self/maps and reports the OpenBLAS config string.
 
   /usr/bin/python3 bench/compare_torch.py [--build build] [--threads 1,2]
       [--quick] [--rounds 3] [--min_time 0.5] [--json FILE]
-      [--lstm_impl auto|rnn_primitive|matmul[,...]] [--isa native|avx2] [--cases B1,B2]
+      [--lstm_impl auto|rnn_primitive|matmul[:packed|:row_matmul][,...]] [--isa native|avx2] [--cases B1,B2]
 """
 
 import argparse
@@ -175,7 +178,7 @@ def run_child(args):
                             [runner, f"--model_dir={model_dir}", f"--batch={batch}",
                              f"--steps={steps}", f"--threads={threads}",
                              f"--min_time_s={args.min_time}", f"--input={input_path}",
-                             f"--lstm_impl={engines[side]}"],
+                             *runner_impl_args(engines[side])],
                             env=env, check=True, capture_output=True, text=True)
                         result = json.loads(proc.stdout)
                         rates[side].append(result["seq_per_s"])
@@ -200,6 +203,15 @@ def run_child(args):
                               "ratios_vs_best_torch": {engines[e]: median[e] / best_torch
                                                        for e in engines},
                               "max_abs_diff": diff}), flush=True)
+
+
+def runner_impl_args(spec):
+    """engine_runner flags for an engine side "IMPL" or "IMPL:GEMM"."""
+    impl, _, gemm = spec.partition(":")
+    flags = [f"--lstm_impl={impl}"]
+    if gemm:
+        flags.append(f"--recurrent_gemm={gemm}")
+    return flags
 
 
 # --------------------------------------------------------------- parent side

@@ -6,7 +6,9 @@
 //   peak/matmul_1024/threads:N  a 1024^3 f32 oneDNN matmul
 //   engine/layers:L/hidden:H/steps:T/attn:A/batch:B/threads:1/lstm:I
 //       input 32, unidirectional LSTM on implementation I (rnn_primitive or
-//       matmul, lstm_impl.h; the two side by side), attention A = additive (64
+//       matmul, lstm_impl.h, side by side; and matmul_row_matmul: the matmul
+//       LSTM with its recurrent GEMM on oneDNN matmul instead of the packed
+//       GEMM, recurrent_gemm.h), attention A = additive (64
 //       units) or luong (`general` scores, output `luong` with 64 units), head
 //       [16] -> 4.
 //       Counters: seq/s, GFLOP/s, peak_frac (GFLOP/s over the FMA peak of the
@@ -32,6 +34,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -51,6 +54,7 @@ using attnserve::engine::LstmImplName;
 using attnserve::engine::Model;
 using attnserve::engine::ModelSpec;
 using attnserve::engine::QueryOutput;
+using attnserve::engine::RecurrentGemm;
 using attnserve::engine::SequenceView;
 using attnserve::engine::Session;
 using Clock = std::chrono::steady_clock;
@@ -125,10 +129,11 @@ Inputs MakeInputs(int batch, int steps) {
 }
 
 void BM_Engine(benchmark::State& state, int layers, int hidden, int steps, Attn attn,
-               int batch, int threads, LstmImpl impl) {
+               int batch, int threads, LstmImpl impl, RecurrentGemm gemm) {
   const ModelSpec spec = Spec(layers, hidden, attn);
   LoadOptions options;
   options.lstm_impl = impl;
+  options.recurrent_gemm = gemm;
   auto model = Model::Build(attnserve::testing::RandomModel(spec, 1, 0.1f), options);
   if (!model.ok()) {
     state.SkipWithError(std::string(model.status().message()).c_str());
@@ -221,13 +226,17 @@ void RegisterAll(bool quick) {
       for (int steps : steps_set) {
         for (Attn attn : {Attn::kAdditive, Attn::kLuong}) {
           for (int batch : batch_set) {
-            for (LstmImpl impl : {LstmImpl::kRnnPrimitive, LstmImpl::kMatmul}) {
+            const std::pair<LstmImpl, RecurrentGemm> sides[] = {
+                {LstmImpl::kRnnPrimitive, RecurrentGemm::kAuto},
+                {LstmImpl::kMatmul, RecurrentGemm::kRowMatmul},
+                {LstmImpl::kMatmul, RecurrentGemm::kAuto}};
+            for (auto [impl, gemm] : sides) {
               const std::string name = absl::StrCat(
                   "engine/layers:", layers, "/hidden:", hidden, "/steps:", steps,
                   "/attn:", AttnName(attn), "/batch:", batch, "/threads:1/lstm:",
-                  LstmImplName(impl));
+                  LstmImplName(impl), gemm == RecurrentGemm::kRowMatmul ? "_row_matmul" : "");
               benchmark::RegisterBenchmark(name.c_str(), BM_Engine, layers, hidden, steps, attn,
-                                           batch, 1, impl)
+                                           batch, 1, impl, gemm)
                   ->Unit(benchmark::kMicrosecond)
                   ->UseRealTime();
             }

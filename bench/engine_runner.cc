@@ -3,6 +3,7 @@
 //
 //   engine_runner --model_dir=DIR --batch=B --steps=T [--threads=1]
 //                 [--min_time_s=1] [--input=FILE] [--lstm_impl=auto|rnn_primitive|matmul]
+//                 [--recurrent_gemm=auto|packed|row_matmul]
 // Loads DIR with Model::Load, runs one warm-up batch (builds the plan), then
 // runs the same batch of B sequences of T steps until --min_time_s has passed.
 // The input is FILE (raw little-endian f32, B x T x input_size, row-major) or
@@ -31,6 +32,8 @@ ABSL_FLAG(int, threads, 1, "OpenMP threads of the session");
 ABSL_FLAG(double, min_time_s, 1.0, "seconds to keep running the batch");
 ABSL_FLAG(std::string, input, "", "raw f32 input file (B x T x input_size); noise if empty");
 ABSL_FLAG(std::string, lstm_impl, "auto", "LSTM implementation: auto, rnn_primitive or matmul");
+ABSL_FLAG(std::string, recurrent_gemm, "auto",
+          "the matmul LSTM's recurrent GEMM: auto, packed or row_matmul");
 
 namespace {
 
@@ -55,8 +58,12 @@ int main(int argc, char** argv) {
   absl::StatusOr<attnserve::engine::LstmImpl> impl =
       attnserve::engine::ParseLstmImpl(absl::GetFlag(FLAGS_lstm_impl));
   if (!impl.ok()) return Fail(std::string(impl.status().message()));
+  absl::StatusOr<attnserve::engine::RecurrentGemm> gemm =
+      attnserve::engine::ParseRecurrentGemm(absl::GetFlag(FLAGS_recurrent_gemm));
+  if (!gemm.ok()) return Fail(std::string(gemm.status().message()));
   attnserve::engine::LoadOptions options;
   options.lstm_impl = *impl;
+  options.recurrent_gemm = *gemm;
   options.warmup_max_batch_size = batch;
   options.warmup_lengths = {steps};
   auto model = Model::Load(absl::GetFlag(FLAGS_model_dir), options);
@@ -107,6 +114,7 @@ int main(int argc, char** argv) {
                                  {"threads", absl::GetFlag(FLAGS_threads)},
                                  {"lstm_impl", attnserve::engine::LstmImplName(
                                                    (*model)->lstm_impl())},
+                                 {"lstm_impl_note", (*model)->lstm_impl_note()},
                                  {"outputs", outputs}};
   std::cout << result.dump() << "\n";
   return 0;

@@ -12,8 +12,12 @@
 //                                           gate by gate ([4, rows, H], every block
 //                                           dense): the chain's best case
 //   gates/recurrent_gemm/hidden:H/rows:R    the step's matmul [R, H] x [H, 4H]
-// Counters: ns per step, and for the gate variants gemm_frac, their time over
-// the GEMM's (measured first, in the same run). Sigmoid gates, tanh cell.
+//                                           on oneDNN matmul (RowMatmul)
+//   gates/recurrent_gemm_packed/hidden:H/rows:R the same product on oneDNN's
+//                                           packed sgemm (packed_gemm.h)
+// Counters: ns per step, and for the other variants gemm_frac, their time over
+// the RowMatmul GEMM's (measured first, in the same run). Sigmoid gates, tanh
+// cell.
 //   build/bench/lstm_gates_bench [--benchmark_filter=...]
 // ONEDNN_MAX_CPU_ISA=AVX2 caps oneDNN and the engine's kernel choice alike;
 // the fused:<kernel> rows run every kernel the CPU has, whatever the cap.
@@ -22,6 +26,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -30,6 +35,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/dnnl_util.h"
 #include "engine/lstm_gates.h"
+#include "engine/packed_gemm.h"
 #include "engine/row_matmul.h"
 
 namespace {
@@ -98,6 +104,26 @@ void BM_Gemm(benchmark::State& state, int hidden, int rows) {
   Measure(state, hidden, rows, true, [&] {
     matmul.Run(stream, rows, h.data(), out.data(), scratchpad);
   });
+}
+
+void BM_PackedGemm(benchmark::State& state, int hidden, int rows) {
+  memory plain({{hidden, kGates * hidden}, dt::f32, memory::format_tag::ab}, CpuEngine());
+  const std::vector<float> w = Random(static_cast<size_t>(hidden) * kGates * hidden, 4);
+  std::copy(w.begin(), w.end(), static_cast<float*>(plain.get_data_handle()));
+  attnserve::engine::PackedGemmShape shape;
+  shape.k = hidden;
+  shape.n = kGates * hidden;
+  auto packed = attnserve::engine::PackedGemmWeights::Create(plain, shape, nullptr);
+  if (!packed.ok()) {
+    state.SkipWithError(std::string(packed.status().message()).c_str());
+    return;
+  }
+  const std::shared_ptr<const attnserve::engine::PackedGemm> gemm =
+      (*packed)->ForCurrentThreads();
+  std::vector<float> h = Random(static_cast<size_t>(rows) * hidden, 1);
+  std::vector<float> out(static_cast<size_t>(rows) * kGates * hidden);
+  Measure(state, hidden, rows, false,
+          [&] { gemm->Run(0, rows, h.data(), hidden, out.data(), kGates * hidden); });
 }
 
 void BM_Fused(benchmark::State& state, attnserve::engine::lstm_gate_kernel::Kernel kernel,
@@ -201,6 +227,8 @@ void RegisterAll() {
       const std::string shape = absl::StrCat("/hidden:", hidden, "/rows:", rows);
       benchmark::RegisterBenchmark(("gates/recurrent_gemm" + shape).c_str(), BM_Gemm, hidden,
                                    rows);
+      benchmark::RegisterBenchmark(("gates/recurrent_gemm_packed" + shape).c_str(),
+                                   BM_PackedGemm, hidden, rows);
       for (int k = 0; k < count; ++k) {
         benchmark::RegisterBenchmark(
             absl::StrCat("gates/fused:", kernels[k].name, shape).c_str(), BM_Fused, kernels[k],

@@ -5,12 +5,14 @@
 # the same run. Results go to OUT_DIR (default BUILD_DIR/bench-results/lstm):
 #   machine.txt
 #   engine_native.json, engine_avx2.json   engine_bench: 1 layer, T 50, additive,
-#        H 64/128/256, batch 1/8/32/128, both implementations, oneDNN's
+#        H 64/128/256, batch 1/8/32/128, both implementations (the matmul
+#        LSTM also with its recurrent GEMM on oneDNN matmul), oneDNN's
 #        1024^3 matmul and the FMA loop (both capped like the rest);
 #        5 repetitions (tables take the best)
 #   gates_native.json, gates_avx2.json     lstm_gates_bench: fused kernel vs oneDNN chain
 #   torch_native.json, torch_avx2.json     compare_torch.py, 1 thread, batch 1 and 32,
-#        both implementations against PyTorch + OpenBLAS (capped to AVX2 too)
+#        both implementations (and matmul:row_matmul) against PyTorch + OpenBLAS
+#        (capped to AVX2 too)
 #   serving.json                           serving_suite.py on the demo model:
 #        lstm_batching (with the echo server's floor), lstm_lengths
 #   serving_h128/serving.json              the same lstm_batching on the bench model
@@ -56,7 +58,7 @@ for isa in native avx2; do
   coretype=Haswell
   [[ $isa == native ]] && grep -q -w avx512f /proc/cpuinfo && coretype=SkylakeX
   $py "$here/compare_torch.py" --build "$build" --threads 1 --batches 1,32 \
-      --lstm_impl rnn_primitive,matmul --isa $isa --openblas_coretype $coretype \
+      --lstm_impl rnn_primitive,matmul:row_matmul,matmul --isa $isa --openblas_coretype $coretype \
       --json "$out/torch_$isa.json"
 done
 echo "== serving, demo model"

@@ -3,8 +3,11 @@
 
 Engine: the best of the repetitions of each benchmark (the least disturbed by
 anything else running), GFLOP/s and its fraction of oneDNN's 1024^3 matmul
-measured in the same run, per LSTM implementation, and matmul / rnn_primitive.
-Gates: median ns per step of the fused kernel and of the oneDNN chain.
+measured in the same run, per LSTM implementation, and matmul / rnn_primitive
+(and, where the run has it, the matmul LSTM on its RowMatmul recurrent GEMM
+beside the packed one).
+Gates: median ns per step of the recurrent GEMM (oneDNN matmul and packed),
+the fused kernel and the oneDNN chain.
 PyTorch and serving: as compare_torch.py and serving_suite.py report them.
 
   /usr/bin/python3 bench/lstm_tables.py DIR
@@ -54,17 +57,35 @@ def engine_table(directory):
                 cells[(int(f["hidden"]), int(f["batch"]))][f["lstm"]] = b
         fma_text = f"; FMA loop {fma:.1f} GFLOP/s" if fma else ""
         lines.append(f"\n{isa} (oneDNN 1024³ matmul, same run: {peak:.1f} GFLOP/s{fma_text})\n")
-        lines.append("| H | batch | rnn_primitive seq/s | GFLOP/s | of matmul | matmul seq/s | "
-                     "GFLOP/s | of matmul | matmul / rnn_primitive |")
-        lines.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        # matmul_row_matmul: the matmul LSTM with its recurrent GEMM on oneDNN
+        # matmul, beside the default (packed GEMM) when the run has both.
+        rows_gemm = any("matmul_row_matmul" in by for by in cells.values())
+        if rows_gemm:
+            lines.append("| H | batch | rnn_primitive GFLOP/s | of matmul | matmul LSTM, "
+                         "RowMatmul GEMM: GFLOP/s | of matmul | matmul LSTM, packed GEMM: "
+                         "seq/s | GFLOP/s | of matmul | packed / RowMatmul | "
+                         "packed / rnn_primitive |")
+            lines.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+                         "| ---: | ---: |")
+        else:
+            lines.append("| H | batch | rnn_primitive seq/s | GFLOP/s | of matmul | matmul seq/s | "
+                         "GFLOP/s | of matmul | matmul / rnn_primitive |")
+            lines.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for (hidden, batch), by in sorted(cells.items()):
-            r, m = by.get("rnn_primitive"), by.get("matmul")
+            r, m, g = by.get("rnn_primitive"), by.get("matmul"), by.get("matmul_row_matmul")
             if not r or not m:
                 continue
-            lines.append(
-                f"| {hidden} | {batch} | {r['seq/s']:.0f} | {r['GFLOP/s']:.1f} | "
-                f"{r['GFLOP/s'] / peak:.0%} | {m['seq/s']:.0f} | {m['GFLOP/s']:.1f} | "
-                f"{m['GFLOP/s'] / peak:.0%} | {m['seq/s'] / r['seq/s']:.2f}x |")
+            if rows_gemm and g:
+                lines.append(
+                    f"| {hidden} | {batch} | {r['GFLOP/s']:.1f} | {r['GFLOP/s'] / peak:.0%} | "
+                    f"{g['GFLOP/s']:.1f} | {g['GFLOP/s'] / peak:.0%} | {m['seq/s']:.0f} | "
+                    f"{m['GFLOP/s']:.1f} | {m['GFLOP/s'] / peak:.0%} | "
+                    f"{m['seq/s'] / g['seq/s']:.2f}x | {m['seq/s'] / r['seq/s']:.2f}x |")
+            elif not rows_gemm:
+                lines.append(
+                    f"| {hidden} | {batch} | {r['seq/s']:.0f} | {r['GFLOP/s']:.1f} | "
+                    f"{r['GFLOP/s'] / peak:.0%} | {m['seq/s']:.0f} | {m['GFLOP/s']:.1f} | "
+                    f"{m['GFLOP/s'] / peak:.0%} | {m['seq/s'] / r['seq/s']:.2f}x |")
     return "\n".join(lines)
 
 
@@ -77,9 +98,9 @@ def gates_table(directory):
         med = {b["run_name"]: b for b in bench["benchmarks"] if b.get("aggregate_name") == "median"}
         kernel = bench["context"].get("gate_kernel", "?")
         lines.append(f"\n{isa} (the engine's kernel: {kernel}); µs per step, median\n")
-        lines.append("| H | rows | recurrent GEMM | fused | fused / GEMM | oneDNN chain | "
-                     "chain, dense gates | chain dense / fused |")
-        lines.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        lines.append("| H | rows | recurrent GEMM | packed GEMM | fused | fused / GEMM | "
+                     "oneDNN chain | chain, dense gates | chain dense / fused |")
+        lines.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         shapes = sorted({(int(fields(n)["hidden"]), int(fields(n)["rows"])) for n in med})
         for hidden, rows in shapes:
             tail = f"/hidden:{hidden}/rows:{rows}"
@@ -88,7 +109,10 @@ def gates_table(directory):
             chain, dense = get("gates/onednn_chain"), get("gates/onednn_chain_dense")
             if None in (gemm, fused, chain, dense):
                 continue
-            lines.append(f"| {hidden} | {rows} | {gemm / 1e3:.2f} | {fused / 1e3:.2f} | "
+            packed = get("gates/recurrent_gemm_packed")
+            packed_text = f"{packed / 1e3:.2f}" if packed else "-"
+            lines.append(f"| {hidden} | {rows} | {gemm / 1e3:.2f} | {packed_text} | "
+                         f"{fused / 1e3:.2f} | "
                          f"{fused / gemm:.0%} | {chain / 1e3:.2f} | {dense / 1e3:.2f} | "
                          f"{dense / fused:.1f}x |")
     return "\n".join(lines)

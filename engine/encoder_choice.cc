@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -24,7 +25,7 @@ constexpr int kTimedRuns = 2;
 
 absl::StatusOr<EncoderChoice> Build(const ModelSpec& spec,
                                     const std::map<std::string, FloatTensor>& weights,
-                                    LstmImpl impl) {
+                                    LstmImpl impl, RecurrentGemm recurrent_gemm) {
   EncoderChoice choice;
   choice.ledger = std::make_shared<WeightLedger>();
   if (impl == LstmImpl::kRnnPrimitive) {
@@ -34,11 +35,19 @@ absl::StatusOr<EncoderChoice> Build(const ModelSpec& spec,
     choice.encoder = *std::move(encoder);
   } else {
     absl::StatusOr<std::unique_ptr<MatmulLstm>> encoder =
-        MatmulLstm::Create(spec, weights, choice.ledger);
+        MatmulLstm::Create(spec, weights, choice.ledger, recurrent_gemm);
     if (!encoder.ok()) return encoder.status();
     choice.encoder = *std::move(encoder);
   }
   return choice;
+}
+
+// The note, with the matmul LSTM's recurrent GEMM when that is what runs.
+std::string Noted(const EncoderChoice& choice, std::string note) {
+  if (const auto* matmul = dynamic_cast<const MatmulLstm*>(choice.encoder.get())) {
+    absl::StrAppend(&note, "; ", matmul->recurrent_gemm_note());
+  }
+  return note;
 }
 
 }  // namespace
@@ -72,7 +81,8 @@ double TimeEncoder(const Encoder& encoder, const ModelSpec& spec, const BatchSha
 absl::StatusOr<EncoderChoice> ChooseEncoder(const ModelSpec& spec,
                                             const std::map<std::string, FloatTensor>& weights,
                                             LstmImpl requested,
-                                            absl::Span<const BatchShape> shapes) {
+                                            absl::Span<const BatchShape> shapes,
+                                            RecurrentGemm recurrent_gemm) {
   if (!spec.has_encoder) {
     EncoderChoice choice;
     choice.ledger = std::make_shared<WeightLedger>();
@@ -81,23 +91,26 @@ absl::StatusOr<EncoderChoice> ChooseEncoder(const ModelSpec& spec,
     return choice;
   }
   if (requested != LstmImpl::kAuto) {
-    absl::StatusOr<EncoderChoice> choice = Build(spec, weights, requested);
-    if (choice.ok()) choice->note = absl::StrCat(LstmImplName(requested), " (requested)");
-    return choice;
-  }
-  if (absl::Status exact = RnnPrimitiveComputes(spec.encoder); !exact.ok()) {
-    absl::StatusOr<EncoderChoice> choice = Build(spec, weights, LstmImpl::kMatmul);
+    absl::StatusOr<EncoderChoice> choice = Build(spec, weights, requested, recurrent_gemm);
     if (choice.ok()) {
-      choice->note = absl::StrCat(
-          "matmul (auto: oneDNN's LSTM primitive cannot compute recurrent_activation ",
-          RecurrentActivationName(spec.encoder.recurrent_activation), ", activation ",
-          CellActivationName(spec.encoder.activation), ")");
+      choice->note = Noted(*choice, absl::StrCat(LstmImplName(requested), " (requested)"));
     }
     return choice;
   }
-  absl::StatusOr<EncoderChoice> rnn = Build(spec, weights, LstmImpl::kRnnPrimitive);
+  if (absl::Status exact = RnnPrimitiveComputes(spec.encoder); !exact.ok()) {
+    absl::StatusOr<EncoderChoice> choice = Build(spec, weights, LstmImpl::kMatmul, recurrent_gemm);
+    if (choice.ok()) {
+      choice->note = Noted(
+          *choice, absl::StrCat(
+                       "matmul (auto: oneDNN's LSTM primitive cannot compute recurrent_activation ",
+                       RecurrentActivationName(spec.encoder.recurrent_activation), ", activation ",
+                       CellActivationName(spec.encoder.activation), ")"));
+    }
+    return choice;
+  }
+  absl::StatusOr<EncoderChoice> rnn = Build(spec, weights, LstmImpl::kRnnPrimitive, recurrent_gemm);
   if (!rnn.ok()) return rnn.status();
-  absl::StatusOr<EncoderChoice> matmul = Build(spec, weights, LstmImpl::kMatmul);
+  absl::StatusOr<EncoderChoice> matmul = Build(spec, weights, LstmImpl::kMatmul, recurrent_gemm);
   if (!matmul.ok()) return matmul.status();
   if (shapes.empty()) {
     rnn->note = "rnn_primitive (auto: no warm-up shapes to measure on)";
@@ -119,10 +132,11 @@ absl::StatusOr<EncoderChoice> ChooseEncoder(const ModelSpec& spec,
   EncoderChoice& chosen = matmul_seconds < rnn_seconds ? *matmul : *rnn;
   chosen.rnn_primitive_seconds = rnn_seconds;
   chosen.matmul_seconds = matmul_seconds;
-  chosen.note = absl::StrFormat(
-      "%s (auto: %d warm-up shapes in %.3f ms on matmul, %.3f ms on rnn_primitive)",
-      LstmImplName(chosen.encoder->impl()), shapes.size(), matmul_seconds * 1e3,
-      rnn_seconds * 1e3);
+  chosen.note = Noted(
+      chosen, absl::StrFormat(
+                  "%s (auto: %d warm-up shapes in %.3f ms on matmul, %.3f ms on rnn_primitive)",
+                  LstmImplName(chosen.encoder->impl()), shapes.size(), matmul_seconds * 1e3,
+                  rnn_seconds * 1e3));
   return std::move(chosen);
 }
 

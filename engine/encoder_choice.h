@@ -3,7 +3,8 @@
 //
 //   kRnnPrimitive  oneDNN's LSTM primitive; FailedPrecondition for a model it
 //                  cannot compute exactly (another activation).
-//   kMatmul        the ragged matmul LSTM.
+//   kMatmul        the ragged matmul LSTM, its recurrent product on
+//                  `recurrent_gemm` (recurrent_gemm.h).
 //   kAuto          kMatmul where the primitive cannot compute the model;
 //                  otherwise both are built and timed on `shapes` (the model's
 //                  warm-up shapes, bucketed as Session runs them; every row at
@@ -12,7 +13,8 @@
 //                  warm-up run; summed over the shapes), and the faster is kept.
 //                  The other one, and its weights, are dropped.
 // A model without an LSTM gets its PassthroughEncoder whatever is requested.
-// The note says what was chosen and why (for logs and metadata).
+// The note says what was chosen and why (for logs and metadata); for the
+// matmul LSTM it ends with its recurrent GEMM ("; recurrent GEMM: ...").
 //
 // Runs on the calling thread (Model::Build runs it with one OpenMP thread).
 // Thread-safety: no shared state.
@@ -29,6 +31,7 @@
 #include "engine/encoder.h"
 #include "engine/lstm_impl.h"
 #include "engine/model_spec.h"
+#include "engine/recurrent_gemm.h"
 #include "engine/tensor_file.h"
 #include "engine/weight_ledger.h"
 #include "engine/workspace.h"
@@ -47,7 +50,8 @@ struct EncoderChoice {
 absl::StatusOr<EncoderChoice> ChooseEncoder(const ModelSpec& spec,
                                             const std::map<std::string, FloatTensor>& weights,
                                             LstmImpl requested,
-                                            absl::Span<const BatchShape> shapes);
+                                            absl::Span<const BatchShape> shapes,
+                                            RecurrentGemm recurrent_gemm = RecurrentGemm::kAuto);
 
 // Seconds `encoder` takes on `shape` as ChooseEncoder times it (`ws` holds
 // the buffers). Throws dnnl::error.

@@ -84,8 +84,15 @@ RowMatmul MatmulLstmRecurrentProjection(const MatmulLstm& lstm, int layer, int64
 
 absl::StatusOr<std::unique_ptr<MatmulLstm>> MatmulLstm::Create(
     const ModelSpec& spec, const std::map<std::string, FloatTensor>& weights,
-    std::shared_ptr<WeightLedger> ledger) {
+    std::shared_ptr<WeightLedger> ledger, RecurrentGemm recurrent_gemm) {
   std::unique_ptr<MatmulLstm> lstm(new MatmulLstm(spec));
+  const bool bf16 = spec.precision == Precision::kBF16;
+  lstm->recurrent_gemm_ =
+      recurrent_gemm == RecurrentGemm::kRowMatmul ? RecurrentGemm::kRowMatmul : RecurrentGemm::kPacked;
+  lstm->recurrent_gemm_note_ =
+      recurrent_gemm == RecurrentGemm::kRowMatmul
+          ? "recurrent GEMM: oneDNN matmul (requested)"
+          : absl::StrCat("recurrent GEMM: oneDNN packed ", bf16 ? "bf16 GEMM" : "sgemm");
   const int64_t h = lstm->hidden_size_;
   const int64_t dirs = lstm->directions_;
   const int64_t width = dirs * kGates * h;  // gate columns of all directions
@@ -117,12 +124,33 @@ absl::StatusOr<std::unique_ptr<MatmulLstm>> MatmulLstm::Create(
       }
       Layer layer;
       layer.input = std::make_unique<PreparedWeights>(std::move(input), ledger);
-      layer.recurrent = std::make_unique<PreparedWeights>(std::move(recurrent), ledger);
+      layer.recurrent = std::make_unique<PreparedWeights>(recurrent, ledger);
       layer.bias = std::move(bias);
+      if (lstm->recurrent_gemm_ == RecurrentGemm::kPacked) {
+        PackedGemmShape shape;
+        shape.count = dirs;
+        shape.k = h;
+        shape.n = kGates * h;
+        shape.bf16 = bf16;
+        absl::StatusOr<std::unique_ptr<PackedGemmWeights>> packed =
+            PackedGemmWeights::Create(recurrent, shape, ledger);
+        if (packed.ok()) {
+          layer.packed_recurrent = *std::move(packed);
+        } else if (recurrent_gemm == RecurrentGemm::kPacked) {
+          return packed.status();
+        } else {
+          // Every layer's recurrent weights have the same shape: none packs.
+          lstm->recurrent_gemm_ = RecurrentGemm::kRowMatmul;
+          lstm->recurrent_gemm_note_ = absl::StrCat(
+              "recurrent GEMM: oneDNN matmul (packed GEMM unavailable: ",
+              packed.status().message(), ")");
+        }
+      }
+      const bool row_matmul = layer.packed_recurrent == nullptr;
       lstm->layers_.push_back(std::move(layer));
       // The layouts the matmuls want (the same for every plan), prepared now.
       MatmulLstmInputProjection(*lstm, k);
-      MatmulLstmRecurrentProjection(*lstm, k, 1);
+      if (row_matmul) MatmulLstmRecurrentProjection(*lstm, k, 1);
     }
     return absl::OkStatus();
   });
@@ -137,10 +165,16 @@ std::unique_ptr<EncoderPlan> MatmulLstm::Plan(int64_t batch, int64_t steps) cons
 MatmulLstmPlan::MatmulLstmPlan(const MatmulLstm& lstm, int64_t batch, int64_t steps)
     : lstm_(lstm), batch_(batch), steps_(steps) {
   for (int k = 0; k < lstm.num_layers(); ++k) {
-    layers_.push_back(
-        {MatmulLstmInputProjection(lstm, k), MatmulLstmRecurrentProjection(lstm, k, batch)});
-    scratchpad_bytes_ = std::max({scratchpad_bytes_, layers_.back().input.scratchpad_bytes(),
-                                  layers_.back().recurrent.scratchpad_bytes()});
+    Layer layer;
+    layer.input = MatmulLstmInputProjection(lstm, k);
+    if (const PackedGemmWeights* packed = lstm.layers()[k].packed_recurrent.get()) {
+      layer.packed = packed->ForCurrentThreads();  // the plan's thread count
+    } else {
+      layer.recurrent = MatmulLstmRecurrentProjection(lstm, k, batch);
+    }
+    scratchpad_bytes_ = std::max(
+        {scratchpad_bytes_, layer.input.scratchpad_bytes(), layer.recurrent.scratchpad_bytes()});
+    layers_.push_back(std::move(layer));
   }
 }
 
@@ -192,7 +226,14 @@ const float* MatmulLstmPlan::Run(dnnl::stream& stream, absl::Span<const int> len
     char* state = ReserveBytes(buf.state, static_cast<size_t>(dirs * batch * h) * elem);
     for (int s = 0; s < steps; ++s) {
       const int running = order.active(s);
-      if (s > 0) layers_[k].recurrent.Run(stream, running, state, gh, scratchpad);
+      if (s > 0 && layers_[k].packed != nullptr) {
+        for (int64_t dir = 0; dir < dirs; ++dir) {
+          layers_[k].packed->Run(dir, running, state + static_cast<size_t>(dir * batch * h) * elem,
+                                 h, gh + dir * batch * kGates * h, kGates * h);
+        }
+      } else if (s > 0) {
+        layers_[k].recurrent.Run(stream, running, state, gh, scratchpad);
+      }
       for (int64_t dir = 0; dir < dirs; ++dir) {
         for (int j = 0; j < running; ++j) {
           const int t = dir == 0 ? s : order.length(j) - 1 - s;

@@ -24,6 +24,11 @@
 // primitives do not depend on the lengths, and their weights are one plain
 // layout for every shape (prepared_weights.h): W_ih^T of both directions side
 // by side [I, directions x 4H], W_hh^T [directions, H, 4H].
+// The recurrent product runs on oneDNN's packed GEMM where it can
+// (recurrent_gemm.h, packed_gemm.h): W_hh^T of each direction packed at load
+// (per OpenMP thread count, shared by every plan), any number of rows per
+// step; otherwise, or when asked, on a RowMatmul like the input projection.
+// recurrent_gemm_note() says which, and why.
 //
 // Precision: f32, or bf16 matmul inputs (weights, the packed layer inputs and
 // h) with f32 accumulation, bias, gates and cell state; Run() is f32 in, f32
@@ -48,7 +53,9 @@
 #include "engine/encoder.h"
 #include "engine/lstm_gates.h"
 #include "engine/model_spec.h"
+#include "engine/packed_gemm.h"
 #include "engine/prepared_weights.h"
+#include "engine/recurrent_gemm.h"
 #include "engine/row_matmul.h"
 #include "engine/tensor_file.h"
 #include "engine/weight_ledger.h"
@@ -62,10 +69,12 @@ class MatmulLstm final : public Encoder {
   // Weights named as PyTorch nn.LSTM's state_dict under "encoder." (shapes
   // already validated against the spec); computes in spec.precision with
   // spec.encoder's activations. The prepared weights are charged to `ledger`
-  // (may be null).
+  // (may be null). `recurrent_gemm` chooses the recurrent product's GEMM
+  // (kPacked where the weights cannot be packed: FailedPrecondition).
   static absl::StatusOr<std::unique_ptr<MatmulLstm>> Create(
       const ModelSpec& spec, const std::map<std::string, FloatTensor>& weights,
-      std::shared_ptr<WeightLedger> ledger = nullptr);
+      std::shared_ptr<WeightLedger> ledger = nullptr,
+      RecurrentGemm recurrent_gemm = RecurrentGemm::kAuto);
 
   LstmImpl impl() const override { return LstmImpl::kMatmul; }
   int output_size() const override { return hidden_size_ * directions_; }
@@ -78,10 +87,16 @@ class MatmulLstm final : public Encoder {
   int layer_input_size(int layer) const { return layer == 0 ? input_size_ : output_size(); }
   Precision precision() const { return precision_; }
   const LstmGates& gates() const { return gates_; }
+  // kPacked or kRowMatmul (never kAuto), and a phrase for logs and metadata:
+  // "recurrent GEMM: ..." with the reason for a fallback.
+  RecurrentGemm recurrent_gemm() const { return recurrent_gemm_; }
+  const std::string& recurrent_gemm_note() const { return recurrent_gemm_note_; }
 
   struct Layer {
     std::unique_ptr<PreparedWeights> input;      // plain: [I, directions x 4H] f32
     std::unique_ptr<PreparedWeights> recurrent;  // plain: [H, 4H] or [2, H, 4H] f32
+    // recurrent's matrices packed (recurrent_gemm() == kPacked), else null.
+    std::unique_ptr<PackedGemmWeights> packed_recurrent;
     dnnl::memory bias;                           // [1, directions x 4H] f32, b_ih + b_hh
   };
   const std::vector<Layer>& layers() const { return layers_; }
@@ -93,6 +108,8 @@ class MatmulLstm final : public Encoder {
   int directions_ = 1;
   Precision precision_ = Precision::kF32;
   LstmGates gates_;
+  RecurrentGemm recurrent_gemm_ = RecurrentGemm::kRowMatmul;
+  std::string recurrent_gemm_note_;
   std::vector<Layer> layers_;
 };
 
@@ -110,7 +127,8 @@ class MatmulLstmPlan final : public EncoderPlan {
  private:
   struct Layer {
     RowMatmul input;
-    RowMatmul recurrent;
+    RowMatmul recurrent;                       // unused when packed is set
+    std::shared_ptr<const PackedGemm> packed;  // this thread count's packs
   };
   const MatmulLstm& lstm_;
   int64_t batch_;

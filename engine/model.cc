@@ -57,7 +57,7 @@ absl::StatusOr<std::shared_ptr<const Model>> Model::Build(const ModelFiles& file
   const std::vector<BatchShape> shapes =
       WarmupShapes(spec, options.warmup_max_batch_size, options.warmup_lengths);
   absl::StatusOr<EncoderChoice> encoder =
-      ChooseEncoder(spec, files.weights, options.lstm_impl, shapes);
+      ChooseEncoder(spec, files.weights, options.lstm_impl, shapes, options.recurrent_gemm);
   if (!encoder.ok()) return encoder.status();
   model->encoder_ = std::move(encoder->encoder);
   model->ledger_ = std::move(encoder->ledger);  // the rest of the model joins it

@@ -11,8 +11,9 @@
 // (encoder_choice.h: kAuto times both on the warm-up shapes of
 // options.warmup_max_batch_size and options.warmup_lengths and keeps the
 // faster; a model the RNN primitive cannot compute runs on the matmul LSTM,
-// and asking for the primitive then is FailedPrecondition); lstm_impl() and
-// lstm_impl_note() say which runs and why.
+// and asking for the primitive then is FailedPrecondition; the matmul LSTM's
+// recurrent product runs on options.recurrent_gemm, recurrent_gemm.h);
+// lstm_impl() and lstm_impl_note() say which runs and why.
 // Preparation runs on the calling thread alone (one OpenMP thread).
 // weight_stats() reports what the prepared weights hold, also later, as plans
 // of new shapes prepare layouts.
@@ -35,6 +36,7 @@
 #include "engine/model_outputs.h"
 #include "engine/model_spec.h"
 #include "engine/precision_policy.h"
+#include "engine/recurrent_gemm.h"
 #include "engine/temporal_attention.h"
 #include "engine/weight_ledger.h"
 
@@ -44,6 +46,8 @@ struct LoadOptions {
   PrecisionFallback precision_fallback = PrecisionFallback::kRefuse;
   const CpuInfo* cpu = nullptr;  // the CPU to choose the precision for; null: HostCpu()
   LstmImpl lstm_impl = LstmImpl::kAuto;
+  // The matmul LSTM's recurrent GEMM (recurrent_gemm.h).
+  RecurrentGemm recurrent_gemm = RecurrentGemm::kAuto;
   // The warm-up shapes kAuto times the implementations on
   // (WarmupShapes(spec, warmup_max_batch_size, warmup_lengths)); the server
   // passes its own (--max_batch_size, --warmup_lengths).
@@ -72,7 +76,8 @@ class Model {
   // The token-id input stage; null for a model that reads float values.
   const Embedding* embedding() const { return embedding_.get(); }
   // The LSTM implementation that runs the model (never kAuto), and how it was
-  // chosen (e.g. "matmul (auto: 7 warm-up shapes in ...)").
+  // chosen (e.g. "matmul (auto: 7 warm-up shapes in ...); recurrent GEMM:
+  // oneDNN packed sgemm").
   LstmImpl lstm_impl() const { return encoder_->impl(); }
   const std::string& lstm_impl_note() const { return lstm_impl_note_; }
   // The block before the LSTM (feature, time_dense before_lstm); null if none.

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "engine/model.h"
+#include "engine/packed_gemm.h"
+#include "engine/recurrent_gemm.h"
 #include "engine/session.h"
 #include "gtest/gtest.h"
 #include "tests/engine/random_model.h"
@@ -215,6 +217,74 @@ TEST(MatmulLstmTest, ComputesTheRequestedTimestepsOnMixedLengths) {
                        static_cast<double>(session.stats().steps_requested);
   std::printf("matmul LSTM, lengths 10..200: computed / requested timesteps %.4f\n", ratio);
   EXPECT_LE(ratio, 1.02);
+}
+
+// The recurrent GEMM on oneDNN's packed GEMM (the default, where this build
+// links it) and on oneDNN matmul compute the same function. 40 sequences of
+// lengths 1..40 run every row count from 40 down to 1 through each step's
+// product; a 2-thread session runs its own pack (packed_gemm.h) and agrees too.
+TEST(MatmulLstmTest, PackedAndRowMatmulRecurrentGemmsAgreeAtEveryRowCount) {
+  for (bool bidirectional : {false, true}) {
+    SCOPED_TRACE(bidirectional ? "bidirectional" : "unidirectional");
+    const ModelSpec spec = MakeSpec(6, 40, 2, bidirectional, 3);
+    LoadOptions options;
+    options.lstm_impl = LstmImpl::kMatmul;
+    auto packed = Model::Build(RandomModel(spec, 7), options);
+    options.recurrent_gemm = RecurrentGemm::kRowMatmul;
+    auto row_matmul = Model::Build(RandomModel(spec, 7), options);
+    ASSERT_TRUE(packed.ok()) << packed.status();
+    ASSERT_TRUE(row_matmul.ok()) << row_matmul.status();
+    EXPECT_NE((*row_matmul)->lstm_impl_note().find("recurrent GEMM: oneDNN matmul (requested)"),
+              std::string::npos)
+        << (*row_matmul)->lstm_impl_note();
+    if (PackedGemmWeights::Linked()) {
+      EXPECT_NE((*packed)->lstm_impl_note().find("recurrent GEMM: oneDNN packed sgemm"),
+                std::string::npos)
+          << (*packed)->lstm_impl_note();
+    }
+    std::vector<int> lengths;
+    for (int l = 1; l <= 40; ++l) lengths.push_back((l * 17) % 40 + 1);  // 1..40, shuffled
+    const Batch batch = MakeBatch(lengths, 6, 3);
+    SessionOptions two_threads;
+    two_threads.threads = 2;
+    Session a(*packed, {});
+    Session b(*row_matmul, {});
+    Session c(*packed, two_threads);
+    BatchOutput out_a, out_b, out_c;
+    ASSERT_TRUE(a.Run(batch.views, &out_a).ok());
+    ASSERT_TRUE(b.Run(batch.views, &out_b).ok());
+    ASSERT_TRUE(c.Run(batch.views, &out_c).ok());
+    EXPECT_LE(MaxDifference(out_a, out_b), 2e-6);
+    EXPECT_LE(MaxDifference(out_a, out_c), 2e-6);
+    // Each sequence alone: one row per step.
+    for (int i : {0, 7, 39}) {
+      BatchOutput alone;
+      ASSERT_TRUE(a.Run({&batch.views[i], 1}, &alone).ok());
+      for (int64_t k = 0; k < alone.num_outputs; ++k) {
+        EXPECT_NEAR(alone.outputs[k], out_b.outputs[i * out_b.num_outputs + k], 2e-6);
+      }
+    }
+  }
+}
+
+// kPacked where the weights cannot be packed fails the load; where they can,
+// it is what auto does.
+TEST(MatmulLstmTest, PackedIsRefusedOnlyWhereItCannotRun) {
+  LoadOptions options;
+  options.lstm_impl = LstmImpl::kMatmul;
+  options.recurrent_gemm = RecurrentGemm::kPacked;
+  auto model = Model::Build(RandomModel(MakeSpec(4, 16, 1, false, 2), 3), options);
+  if (PackedGemmWeights::Linked()) {
+    ASSERT_TRUE(model.ok()) << model.status();
+    EXPECT_NE((*model)->lstm_impl_note().find("recurrent GEMM: oneDNN packed sgemm"),
+              std::string::npos);
+  } else {
+    EXPECT_EQ(model.status().code(), absl::StatusCode::kUnimplemented) << model.status();
+  }
+  EXPECT_EQ(ParseRecurrentGemm("row_matmul").value(), RecurrentGemm::kRowMatmul);
+  EXPECT_EQ(ParseRecurrentGemm(RecurrentGemmName(RecurrentGemm::kPacked)).value(),
+            RecurrentGemm::kPacked);
+  EXPECT_EQ(ParseRecurrentGemm("cublas").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(MatmulLstmTest, WeightsAreSharedByLayoutAcrossShapesAndSessions) {

@@ -1,5 +1,6 @@
 // Parity with PyTorch: every fixture under tests/fixtures/parity, on each LSTM
-// implementation (lstm_impl.h), run as one padded batch and one sequence at a
+// implementation (lstm_impl.h; the matmul LSTM with each recurrent GEMM,
+// recurrent_gemm.h), run as one padded batch and one sequence at a
 // time, within 1e-5 (max absolute error)
 // of the reference computed per sequence by tools/make_fixtures.py: the
 // outputs and every attention map the model returns (cases tensors
@@ -21,6 +22,8 @@
 
 #include "engine/lstm_impl.h"
 #include "engine/model.h"
+#include "engine/packed_gemm.h"
+#include "engine/recurrent_gemm.h"
 #include "engine/session.h"
 #include "gtest/gtest.h"
 #include "tests/engine/fixture_cases.h"
@@ -127,13 +130,25 @@ void Accumulate(const Cases& cases, const Model& model, const BatchOutput& out, 
   }
 }
 
-class ParityTest : public ::testing::TestWithParam<std::tuple<std::string, LstmImpl>> {};
+// An implementation as the parity tests run it.
+struct Side {
+  LstmImpl impl;
+  RecurrentGemm gemm;
+  const char* name;
+};
+constexpr Side kSides[] = {{LstmImpl::kRnnPrimitive, RecurrentGemm::kAuto, "rnn_primitive"},
+                           {LstmImpl::kMatmul, RecurrentGemm::kAuto, "matmul"},
+                           {LstmImpl::kMatmul, RecurrentGemm::kRowMatmul, "matmul_row_matmul"}};
+
+class ParityTest : public ::testing::TestWithParam<std::tuple<std::string, Side>> {};
 
 TEST_P(ParityTest, MatchesPyTorchBatchedAndAlone) {
-  const auto& [name, impl] = GetParam();
+  const auto& [name, side] = GetParam();
+  const LstmImpl impl = side.impl;
   const std::string dir = SourcePath("tests/fixtures/parity/" + name);
   LoadOptions options;
   options.lstm_impl = impl;
+  options.recurrent_gemm = side.gemm;
   absl::StatusOr<std::shared_ptr<const Model>> model = Model::Load(dir, options);
   absl::StatusOr<ModelSpec> spec = ReadSpec(name);
   ASSERT_TRUE(spec.ok()) << spec.status();
@@ -146,6 +161,17 @@ TEST_P(ParityTest, MatchesPyTorchBatchedAndAlone) {
   }
   ASSERT_TRUE(model.ok()) << model.status();
   EXPECT_EQ((*model)->lstm_impl(), spec->has_encoder ? impl : LstmImpl::kNone);
+  if (spec->has_encoder && impl == LstmImpl::kMatmul) {
+    // The recurrent GEMM asked for runs: oneDNN's packed GEMM by default
+    // wherever this build links it (f32 packs on every x86-64 ISA oneDNN
+    // runs; bf16 on AVX-512), oneDNN's matmul when asked for.
+    const std::string& note = (*model)->lstm_impl_note();
+    if (side.gemm == RecurrentGemm::kRowMatmul) {
+      EXPECT_NE(note.find("recurrent GEMM: oneDNN matmul (requested)"), std::string::npos) << note;
+    } else if (PackedGemmWeights::Linked()) {
+      EXPECT_NE(note.find("recurrent GEMM: oneDNN packed"), std::string::npos) << note;
+    }
+  }
   absl::StatusOr<Cases> cases = ReadCases(dir + "/cases.safetensors");
   ASSERT_TRUE(cases.ok()) << cases.status();
   ASSERT_GE(cases->count(), 2);
@@ -170,7 +196,7 @@ TEST_P(ParityTest, MatchesPyTorchBatchedAndAlone) {
   std::printf(
       "parity %-38s batched: outputs %.2e attention %.2e | alone: outputs %.2e "
       "attention %.2e\n",
-      (name + "/" + LstmImplName(impl)).c_str(), batch_errors.outputs, batch_errors.attention, alone_errors.outputs,
+      (name + "/" + side.name).c_str(), batch_errors.outputs, batch_errors.attention, alone_errors.outputs,
       alone_errors.attention);
   EXPECT_LE(batch_errors.outputs, kTolerance);
   EXPECT_LE(batch_errors.attention, kTolerance);
@@ -183,10 +209,9 @@ TEST_P(ParityTest, MatchesPyTorchBatchedAndAlone) {
 
 INSTANTIATE_TEST_SUITE_P(
     Fixtures, ParityTest,
-    ::testing::Combine(::testing::ValuesIn(FixtureNames()),
-                       ::testing::Values(LstmImpl::kRnnPrimitive, LstmImpl::kMatmul)),
-    [](const ::testing::TestParamInfo<std::tuple<std::string, LstmImpl>>& p) {
-      return std::get<0>(p.param) + "_" + LstmImplName(std::get<1>(p.param));
+    ::testing::Combine(::testing::ValuesIn(FixtureNames()), ::testing::ValuesIn(kSides)),
+    [](const ::testing::TestParamInfo<std::tuple<std::string, Side>>& p) {
+      return std::get<0>(p.param) + "_" + std::get<1>(p.param).name;
     });
 
 // Every catalog entry and option the fixtures must exercise, as short labels.

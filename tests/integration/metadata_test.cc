@@ -93,7 +93,9 @@ TEST_F(IntegrationMetadataTest, LstmImplFlagChoosesTheImplementation) {
   v1::ModelMetadata m;
   ASSERT_TRUE(Metadata(*stub, "demo", 0, &m).ok());
   EXPECT_EQ(m.lstm_impl(), "matmul");
-  EXPECT_EQ(m.lstm_impl_note(), "matmul (requested)");
+  // The note ends with the recurrent GEMM it runs on (recurrent_gemm.h).
+  EXPECT_THAT(m.lstm_impl_note(),
+              ::testing::StartsWith("matmul (requested); recurrent GEMM: oneDNN "));
 }
 
 TEST_F(IntegrationMetadataTest, BiMetadataAndTheServersLengthLimit) {
