@@ -142,7 +142,7 @@ TEST_F(PackedGemmTest, OnePackComputesEveryRowCount) {
 // A pack per OpenMP thread count, each made once and charged to the ledger as
 // a layout; a 2-thread pack computes the same products.
 TEST_F(PackedGemmTest, PacksOncePerThreadCount) {
-  const Case c{2, 64, 256};
+  const Case c{2, 128, 512};
   const memory w = Weights(c.count, c.k, c.n, 5);
   PackedGemmShape shape;
   shape.count = c.count;
@@ -155,8 +155,8 @@ TEST_F(PackedGemmTest, PacksOncePerThreadCount) {
   const WeightStats at_load = ledger->Read();
   EXPECT_EQ(at_load.layouts, 1);
   EXPECT_EQ(at_load.reorders, 1);
-  // Two matrices of 64 x 256 floats: at least their bytes.
-  EXPECT_GE(at_load.bytes, 2 * 64 * 256 * 4);
+  // Two matrices of 128 x 512 floats: at least their bytes.
+  EXPECT_GE(at_load.bytes, 2 * 128 * 512 * 4);
   const std::shared_ptr<const PackedGemm> one = (*packed)->ForCurrentThreads();
   EXPECT_EQ(one, (*packed)->ForCurrentThreads());
   EXPECT_EQ(ledger->Read().layouts, 1);
