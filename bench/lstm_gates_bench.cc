@@ -223,6 +223,14 @@ void RegisterAll() {
   attnserve::engine::lstm_gate_kernel::Kernel kernels[8];
   const int count = attnserve::engine::lstm_gate_kernel::AvailableKernels(kernels, 8);
   for (int hidden : {128, 256}) {
+    // The GEMMs alone at the small row counts where their kernels differ most.
+    for (int rows : {2, 4, 8, 16}) {
+      const std::string shape = absl::StrCat("/hidden:", hidden, "/rows:", rows);
+      benchmark::RegisterBenchmark(("gates/recurrent_gemm" + shape).c_str(), BM_Gemm, hidden,
+                                   rows);
+      benchmark::RegisterBenchmark(("gates/recurrent_gemm_packed" + shape).c_str(),
+                                   BM_PackedGemm, hidden, rows);
+    }
     for (int rows : {1, 32, 128}) {
       const std::string shape = absl::StrCat("/hidden:", hidden, "/rows:", rows);
       benchmark::RegisterBenchmark(("gates/recurrent_gemm" + shape).c_str(), BM_Gemm, hidden,

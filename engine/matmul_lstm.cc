@@ -146,11 +146,11 @@ absl::StatusOr<std::unique_ptr<MatmulLstm>> MatmulLstm::Create(
               packed.status().message(), ")");
         }
       }
-      const bool row_matmul = layer.packed_recurrent == nullptr;
       lstm->layers_.push_back(std::move(layer));
-      // The layouts the matmuls want (the same for every plan), prepared now.
+      // The layouts the matmuls want (the same for every plan), prepared now
+      // (the recurrent RowMatmul also runs the one-row steps of a packed layer).
       MatmulLstmInputProjection(*lstm, k);
-      if (row_matmul) MatmulLstmRecurrentProjection(*lstm, k, 1);
+      MatmulLstmRecurrentProjection(*lstm, k, 1);
     }
     return absl::OkStatus();
   });
@@ -167,10 +167,9 @@ MatmulLstmPlan::MatmulLstmPlan(const MatmulLstm& lstm, int64_t batch, int64_t st
   for (int k = 0; k < lstm.num_layers(); ++k) {
     Layer layer;
     layer.input = MatmulLstmInputProjection(lstm, k);
+    layer.recurrent = MatmulLstmRecurrentProjection(lstm, k, batch);
     if (const PackedGemmWeights* packed = lstm.layers()[k].packed_recurrent.get()) {
       layer.packed = packed->ForCurrentThreads();  // the plan's thread count
-    } else {
-      layer.recurrent = MatmulLstmRecurrentProjection(lstm, k, batch);
     }
     scratchpad_bytes_ = std::max(
         {scratchpad_bytes_, layer.input.scratchpad_bytes(), layer.recurrent.scratchpad_bytes()});
@@ -226,7 +225,7 @@ const float* MatmulLstmPlan::Run(dnnl::stream& stream, absl::Span<const int> len
     char* state = ReserveBytes(buf.state, static_cast<size_t>(dirs * batch * h) * elem);
     for (int s = 0; s < steps; ++s) {
       const int running = order.active(s);
-      if (s > 0 && layers_[k].packed != nullptr) {
+      if (s > 0 && layers_[k].packed != nullptr && running >= MatmulLstm::kMinPackedRows) {
         for (int64_t dir = 0; dir < dirs; ++dir) {
           layers_[k].packed->Run(dir, running, state + static_cast<size_t>(dir * batch * h) * elem,
                                  h, gh + dir * batch * kGates * h, kGates * h);

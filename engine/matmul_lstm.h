@@ -26,9 +26,12 @@
 // by side [I, directions x 4H], W_hh^T [directions, H, 4H].
 // The recurrent product runs on oneDNN's packed GEMM where it can
 // (recurrent_gemm.h, packed_gemm.h): W_hh^T of each direction packed at load
-// (per OpenMP thread count, shared by every plan), any number of rows per
-// step; otherwise, or when asked, on a RowMatmul like the input projection.
-// recurrent_gemm_note() says which, and why.
+// (per OpenMP thread count, shared by every plan), for steps of
+// kMinPackedRows running rows or more; a step of one row, and every step where
+// the weights are not packed (or when asked), runs on a RowMatmul like the
+// input projection (for one row oneDNN's matmul takes its gemv kernel, faster
+// there than the packed GEMM: docs/performance.md). recurrent_gemm_note()
+// says which, and why.
 //
 // Precision: f32, or bf16 matmul inputs (weights, the packed layer inputs and
 // h) with f32 accumulation, bias, gates and cell state; Run() is f32 in, f32
@@ -66,6 +69,9 @@ namespace attnserve::engine {
 
 class MatmulLstm final : public Encoder {
  public:
+  // The fewest running rows a step's recurrent product takes the packed GEMM for.
+  static constexpr int kMinPackedRows = 2;
+
   // Weights named as PyTorch nn.LSTM's state_dict under "encoder." (shapes
   // already validated against the spec); computes in spec.precision with
   // spec.encoder's activations. The prepared weights are charged to `ledger`
@@ -127,8 +133,8 @@ class MatmulLstmPlan final : public EncoderPlan {
  private:
   struct Layer {
     RowMatmul input;
-    RowMatmul recurrent;                       // unused when packed is set
-    std::shared_ptr<const PackedGemm> packed;  // this thread count's packs
+    RowMatmul recurrent;  // every step when packed is null, else the one-row steps
+    std::shared_ptr<const PackedGemm> packed;  // this thread count's packs, or null
   };
   const MatmulLstm& lstm_;
   int64_t batch_;
