@@ -124,6 +124,9 @@ class Batcher {
   const BatchingOptions& options() const { return options_; }
 
   void WaitUntilStarted() ABSL_LOCKS_EXCLUDED(mu_);
+  // Returns once nothing is queued and no worker is running a batch (its
+  // measurements of the last batch recorded).
+  void WaitUntilIdle() ABSL_LOCKS_EXCLUDED(mu_);
   // Makes the workers re-check the queue now (e.g. after a task was cancelled).
   void Wake() ABSL_LOCKS_EXCLUDED(mu_);
   void Drain(Clock::Duration grace) ABSL_LOCKS_EXCLUDED(mu_);
@@ -162,6 +165,13 @@ class Batcher {
   void WorkerLoop(int index, ExecutorFactory<TaskT> factory) ABSL_LOCKS_EXCLUDED(mu_);
   void Answer(TaskList& tasks, const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
   bool AllStarted() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return started_ == worker_count_; }
+  bool Idle() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!queue_.empty()) return false;
+    for (const Running& r : running_) {
+      if (r.busy) return false;
+    }
+    return true;
+  }
   double NanosPerCostLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return batch_cost_ > 0 ? batch_ns_ / batch_cost_ : 0;
   }
@@ -363,6 +373,12 @@ template <typename TaskT>
 void Batcher<TaskT>::WaitUntilStarted() {
   absl::MutexLock lock(&mu_);
   mu_.Await(absl::Condition(this, &Batcher::AllStarted));
+}
+
+template <typename TaskT>
+void Batcher<TaskT>::WaitUntilIdle() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(this, &Batcher::Idle));
 }
 
 template <typename TaskT>

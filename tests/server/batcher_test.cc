@@ -380,6 +380,7 @@ TEST(BatcherTest, TheWaitEstimateCountsQueuedCostAndWorkInProgress) {
     ASSERT_TRUE(batcher.Schedule(&probe).ok());
     first.latch.Wait();
   }
+  batcher.WaitUntilIdle();  // the batch is measured
   EXPECT_DOUBLE_EQ(batcher.NanosPerCost(), 1e6);  // 10 ms for 10 steps
 
   Answers answers(5);  // the admitted tasks
@@ -449,6 +450,7 @@ TEST(BatcherTest, TheCorrectionTracksAHighQuantileOfRealOverEstimatedWaits) {
     ASSERT_TRUE(batcher.Schedule(&probe).ok());
     first.latch.Wait();
   }
+  batcher.WaitUntilIdle();
   EXPECT_EQ(batcher.WaitCorrection(), 1.0);
   using B = Batcher<FakeTask>;
   const double up = std::exp(B::kCorrectionStep * B::kCorrectionQuantile);
@@ -469,6 +471,7 @@ TEST(BatcherTest, TheCorrectionTracksAHighQuantileOfRealOverEstimatedWaits) {
     clock.Advance(std::chrono::milliseconds(100));
     slow.release.Notify();
     answers.latch.Wait();
+    batcher.WaitUntilIdle();  // so that the next batch starts on an idle worker
   }
   EXPECT_NEAR(batcher.WaitCorrection(), std::pow(up, 10), 1e-9);
 
