@@ -32,7 +32,8 @@ HOLDING = ["--max_batch_size=8", "--max_queue_delay_us=600000000", "--workers=1"
 
 
 def setUpModule():
-    global REPO, pb, pb_grpc, v1, v1_grpc
+    global REPO, SAMPLE, pb, pb_grpc, v1, v1_grpc
+    SAMPLE = np.asarray(harness.demo_samples()[0]["values"], np.float32)
     sys.path.insert(0, harness.ARGS.kserve_stubs)
     from kserve.v2 import grpc_predict_v2_pb2, grpc_predict_v2_pb2_grpc
     from attnserve.v1 import attnserve_pb2, attnserve_pb2_grpc
@@ -46,7 +47,7 @@ def tearDownModule():
         REPO.remove()
 
 
-SAMPLE = np.asarray(harness.demo_samples()[0]["values"], np.float32)  # [T, D]
+SAMPLE = None  # [T, D], a demo sample (read once the harness knows the source)
 
 
 def v1_request(count):
