@@ -36,12 +36,16 @@
 //   stale estimate cannot refuse everything).
 //   The estimate is calibrated against what happens: every admitted task
 //   keeps its own estimate (the group's first to last, interpolated), and
-//   when it starts the ratio of its real wait to its estimate (both plus
-//   1 ms, so that tiny waits do not dominate) moves a correction factor
-//   (between 0.1 and 20) that tracks the 99th percentile of that ratio:
-//   up by 2% when a task waited longer than estimate x factor, down by
-//   0.02% otherwise. Admission compares estimate x factor with
-//   max_queue_wait, so about one task in a hundred waits past it when every
+//   when a batch starts, the largest ratio among its tasks of real wait to
+//   estimate (both plus a floor, a tenth of max_queue_wait and at least
+//   1 ms, so that a few ms of scheduling delay on a tiny estimate do not
+//   count as a large error) moves a correction factor (between 0.25 and 8)
+//   that tracks the 95th percentile of that ratio over batches: up by
+//   about 5% when the batch's worst task waited longer than estimate x
+//   factor, down by 0.25% otherwise. One update per batch, not per task:
+//   a stall that delays every queued task moves the factor a few steps, not
+//   hundreds. Admission compares estimate x factor with max_queue_wait, so
+//   about one batch in twenty holds a task that waits past it when every
 //   group is admitted at the edge, and fewer otherwise. Length grouping,
 //   batches that fill from newer arrivals and a machine slower under load
 //   than measured all show in the factor.
@@ -135,10 +139,10 @@ class Batcher {
   bool stopping() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Calibration (see the contract above).
-  static constexpr double kMinCorrection = 0.1;
-  static constexpr double kMaxCorrection = 20;
-  static constexpr double kCorrectionQuantile = 0.99;
-  static constexpr double kCorrectionStep = 0.02;
+  static constexpr double kMinCorrection = 0.25;
+  static constexpr double kMaxCorrection = 8;
+  static constexpr double kCorrectionQuantile = 0.95;
+  static constexpr double kCorrectionStep = 0.05;
   static constexpr Clock::Duration kCalibrationFloor = std::chrono::milliseconds(1);
 
  private:
@@ -428,16 +432,18 @@ void Batcher<TaskT>::Answer(TaskList& tasks, const absl::Status& status) {
 
 template <typename TaskT>
 void Batcher<TaskT>::Calibrate(const TaskList& batch, Clock::TimePoint now) {
-  const double floor = batcher_internal::Nanos(kCalibrationFloor);
-  const double up = std::exp(kCorrectionStep * kCorrectionQuantile);
-  const double down = std::exp(-kCorrectionStep * (1 - kCorrectionQuantile));
+  const double floor = std::max(batcher_internal::Nanos(kCalibrationFloor),
+                                batcher_internal::Nanos(options_.max_queue_wait) / 10);
+  double worst = -1;
   for (const QueuedTask<TaskT>& entry : batch) {
     if (entry.estimated_wait <= Clock::Duration::zero()) continue;
-    const double ratio = (batcher_internal::Nanos(now - entry.enqueued) + floor) /
-                         (batcher_internal::Nanos(entry.estimated_wait) + floor);
-    wait_correction_ = std::clamp(wait_correction_ * (ratio > wait_correction_ ? up : down),
-                                  kMinCorrection, kMaxCorrection);
+    worst = std::max(worst, (batcher_internal::Nanos(now - entry.enqueued) + floor) /
+                                (batcher_internal::Nanos(entry.estimated_wait) + floor));
   }
+  if (worst < 0) return;
+  const double step = worst > wait_correction_ ? kCorrectionStep * kCorrectionQuantile
+                                               : -kCorrectionStep * (1 - kCorrectionQuantile);
+  wait_correction_ = std::clamp(wait_correction_ * std::exp(step), kMinCorrection, kMaxCorrection);
 }
 
 template <typename TaskT>
