@@ -33,6 +33,16 @@ using SteadyClock = std::chrono::steady_clock;
 
 class IntegrationAdmissionTest : public ServerTest {};
 
+// Under AddressSanitizer (make test-sanitize) every thread runs several times
+// slower, and unevenly: the fairness scenarios still run there (for memory
+// errors and their functional checks) but their latency bounds are asserted
+// only in the normal build.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kLatencyBoundsAsserted = false;
+#else
+constexpr bool kLatencyBoundsAsserted = true;
+#endif
+
 grpc::Status ClassifyAs(v1::AttnServe::Stub* stub, const std::string& client,
                         const v1::ClassifyRequest& request, v1::ClassifyResponse* response,
                         std::chrono::milliseconds deadline = std::chrono::milliseconds(60000)) {
@@ -53,6 +63,19 @@ std::string Scrape(const ServerProcess& server) {
   absl::StatusOr<std::string> text = HttpGet(server.metrics_port(), "/metrics");
   EXPECT_TRUE(text.ok()) << text.status();
   return text.ok() ? *text : "";
+}
+
+// Waits until the sum of `name` over series with `labels` reaches
+// `at_least`; false (and the last value in `last`) after `patience`.
+bool AwaitMetric(const ServerProcess& server, const std::string& name,
+                 const std::vector<std::string>& labels, double at_least, double* last,
+                 seconds patience = seconds(60)) {
+  const SteadyClock::time_point give_up = SteadyClock::now() + patience;
+  do {
+    *last = MetricSum(Scrape(server), name, labels);
+    if (*last >= at_least) return true;
+  } while (SteadyClock::now() < give_up);
+  return false;
 }
 
 // `count` sequential quiet requests; their latencies in ms. Every one must
@@ -125,8 +148,9 @@ TEST_F(IntegrationAdmissionTest, AQuietClientKeepsItsLatencyBesideANoisyOne) {
     });
   }
   // The noise has filled the queue before the quiet client measures.
-  while (MetricSum(Scrape(*server), "attnserve_queue_depth", {"model=\"bi\""}) < 512) {
-  }
+  double depth = 0;
+  ASSERT_TRUE(AwaitMetric(*server, "attnserve_queue_depth", {"model=\"bi\""}, 512, &depth))
+      << "the noise never filled the queue: depth " << depth;
   std::vector<double> batches;  // completed while each quiet request was out
   const double noisy_p99 =
       Percentile(QuietLatencies(stub.get(), 100, quiet, server, &batches), 0.99);
@@ -139,18 +163,20 @@ TEST_F(IntegrationAdmissionTest, AQuietClientKeepsItsLatencyBesideANoisyOne) {
   // batches are half size (--max_client_batch_share). So its p99 stays
   // within a few of the noisy batches' typical run time of its own p99
   // alone, with room for a loaded machine's scheduling delays (measured on a
-  // loaded 2-core machine: 19 to 43 ms against bounds of 40 to 70 ms; in arrival order,
-  // behind the whole queue, hundreds of ms). The batches completed while it
-  // was out are reported, not bounded: with half-size noisy batches and the
-  // request's time mostly scheduling delay, their count follows the
-  // machine's load rather than the policy.
+  // loaded 2-core machine: 19 to 43 ms against bounds of 40 to 70 ms; in
+  // arrival order, behind the whole queue, hundreds of ms). The batches
+  // completed while it was out are reported, not bounded: with half-size
+  // noisy batches and the request's time mostly scheduling delay, their count
+  // follows the machine's load rather than the policy.
   ASSERT_FALSE(noisy_compute_ms.empty());
   const double batch_ms = Percentile(noisy_compute_ms, 0.5);
   const double bound_ms = 6 * baseline_p99 + 5 * batch_ms + 30;
   EXPECT_GT(noisy_ok.load(), 0);
-  EXPECT_LE(noisy_p99, bound_ms) << "quiet p99 alone " << baseline_p99 << " ms, beside the noise "
-                                 << noisy_p99 << " ms; a noisy batch takes " << batch_ms
-                                 << " ms (median)";
+  if (kLatencyBoundsAsserted) {
+    EXPECT_LE(noisy_p99, bound_ms) << "quiet p99 alone " << baseline_p99
+                                   << " ms, beside the noise " << noisy_p99
+                                   << " ms; a noisy batch takes " << batch_ms << " ms (median)";
+  }
   std::cout << "quiet p99: alone " << baseline_p99 << " ms, beside a noisy client " << noisy_p99
             << " ms (bound " << bound_ms << " ms, noisy batch median " << batch_ms
             << " ms); batches completed per quiet request p50 " << Percentile(batches, 0.5)
@@ -176,8 +202,9 @@ TEST_F(IntegrationAdmissionTest, ARequestOverItsLimitIsResourceExhaustedAndAClie
   // sequences (they wait for a batch of eight) ...
   AsyncClassify first(stub.get(), MakeRequest("demo", {values, values}));
   // ... which the server shows in its queue depth before the next request.
-  while (MetricSum(Scrape(*server), "attnserve_queue_depth", {"model=\"demo\""}) < 2) {
-  }
+  double depth = 0;
+  ASSERT_TRUE(AwaitMetric(*server, "attnserve_queue_depth", {"model=\"demo\""}, 2, &depth))
+      << "queue depth " << depth;
   grpc::ClientContext context;
   const grpc::Status over = stub->Classify(&context, MakeRequest("demo", {values}), &response);
   EXPECT_TRUE(HasStatus(over, StatusCode::UNAVAILABLE,
@@ -185,8 +212,8 @@ TEST_F(IntegrationAdmissionTest, ARequestOverItsLimitIsResourceExhaustedAndAClie
                         "most 2 may wait per client"));
   // A client named by the header still has its share.
   AsyncClassify other_client(stub.get(), MakeRequest("demo", {values}), std::nullopt, nullptr, "b");
-  while (MetricSum(Scrape(*server), "attnserve_queue_depth", {"model=\"demo\""}) < 3) {
-  }
+  ASSERT_TRUE(AwaitMetric(*server, "attnserve_queue_depth", {"model=\"demo\""}, 3, &depth))
+      << "queue depth " << depth;
   const std::string text = Scrape(*server);
   EXPECT_EQ(MetricSum(text, "attnserve_rejected_total", {"reason=\"too_large\"", "model=\"demo\""}),
             1);
@@ -244,29 +271,38 @@ TEST_F(IntegrationAdmissionTest, ADeadlineThatPassesIsCountedAsDeadlineExceeded)
       {"--max_batch_size=2", "--max_queue_delay_us=600000000", "--workers=1", "--shutdown_grace_s=0"});
   ASSERT_NE(server, nullptr);
   auto stub = Connect(server->address());
+  {  // The channel connected first, so each deadline below reaches the server
+     // (a call whose deadline passes while connecting never gets there).
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + seconds(60));
+    v1::ListModelsResponse models;
+    ASSERT_TRUE(stub->ListModels(&context, v1::ListModelsRequest(), &models).ok());
+  }
   const std::vector<float> values = RandomValues(10, kDemoFeatures, 5);
+  double answered = 0;
   for (int i = 0; i < 3; ++i) {
     v1::ClassifyResponse response;
     const grpc::Status status = ClassifyAs(stub.get(), "a", MakeRequest("demo", {values}),
-                                           &response, std::chrono::milliseconds(100));
+                                           &response, std::chrono::milliseconds(1000));
     EXPECT_EQ(status.error_code(), StatusCode::DEADLINE_EXCEEDED) << status.error_message();
     // The server has answered (and counted) it, so it has left the queue
     // before the next one comes (two would make a batch).
-    while (MetricSum(Scrape(*server), "attnserve_requests_total", {"model=\"demo\""}) < i + 1) {
-    }
+    ASSERT_TRUE(AwaitMetric(*server, "attnserve_requests_total", {"model=\"demo\""}, i + 1,
+                            &answered))
+        << "request " << i << " was never counted; answered " << answered;
   }
   {  // And a real cancellation.
     AsyncClassify cancelled(stub.get(), MakeRequest("demo", {values}));
-    while (MetricSum(Scrape(*server), "attnserve_queue_depth", {"model=\"demo\""}) < 1) {
-    }
+    double queued = 0;
+    ASSERT_TRUE(AwaitMetric(*server, "attnserve_queue_depth", {"model=\"demo\""}, 1, &queued))
+        << "the request to cancel never reached the queue";
     cancelled.Cancel();
     EXPECT_EQ(cancelled.Wait().error_code(), StatusCode::CANCELLED);
   }
   // The server counts each call when it has answered it.
-  std::string text;
-  do {
-    text = Scrape(*server);
-  } while (MetricSum(text, "attnserve_requests_total", {"model=\"demo\""}) < 4);
+  ASSERT_TRUE(AwaitMetric(*server, "attnserve_requests_total", {"model=\"demo\""}, 4, &answered))
+      << "answered " << answered;
+  const std::string text = Scrape(*server);
   EXPECT_EQ(MetricSum(text, "attnserve_requests_total",
                       {"code=\"DEADLINE_EXCEEDED\"", "model=\"demo\""}),
             3)
