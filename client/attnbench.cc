@@ -604,6 +604,7 @@ class HttpCaller final : public Sender {
       if (request.json_length > 0) {
         headers.emplace("Inference-Header-Content-Length", std::to_string(request.json_length));
       }
+      if (!client_id_.empty()) headers.emplace("x-attnserve-client", client_id_);
       const Clock::time_point sent = Clock::now();
       httplib::Result result = client.Post(path_, headers, request.body, request.content_type);
       Outcome outcome = Read(result);
@@ -649,6 +650,7 @@ class HttpCaller final : public Sender {
 
   const std::string path_;
   const std::vector<HttpRequest>* const pool_;
+  const std::string client_id_ = absl::GetFlag(FLAGS_client_id);
   Recorder* const recorder_;
   std::atomic<uint64_t> next_{0};
   std::mutex mu_;

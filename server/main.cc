@@ -95,8 +95,16 @@ ABSL_FLAG(bool, fair_queueing, true,
           "share every batch in turn among the clients with waiting sequences (false: batches "
           "form around the oldest sequence, whoever sent it)");
 ABSL_FLAG(int, max_queue_wait_ms, 0,
-          "refuse (UNAVAILABLE) a request whose estimated queue wait exceeds this: the batches "
-          "ahead of it times the measured batch run time, over the workers (0: no bound)");
+          "refuse (UNAVAILABLE) a request whose estimated queue wait exceeds this: the cost "
+          "(timesteps) ahead of its last sequence and left in running batches, at the measured "
+          "time per timestep, over the workers, calibrated on real waits (0: no bound)");
+ABSL_FLAG(double, max_client_batch_share, 0.5,
+          "while other clients are active, the most of one batch (a fraction of "
+          "--max_batch_size) one client's sequences take, so that a quiet client's request "
+          "waits behind shorter batches (1: no cap)");
+ABSL_FLAG(bool, refuse_before_decoding, true,
+          "refuse overload (the client's share, a full queue, the wait bound, shutdown) before a "
+          "request's tensors are decoded and validated (false: after, as before; for comparison)");
 ABSL_FLAG(int, max_stream_pending, 128,
           "requests one ClassifyStream holds (running, queued or unwritten) before it stops "
           "reading the stream");
@@ -241,6 +249,13 @@ bool DefaultsFromFlags(attnserve::server::ServingSettings* s) {
   s->batching.fair_queueing = absl::GetFlag(FLAGS_fair_queueing);
   s->batching.max_queue_wait =
       std::chrono::milliseconds(std::max(0, absl::GetFlag(FLAGS_max_queue_wait_ms)));
+  const double share = absl::GetFlag(FLAGS_max_client_batch_share);
+  if (!(share > 0 && share <= 1)) {
+    std::cerr << "attnserve: --max_client_batch_share is " << share
+              << "; it must be a fraction of a batch in (0, 1] (1: no cap)\n";
+    return false;
+  }
+  s->batching.max_flow_batch_share = share;
   s->batching.group_by_length = grouping == "length";
   s->batching.max_padding_fraction = absl::GetFlag(FLAGS_max_padding_fraction);
   s->workers = std::max(1, absl::GetFlag(FLAGS_workers));
@@ -400,6 +415,7 @@ int main(int argc, char** argv) {
   limits.max_sequences_per_request = absl::GetFlag(FLAGS_max_sequences_per_request) > 0
                                          ? absl::GetFlag(FLAGS_max_sequences_per_request)
                                          : std::numeric_limits<int32_t>::max();  // queues bound it
+  limits.refuse_before_decoding = absl::GetFlag(FLAGS_refuse_before_decoding);
   srv::ServingCore core(&registry, limits, options.clock, metrics.get());
   const srv::CallAccess access(&*access_policy);
   srv::AttnServeService service(&core, &access,

@@ -82,6 +82,7 @@ for pair in \
     ATTNSERVE_MAX_SEQUENCES_PER_REQUEST:max_sequences_per_request \
     ATTNSERVE_FAIR_QUEUEING:fair_queueing \
     ATTNSERVE_MAX_QUEUE_WAIT_MS:max_queue_wait_ms \
+    ATTNSERVE_MAX_CLIENT_BATCH_SHARE:max_client_batch_share \
     ATTNSERVE_MAX_STREAM_PENDING:max_stream_pending \
     ATTNSERVE_DRAIN_DELAY_S:drain_delay_s \
     ATTNSERVE_BATCH_GROUPING:batch_grouping \

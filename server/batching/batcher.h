@@ -15,22 +15,40 @@
 //   stopping, the group does not fit in the queue, the client would have more
 //   than max_queued_per_client tasks waiting, or the group's estimated wait
 //   exceeds max_queue_wait. SchedulingCapacity() is the room left.
-// - The estimated wait of a group (until it starts running) is the batches
-//   ahead of it (BatchQueue::AheadOf() tasks, in batches of max_batch_size)
-//   times the measured run time of a batch (a moving average over the last
-//   batches), divided by the workers. Counting whole batches keeps the
-//   estimate stable: when admission keeps the queue short, batches are small
-//   and quick, so the estimate falls and more is admitted (a cost per task
-//   would rise instead, as small batches cost more per task, and shrink the
-//   queue further). Before the first batch the run time is unknown, and with
-//   nothing ahead the wait is none: such groups are never refused for their
-//   wait (so a stale estimate cannot refuse everything).
-//   The estimate is calibrated against what happens: each admitted group's
-//   estimate is kept with its first task, and when that task's batch starts
-//   the ratio of its real wait to the estimate feeds a moving correction
-//   factor (between 0.5 and 20) applied to later estimates. Length grouping
-//   forms batches smaller than max_batch_size, and a loaded machine runs them
-//   slower than measured alone: the factor absorbs both.
+// - Precheck() answers whether a group of `count` tasks costing `cost`
+//   would be refused now, without queuing anything: the same checks as
+//   Schedule(), so that a caller can refuse before it has decoded a request
+//   (pass the fewest tasks and the least cost the request can have: a
+//   refusal then holds for any larger group, since every check grows with
+//   both). Schedule() checks again.
+// - The estimated wait of a group (until its last task starts) is in units
+//   of cost (a task's length, batch_queue.h): the cost that runs before its
+//   last task under fair sharing (BatchQueue::CostAhead: the client's own
+//   waiting cost and the group's own tasks but the last, and from every other
+//   flow what its turn takes meanwhile), plus what the running batches have
+//   left (each batch's cost at the rate measured when it started, less the
+//   time it has run), times the measured time per unit of cost, divided by
+//   the workers. The time per unit of cost is the ratio of two moving
+//   averages updated after every batch: its run time and its cost (the sum
+//   of its tasks' lengths), so small batches' higher cost per unit shows in
+//   it as they happen. Before the first batch that time is unknown, and with
+//   nothing waiting ahead of it a group is not refused for its wait (so a
+//   stale estimate cannot refuse everything).
+//   The estimate is calibrated against what happens: every admitted task
+//   keeps its own estimate (the group's first to last, interpolated), and
+//   when a batch starts, the largest ratio among its tasks of real wait to
+//   estimate (both plus a floor, a tenth of max_queue_wait and at least
+//   1 ms, so that a few ms of scheduling delay on a tiny estimate do not
+//   count as a large error) moves a correction factor (between 0.25 and 8)
+//   that tracks the 95th percentile of that ratio over batches: up by
+//   about 5% when the batch's worst task waited longer than estimate x
+//   factor, down by 0.25% otherwise. One update per batch, not per task:
+//   a stall that delays every queued task moves the factor a few steps, not
+//   hundreds. Admission compares estimate x factor with max_queue_wait, so
+//   about one batch in twenty holds a task that waits past it when every
+//   group is admitted at the edge, and fewer otherwise. Length grouping,
+//   batches that fill from newer arrivals and a machine slower under load
+//   than measured all show in the factor.
 // - Every admitted task is answered exactly once: by the executor that ran it;
 //   or through TaskT::Fail with DEADLINE_EXCEEDED if its deadline passed while
 //   queued (never run), CANCELLED if it was cancelled while queued (Wake()
@@ -51,6 +69,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -90,18 +109,28 @@ class Batcher {
                         ScheduleRefusal* refusal = nullptr) ABSL_LOCKS_EXCLUDED(mu_);
   // One task; on OK `*task` is null.
   absl::Status Schedule(std::unique_ptr<TaskT>* task) ABSL_LOCKS_EXCLUDED(mu_);
+  // The refusal Schedule() would answer now for `count` tasks of `client`
+  // costing `cost` in all (OK: it would not refuse them), queuing nothing.
+  absl::Status Precheck(uint64_t client, size_t count, int64_t cost,
+                        ScheduleRefusal* refusal = nullptr) const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Tasks that would be admitted now (0 while stopping).
   size_t SchedulingCapacity() const ABSL_LOCKS_EXCLUDED(mu_);
   size_t NumEnqueuedTasks() const ABSL_LOCKS_EXCLUDED(mu_);
-  // The measured run time of a batch (a moving average; zero before the
-  // first batch).
-  Clock::Duration BatchTime() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The measured run time per unit of cost (zero before the first batch).
+  double NanosPerCost() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The uncorrected estimate of the wait of `count` new tasks of `client`
+  // costing `cost` (until the last starts); zero before the first batch.
+  Clock::Duration EstimatedWait(uint64_t client, size_t count, int64_t cost) const
+      ABSL_LOCKS_EXCLUDED(mu_);
   // The factor estimated waits are multiplied by (1 until calibrated).
   double WaitCorrection() const ABSL_LOCKS_EXCLUDED(mu_);
   const BatchingOptions& options() const { return options_; }
 
   void WaitUntilStarted() ABSL_LOCKS_EXCLUDED(mu_);
+  // Returns once nothing is queued and no worker is running a batch (its
+  // measurements of the last batch recorded).
+  void WaitUntilIdle() ABSL_LOCKS_EXCLUDED(mu_);
   // Makes the workers re-check the queue now (e.g. after a task was cancelled).
   void Wake() ABSL_LOCKS_EXCLUDED(mu_);
   void Drain(Clock::Duration grace) ABSL_LOCKS_EXCLUDED(mu_);
@@ -109,14 +138,47 @@ class Batcher {
   // True once Drain() or Stop() has been called.
   bool stopping() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Calibration (see the contract above).
+  static constexpr double kMinCorrection = 0.25;
+  static constexpr double kMaxCorrection = 8;
+  static constexpr double kCorrectionQuantile = 0.95;
+  static constexpr double kCorrectionStep = 0.05;
+  static constexpr Clock::Duration kCalibrationFloor = std::chrono::milliseconds(1);
+
  private:
   using TaskList = typename BatchQueue<TaskT>::TaskList;
-  static constexpr double kMinCorrection = 0.5;
-  static constexpr double kMaxCorrection = 20;
+  // A worker's batch in progress.
+  struct Running {
+    bool busy = false;
+    Clock::TimePoint start{};
+    double expected_ns = 0;
+  };
+  // Estimated waits (ns, uncorrected) of a group's first and last task.
+  struct Estimate {
+    double first_ns = 0;
+    double last_ns = 0;
+    bool anything_ahead = false;
+  };
 
+  // The refusal of a group now (OK: admitted), with its estimate.
+  absl::Status Check(uint64_t client, size_t count, int64_t cost, ScheduleRefusal* refusal,
+                     Estimate* estimate) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Estimate EstimateOf(uint64_t client, size_t count, int64_t cost, Clock::TimePoint now) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Calibrate(const TaskList& batch, Clock::TimePoint now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WorkerLoop(int index, ExecutorFactory<TaskT> factory) ABSL_LOCKS_EXCLUDED(mu_);
   void Answer(TaskList& tasks, const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
   bool AllStarted() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return started_ == worker_count_; }
+  bool Idle() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!queue_.empty()) return false;
+    for (const Running& r : running_) {
+      if (r.busy) return false;
+    }
+    return true;
+  }
+  double NanosPerCostLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return batch_cost_ > 0 ? batch_ns_ / batch_cost_ : 0;
+  }
 
   const BatchingOptions options_;
   const int worker_count_;
@@ -125,10 +187,12 @@ class Batcher {
   mutable absl::Mutex mu_;
   absl::CondVar cv_;  // a task arrived, the batcher is stopping, or a worker left
   BatchQueue<TaskT> queue_ ABSL_GUARDED_BY(mu_);
+  std::vector<Running> running_ ABSL_GUARDED_BY(mu_);  // per worker
   int started_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  double batch_time_ns_ ABSL_GUARDED_BY(mu_) = 0;  // moving average
-  double wait_correction_ ABSL_GUARDED_BY(mu_) = 1;  // real / estimated waits, moving
+  double batch_ns_ ABSL_GUARDED_BY(mu_) = 0;    // moving average of batch run times
+  double batch_cost_ ABSL_GUARDED_BY(mu_) = 0;  // moving average of batch costs
+  double wait_correction_ ABSL_GUARDED_BY(mu_) = 1;  // tracks real / estimated waits
   Clock::TimePoint drain_deadline_ ABSL_GUARDED_BY(mu_) = Clock::TimePoint::max();
   absl::Mutex stop_mu_;  // serialises Stop() callers
   std::vector<std::thread> workers_ ABSL_GUARDED_BY(stop_mu_);
@@ -137,6 +201,12 @@ class Batcher {
 namespace batcher_internal {
 inline int64_t Micros(Clock::Duration d) {
   return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+}
+inline double Nanos(Clock::Duration d) {
+  return static_cast<double>(std::chrono::nanoseconds(d).count());
+}
+inline Clock::Duration FromNanos(double ns) {
+  return std::chrono::duration_cast<Clock::Duration>(std::chrono::duration<double, std::nano>(ns));
 }
 }  // namespace batcher_internal
 
@@ -148,10 +218,74 @@ Batcher<TaskT>::Batcher(const BatchingOptions& options, int workers,
       clock_(clock),
       observer_(observer),
       queue_(options) {
+  {
+    absl::MutexLock lock(&mu_);
+    running_.resize(static_cast<size_t>(worker_count_));
+  }
   absl::MutexLock lock(&stop_mu_);
   for (int i = 0; i < worker_count_; ++i) {
     workers_.emplace_back(&Batcher::WorkerLoop, this, i, factory);
   }
+}
+
+template <typename TaskT>
+typename Batcher<TaskT>::Estimate Batcher<TaskT>::EstimateOf(uint64_t client, size_t count,
+                                                             int64_t cost,
+                                                             Clock::TimePoint now) const {
+  Estimate estimate;
+  const double per_cost = NanosPerCostLocked();
+  if (per_cost <= 0 || count == 0) return estimate;
+  double in_progress = 0;
+  for (const Running& r : running_) {
+    if (r.busy) in_progress += std::max(0.0, r.expected_ns - batcher_internal::Nanos(now - r.start));
+  }
+  const int64_t first_ahead = queue_.CostAhead(client, 0);
+  // The last task follows the group's others: its cost but one task's.
+  const int64_t own_before = cost - cost / static_cast<int64_t>(count);
+  const int64_t last_ahead = queue_.CostAhead(client, own_before) - own_before;
+  estimate.anything_ahead = last_ahead > 0;
+  const double workers = static_cast<double>(worker_count_);
+  estimate.first_ns = (in_progress + static_cast<double>(first_ahead) * per_cost) / workers;
+  estimate.last_ns =
+      (in_progress + static_cast<double>(last_ahead + own_before) * per_cost) / workers;
+  return estimate;
+}
+
+template <typename TaskT>
+absl::Status Batcher<TaskT>::Check(uint64_t client, size_t count, int64_t cost,
+                                   ScheduleRefusal* refusal, Estimate* estimate) const {
+  *refusal = ScheduleRefusal::kNone;
+  if (stopping_) {
+    *refusal = ScheduleRefusal::kStopping;
+    return absl::UnavailableError("the server is shutting down");
+  }
+  const size_t per_client = static_cast<size_t>(std::max(0, options_.max_queued_per_client));
+  const size_t mine = queue_.QueuedFor(client);
+  if (per_client > 0 && mine + count > per_client) {
+    *refusal = ScheduleRefusal::kClientLimit;
+    return absl::UnavailableError(absl::StrCat(
+        "this client already has ", mine, " sequences waiting and asked for ", count,
+        " more; at most ", per_client, " may wait per client; retry later"));
+  }
+  if (!queue_.Fits(count)) {
+    *refusal = ScheduleRefusal::kQueueFull;
+    return absl::UnavailableError(absl::StrCat(
+        "the model's queue is full (", queue_.size(), " waiting", count > 1 ? ", " : "",
+        count > 1 ? absl::StrCat(count, " more asked") : "", "); retry later"));
+  }
+  *estimate = EstimateOf(client, count, cost, clock_->Now());
+  if (options_.max_queue_wait > Clock::Duration::zero() && estimate->anything_ahead) {
+    const double wait_ns = estimate->last_ns * wait_correction_;
+    const double bound_ns = batcher_internal::Nanos(options_.max_queue_wait);
+    if (wait_ns > bound_ns) {
+      *refusal = ScheduleRefusal::kQueueWait;
+      return absl::UnavailableError(absl::StrCat(
+          "the model is overloaded: the request would wait about ",
+          static_cast<int64_t>(wait_ns / 1e6), " ms to start, more than the queue's bound of ",
+          static_cast<int64_t>(bound_ns / 1e6), " ms; retry later"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 template <typename TaskT>
@@ -163,49 +297,21 @@ absl::Status Batcher<TaskT>::Schedule(std::vector<std::unique_ptr<TaskT>>* tasks
   if (tasks->empty()) return absl::OkStatus();
   const size_t count = tasks->size();
   const uint64_t client = tasks->front()->client();
+  int64_t cost = 0;
+  for (const std::unique_ptr<TaskT>& task : *tasks) cost += BatchQueue<TaskT>::CostOf(*task);
   {
     absl::MutexLock lock(&mu_);
-    if (stopping_) {
-      *refusal = ScheduleRefusal::kStopping;
-      return absl::UnavailableError("the server is shutting down");
-    }
-    const size_t per_client = static_cast<size_t>(std::max(0, options_.max_queued_per_client));
-    const size_t mine = queue_.QueuedFor(client);
-    if (per_client > 0 && mine + count > per_client) {
-      *refusal = ScheduleRefusal::kClientLimit;
-      return absl::UnavailableError(absl::StrCat(
-          "this client already has ", mine, " sequences waiting and asked for ", count,
-          " more; at most ", per_client, " may wait per client; retry later"));
-    }
-    if (!queue_.Fits(count)) {
-      *refusal = ScheduleRefusal::kQueueFull;
-      return absl::UnavailableError(absl::StrCat(
-          "the model's queue is full (", queue_.size(), " waiting", count > 1 ? ", " : "",
-          count > 1 ? absl::StrCat(count, " more asked") : "", "); retry later"));
-    }
-    double raw_wait_ns = 0;  // the uncorrected estimate, kept for calibration
-    if (options_.max_queue_wait > Clock::Duration::zero() && batch_time_ns_ > 0) {
-      const size_t batch = static_cast<size_t>(std::max(1, options_.max_batch_size));
-      const size_t batches_ahead = (queue_.AheadOf(client) + batch - 1) / batch;
-      raw_wait_ns = static_cast<double>(batches_ahead) * batch_time_ns_ /
-                    static_cast<double>(worker_count_);
-      const double wait_ns = raw_wait_ns * wait_correction_;
-      const double bound_ns =
-          static_cast<double>(std::chrono::nanoseconds(options_.max_queue_wait).count());
-      if (wait_ns > bound_ns) {
-        *refusal = ScheduleRefusal::kQueueWait;
-        return absl::UnavailableError(absl::StrCat(
-            "the model is overloaded: the request would wait about ",
-            static_cast<int64_t>(wait_ns / 1e6), " ms to start, more than the queue's bound of ",
-            static_cast<int64_t>(bound_ns / 1e6), " ms; retry later"));
-      }
+    Estimate estimate;
+    if (absl::Status refused = Check(client, count, cost, refusal, &estimate); !refused.ok()) {
+      return refused;
     }
     const Clock::TimePoint now = clock_->Now();
-    Clock::Duration estimate = std::chrono::duration_cast<Clock::Duration>(
-        std::chrono::duration<double, std::nano>(raw_wait_ns));
-    for (std::unique_ptr<TaskT>& task : *tasks) {
-      queue_.Push(std::move(task), now, estimate);
-      estimate = Clock::Duration::zero();  // the group's first task carries it
+    // Each task carries its own estimate, the group's first to last.
+    const double step =
+        count > 1 ? (estimate.last_ns - estimate.first_ns) / static_cast<double>(count - 1) : 0;
+    for (size_t i = 0; i < count; ++i) {
+      queue_.Push(std::move((*tasks)[i]), now,
+                  batcher_internal::FromNanos(estimate.first_ns + step * static_cast<double>(i)));
     }
     tasks->clear();
     if (observer_ != nullptr) observer_->OnQueueDepth(queue_.size());
@@ -228,6 +334,16 @@ absl::Status Batcher<TaskT>::Schedule(std::unique_ptr<TaskT>* task) {
 }
 
 template <typename TaskT>
+absl::Status Batcher<TaskT>::Precheck(uint64_t client, size_t count, int64_t cost,
+                                      ScheduleRefusal* refusal) const {
+  ScheduleRefusal ignored;
+  if (refusal == nullptr) refusal = &ignored;
+  absl::MutexLock lock(&mu_);
+  Estimate estimate;
+  return Check(client, std::max<size_t>(1, count), std::max<int64_t>(1, cost), refusal, &estimate);
+}
+
+template <typename TaskT>
 size_t Batcher<TaskT>::SchedulingCapacity() const {
   absl::MutexLock lock(&mu_);
   return stopping_ ? 0 : queue_.capacity();
@@ -240,10 +356,15 @@ size_t Batcher<TaskT>::NumEnqueuedTasks() const {
 }
 
 template <typename TaskT>
-Clock::Duration Batcher<TaskT>::BatchTime() const {
+double Batcher<TaskT>::NanosPerCost() const {
   absl::MutexLock lock(&mu_);
-  return std::chrono::duration_cast<Clock::Duration>(
-      std::chrono::duration<double, std::nano>(batch_time_ns_));
+  return NanosPerCostLocked();
+}
+
+template <typename TaskT>
+Clock::Duration Batcher<TaskT>::EstimatedWait(uint64_t client, size_t count, int64_t cost) const {
+  absl::MutexLock lock(&mu_);
+  return batcher_internal::FromNanos(EstimateOf(client, count, cost, clock_->Now()).last_ns);
 }
 
 template <typename TaskT>
@@ -256,6 +377,12 @@ template <typename TaskT>
 void Batcher<TaskT>::WaitUntilStarted() {
   absl::MutexLock lock(&mu_);
   mu_.Await(absl::Condition(this, &Batcher::AllStarted));
+}
+
+template <typename TaskT>
+void Batcher<TaskT>::WaitUntilIdle() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(this, &Batcher::Idle));
 }
 
 template <typename TaskT>
@@ -304,26 +431,42 @@ void Batcher<TaskT>::Answer(TaskList& tasks, const absl::Status& status) {
 }
 
 template <typename TaskT>
+void Batcher<TaskT>::Calibrate(const TaskList& batch, Clock::TimePoint now) {
+  const double floor = std::max(batcher_internal::Nanos(kCalibrationFloor),
+                                batcher_internal::Nanos(options_.max_queue_wait) / 10);
+  double worst = -1;
+  for (const QueuedTask<TaskT>& entry : batch) {
+    if (entry.estimated_wait <= Clock::Duration::zero()) continue;
+    worst = std::max(worst, (batcher_internal::Nanos(now - entry.enqueued) + floor) /
+                                (batcher_internal::Nanos(entry.estimated_wait) + floor));
+  }
+  if (worst < 0) return;
+  const double step = worst > wait_correction_ ? kCorrectionStep * kCorrectionQuantile
+                                               : -kCorrectionStep * (1 - kCorrectionQuantile);
+  wait_correction_ = std::clamp(wait_correction_ * std::exp(step), kMinCorrection, kMaxCorrection);
+}
+
+template <typename TaskT>
 void Batcher<TaskT>::WorkerLoop(int index, ExecutorFactory<TaskT> factory) {
   std::unique_ptr<BatchExecutor<TaskT>> executor = factory(index);
   TaskList batch, expired, cancelled, refused;
   mu_.Lock();
   ++started_;
+  Running& running = running_[static_cast<size_t>(index)];
   while (true) {
     const Clock::TimePoint now = clock_->Now();
     queue_.RemoveDead(now, &expired, &cancelled);
     if (stopping_ && now >= drain_deadline_) queue_.TakeAll(&refused);
+    int64_t batch_cost = 0;
     if (queue_.Due(now, stopping_)) {
       queue_.TakeBatch(&batch);
-      // Calibrate the wait estimate on the groups whose first task starts now.
+      Calibrate(batch, now);
       for (const QueuedTask<TaskT>& entry : batch) {
-        if (entry.estimated_wait <= Clock::Duration::zero()) continue;
-        const double ratio =
-            std::chrono::duration<double>(now - entry.enqueued).count() /
-            std::chrono::duration<double>(entry.estimated_wait).count();
-        wait_correction_ =
-            std::clamp(0.9 * wait_correction_ + 0.1 * ratio, kMinCorrection, kMaxCorrection);
+        batch_cost += BatchQueue<TaskT>::CostOf(*entry.task);
       }
+      running.busy = true;
+      running.start = now;
+      running.expected_ns = static_cast<double>(batch_cost) * NanosPerCostLocked();
     }
     if (!batch.empty() || !expired.empty() || !cancelled.empty() || !refused.empty()) {
       // Under the lock, so the gauge always ends at the latest depth.
@@ -341,13 +484,20 @@ void Batcher<TaskT>::WorkerLoop(int index, ExecutorFactory<TaskT> factory) {
           }
         }
         executor->Run(absl::MakeSpan(batch), start);
-        const double run_ns =
-            static_cast<double>(std::chrono::nanoseconds(clock_->Now() - start).count());
+        const double run_ns = batcher_internal::Nanos(clock_->Now() - start);
         batch.clear();
         mu_.Lock();
-        // A moving average over the last few batches: what admission
-        // estimates waits with.
-        batch_time_ns_ = batch_time_ns_ == 0 ? run_ns : 0.8 * batch_time_ns_ + 0.2 * run_ns;
+        running.busy = false;
+        // Moving averages over the last few batches: what admission
+        // estimates waits with (their ratio is the time per unit of cost).
+        const double c = static_cast<double>(batch_cost);
+        if (batch_cost_ == 0) {
+          batch_ns_ = run_ns;
+          batch_cost_ = c;
+        } else {
+          batch_ns_ = 0.8 * batch_ns_ + 0.2 * run_ns;
+          batch_cost_ = 0.8 * batch_cost_ + 0.2 * c;
+        }
         continue;
       }
       mu_.Lock();

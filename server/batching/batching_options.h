@@ -23,9 +23,14 @@ struct BatchingOptions {
   // Batches shared in turn among clients (true) or formed around the oldest
   // task whoever sent it (false). See batch_queue.h.
   bool fair_queueing = true;
-  // A group whose estimated wait (the waiting tasks that would run before it
-  // under fair sharing, times the measured cost per task, over the workers)
-  // exceeds this is refused whole. Zero: no bound.
+  // While other clients are active, the most of one batch (a fraction of
+  // max_batch_size, at least one task) one client's tasks may take. 1 (or
+  // 0): no cap. See batch_queue.h.
+  double max_flow_batch_share = 1.0;
+  // A group whose estimated wait (the cost that would run before its last
+  // task under fair sharing, plus what the workers have left of their
+  // batches, at the measured time per unit of cost, over the workers, times
+  // the calibration factor) exceeds this is refused whole. Zero: no bound.
   Clock::Duration max_queue_wait = Clock::Duration::zero();
   // Group by length (true) or take tasks in arrival order (false).
   bool group_by_length = true;

@@ -3,6 +3,8 @@
 
 #include <memory>
 #include <optional>
+#include <string>
+#include <utility>
 
 #include "server/grpc/call_deadline.h"
 #include "server/grpc/classify_stream_reactor.h"
@@ -28,11 +30,20 @@ class ClassifyReactor : public grpc::ServerUnaryReactor {
       Finish(ToGrpcStatus(servable.status()));
       return;
     }
+    std::string client = ClientIdentityOf(*context);
+    // Overload is refused before the sequences are converted and checked.
+    if (absl::Status refused =
+            core.Precheck(**servable, Protocol::kV1, client, request->sequences_size(),
+                          LeastTimesteps(*request, (*servable)->spec().input_size));
+        !refused.ok()) {
+      Finish(ToGrpcStatus(refused));
+      return;
+    }
     writer_.emplace(*servable, *request, response,
                     [this](const absl::Status& status) { Finish(ToGrpcStatus(status)); });
     InferenceRequest inference = InferenceRequestOf(
         *request, RequestDeadline(call_deadline_, request->timeout_ms(), clock_->Now()));
-    inference.client = ClientIdentityOf(*context);
+    inference.client = std::move(client);
     call_ = core.Start(*std::move(servable), inference, &*writer_);
   }
 

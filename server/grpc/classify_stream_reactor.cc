@@ -2,6 +2,7 @@
 #include "server/grpc/classify_stream_reactor.h"
 
 #include <algorithm>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -97,12 +98,22 @@ void ClassifyStreamReactor::Start(std::shared_ptr<Exchange> exchange) {
     Answer(key, servable.status());
     return;
   }
+  std::string client = ClientIdentityOf(*context_);
+  // Overload is refused before the sequences are converted and checked.
+  if (absl::Status refused = core_.Precheck(
+          **servable, Protocol::kV1, client, key->request.sequences_size(),
+          LeastTimesteps(key->request, (*servable)->spec().input_size));
+      !refused.ok()) {
+    key->response.set_request_id(key->request.request_id());
+    Answer(key, refused);
+    return;
+  }
   key->writer.emplace(*servable, key->request, &key->response,
                       [this, key](const absl::Status& status) { Answer(key, status); });
   InferenceRequest request = InferenceRequestOf(
       key->request,
       RequestDeadline(stream_deadline_, key->request.timeout_ms(), core_.clock()->Now()));
-  request.client = ClientIdentityOf(*context_);
+  request.client = std::move(client);
   std::shared_ptr<InferenceCall> call = core_.Start(*std::move(servable), request, &*key->writer);
   bool cancel = false;
   {

@@ -1,10 +1,13 @@
 // KServeService: see kserve_service.h.
 #include "server/grpc/kserve_service.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <utility>
 
 #include "server/grpc/call_deadline.h"
+#include "server/grpc/client_identity.h"
 #include "server/grpc/kserve_conversion.h"
 #include "server/grpc/status_util.h"
 #include "server/kserve/v2_infer_call.h"
@@ -23,32 +26,75 @@ grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context,
   return reactor;
 }
 
+// The fewest sequences and timesteps a ModelInferRequest can carry, read
+// from INPUT's shape without decoding anything ({1, 1} when the shape says
+// nothing usable: decoding then answers what is wrong).
+std::pair<int64_t, int64_t> SmallestWork(const inference::ModelInferRequest& request) {
+  for (const auto& input : request.inputs()) {
+    if (input.name() != kInputTensor || input.shape_size() < 2) continue;
+    const int64_t rows = input.shape(0);
+    if (rows < 1 || rows > (int64_t{1} << 20)) break;
+    // LENGTHS may shorten every row to one step.
+    bool lengths = false;
+    for (const auto& other : request.inputs()) lengths |= other.name() == kLengthsTensor;
+    const int64_t steps = lengths ? 1 : std::clamp<int64_t>(input.shape(1), 1, int64_t{1} << 20);
+    return {rows, rows * steps};
+  }
+  return {1, 1};
+}
+
 class ModelInferReactor : public grpc::ServerUnaryReactor {
  public:
   ModelInferReactor(const ServingCore& core, grpc::CallbackServerContext* context,
                     const inference::ModelInferRequest* request,
-                    inference::ModelInferResponse* response) {
+                    inference::ModelInferResponse* response)
+      : clock_(core.clock()),
+        started_(core.clock()->Now()),
+        call_deadline_(DeadlineOf(*context, core.clock())) {
+    V2CallContext call;
+    call.protocol = Protocol::kKServeGrpc;
+    call.client = ClientIdentityOf(*context);
+    call.received = started_;
+    call.deadline = call_deadline_;
+    // Overload is refused before the tensors are read.
+    const auto [sequences, timesteps] = SmallestWork(*request);
+    absl::StatusOr<ServableHandle> servable =
+        core.Admit(V2ModelRef(request->model_name(), request->model_version()),
+                   Protocol::kKServeGrpc, call.client, sequences, timesteps);
+    if (!servable.ok()) {
+      Finish(ToGrpcStatus(servable.status()));
+      return;
+    }
     absl::StatusOr<V2InferRequest> v2 = V2RequestOf(*request);
     if (!v2.ok()) {
-      core.CountRefused(v2.status(), Protocol::kKServeGrpc);
+      if (const ModelMetrics* m = (*servable)->metrics(); m != nullptr) {
+        m->CountRequest(Protocol::kKServeGrpc, v2.status().code());
+        m->Reject(RejectReason::kInvalid);
+      }
       Finish(ToGrpcStatus(v2.status()));
       return;
     }
     request_ = *std::move(v2);
     call_ = V2InferCall::Start(
-        core, request_, DeadlineOf(*context, core.clock()), Protocol::kKServeGrpc,
+        core, *std::move(servable), request_, call,
         [this, response](const absl::Status& status, V2InferResponse* answer) {
           if (status.ok()) FillInferResponse(*answer, response);
           Finish(ToGrpcStatus(status));
         });
   }
 
+  // gRPC reports a passed deadline as a cancellation too.
   void OnCancel() override {
-    if (call_ != nullptr) call_->Cancel();
+    if (call_ != nullptr) {
+      call_->Cancel(CancellationReason(call_deadline_, started_, clock_->Now()));
+    }
   }
   void OnDone() override { delete this; }
 
  private:
+  Clock* const clock_;
+  const Clock::TimePoint started_;
+  const Clock::TimePoint call_deadline_;
   V2InferRequest request_;
   std::unique_ptr<V2InferCall> call_;
 };

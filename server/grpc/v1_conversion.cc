@@ -23,6 +23,17 @@ ModelRef ModelRefOf(const v1::GetModelMetadataRequest& request) {
   return ModelRef{request.model(), request.version(), request.version_label()};
 }
 
+int64_t LeastTimesteps(const v1::ClassifyRequest& request, int64_t input_size) {
+  int64_t total = 0;
+  for (const v1::Sequence& sequence : request.sequences()) {
+    int64_t steps = sequence.ids_size();
+    if (steps == 0) steps = sequence.steps();
+    if (steps == 0 && input_size > 0) steps = sequence.values_size() / input_size;
+    total += std::max<int64_t>(1, steps);
+  }
+  return total;
+}
+
 InferenceRequest InferenceRequestOf(const v1::ClassifyRequest& request,
                                     Clock::TimePoint deadline) {
   InferenceRequest out;

@@ -5,6 +5,7 @@
 //
 // - ModelRefOf / InferenceRequestOf: a ClassifyRequest's model and sequences;
 //   the sequences borrow the message's values (it must outlive the call).
+//   LeastTimesteps: their cost for the early overload check.
 // - V1ResponseWriter: the InferenceSink that assembles a ClassifyResponse:
 //   results in request order, top_k, attention (when asked), timing; on
 //   failure no results. It then runs `done` with the request's status.
@@ -32,6 +33,10 @@ namespace attnserve::server {
 ModelRef ModelRefOf(const v1::ClassifyRequest& request);
 ModelRef ModelRefOf(const v1::GetModelMetadataRequest& request);
 InferenceRequest InferenceRequestOf(const v1::ClassifyRequest& request, Clock::TimePoint deadline);
+// The fewest timesteps the request's sequences can have for a model of
+// `input_size` features, from their sizes alone (nothing decoded or checked;
+// at least one per sequence): what the early overload check weighs.
+int64_t LeastTimesteps(const v1::ClassifyRequest& request, int64_t input_size);
 
 class V1ResponseWriter final : public InferenceSink {
  public:

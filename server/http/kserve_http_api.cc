@@ -1,6 +1,8 @@
 // KServeHttpApi: see kserve_http_api.h.
 #include "server/http/kserve_http_api.h"
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 
@@ -8,11 +10,14 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 #include "server/http/v2_json.h"
 #include "server/kserve/v2_infer_call.h"
 #include "server/kserve/v2_metadata.h"
 #include "server/kserve/v2_model_ref.h"
+#include "server/serving/client_identity.h"
+#include "server/serving/client_text.h"
 #include "server/serving/readiness.h"
 #include "server/serving/repository_index.h"
 
@@ -102,26 +107,62 @@ HttpResponse KServeHttpApi::ModelReady(const std::string& model,
   return Json(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+absl::StatusOr<Clock::Duration> KServeHttpApi::HeaderTimeout(const HttpRequest& request) {
+  const std::string header = request.Header(kTimeoutHeader);
+  if (header.empty()) return Clock::Duration::zero();
+  int64_t ms = -1;
+  // At most a year: beyond that, no timeout to speak of.
+  if (!absl::SimpleAtoi(header, &ms) || ms < 0 || ms > int64_t{365} * 24 * 3600 * 1000) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        kTimeoutHeader, " '", ClientText(header),
+        "' is not a timeout: give whole milliseconds, 0 (none) or more"));
+  }
+  return std::chrono::duration_cast<Clock::Duration>(std::chrono::milliseconds(ms));
+}
+
 HttpResponse KServeHttpApi::Infer(const HttpRequest& request, const std::string& model,
                                   const std::string& version) const {
+  V2CallContext context;
+  context.protocol = Protocol::kKServeHttp;
+  context.received = core_->clock()->Now();
+  context.client =
+      ClientIdentity(request.Header(kClientHeader), PeerHostOfAddress(request.remote_address));
+  absl::StatusOr<Clock::Duration> timeout = HeaderTimeout(request);
+  if (!timeout.ok()) {
+    core_->CountRefused(timeout.status(), Protocol::kKServeHttp);
+    return ErrorResponse(timeout.status());
+  }
+  if (*timeout > Clock::Duration::zero()) context.deadline = context.received + *timeout;
+  // Overload is refused before the body is parsed: one sequence of one step
+  // is the least a request can ask for.
+  absl::StatusOr<ServableHandle> servable = core_->Admit(
+      V2ModelRef(model, version), Protocol::kKServeHttp, context.client, 1, 1);
+  if (!servable.ok()) return ErrorResponse(servable.status());
+  const ModelMetrics* metrics = (*servable)->metrics();
+  auto refuse = [metrics](const absl::Status& status) {
+    if (metrics != nullptr) {
+      metrics->CountRequest(Protocol::kKServeHttp, status.code());
+      metrics->Reject(RejectReason::kInvalid);
+    }
+    return ErrorResponse(status);
+  };
   size_t json_length = request.body.size();
   if (const std::string header = request.Header(kInferenceHeaderLength); !header.empty()) {
     if (!absl::SimpleAtoi(header, &json_length)) {
-      return ErrorResponse(absl::InvalidArgumentError(
-          absl::StrCat(kInferenceHeaderLength, " '", header, "' is not a length")));
+      return refuse(absl::InvalidArgumentError(
+          absl::StrCat(kInferenceHeaderLength, " '", ClientText(header), "' is not a length")));
     }
   }
   V2JsonRequest parsed;
   if (absl::Status s = ParseV2InferRequest(request.body, json_length, &parsed); !s.ok()) {
-    core_->CountRefused(s, Protocol::kKServeHttp);
-    return ErrorResponse(s);
+    return refuse(s);
   }
   parsed.request.model = model;
   parsed.request.version = version;
   absl::Notification answered;
   HttpResponse response;
   std::unique_ptr<V2InferCall> call = V2InferCall::Start(
-      *core_, parsed.request, Clock::TimePoint::max(), Protocol::kKServeHttp,
+      *core_, *std::move(servable), parsed.request, context,
       [&response, &answered](const absl::Status& status, V2InferResponse* answer) {
         if (status.ok()) {
           V2HttpBody body = SerializeV2InferResponse(*answer);
@@ -136,6 +177,18 @@ HttpResponse KServeHttpApi::Infer(const HttpRequest& request, const std::string&
         }
         answered.Notify();
       });
+  // HTTP has no deadline of its own: the call is stopped when its timeout
+  // passes (what is still queued is dropped; a batch that started finishes)
+  // and answered 504.
+  const Clock::TimePoint deadline = call->deadline();
+  if (deadline != Clock::TimePoint::max()) {
+    const Clock::Duration left = deadline - core_->clock()->Now();
+    if (left <= Clock::Duration::zero() ||
+        !answered.WaitForNotificationWithTimeout(absl::FromChrono(left))) {
+      call->Cancel(absl::DeadlineExceededError(
+          "the request's deadline (its timeout) passed before it was answered"));
+    }
+  }
   answered.WaitForNotification();
   return response;
 }

@@ -6,6 +6,13 @@
 //   GET  /v2/models/{m}[/versions/{v}]            model metadata
 //   GET  /v2/models/{m}[/versions/{v}]/ready      200 {"ready": true}, else the error
 //   POST /v2/models/{m}[/versions/{v}]/infer      inference
+// Inference: the client is the x-attnserve-client header, else the peer's
+// address (serving/client_identity.h), as over gRPC; the request's timeout
+// is the x-attnserve-timeout-ms header or the request parameter `timeout`
+// (microseconds, as Triton reads it), the sooner; when it passes before the
+// answer the call is stopped (its queued sequences dropped) and answered 504
+// (DEADLINE_EXCEEDED). Overload (the client's share, a full queue, the wait
+// bound) is refused 503 before the body is parsed (ServingCore::Admit).
 //   POST /v2/repository/index                     {"ready": bool} optional
 //   POST /v2/repository/models/{m}/load|unload    model control
 // Errors are {"error": "..."} with the HTTP status matching the gRPC code
@@ -17,6 +24,9 @@
 #define ATTNSERVE_SERVER_HTTP_KSERVE_HTTP_API_H_
 
 #include <string>
+
+#include "absl/status/statusor.h"
+#include "server/batching/clock.h"
 
 #include "server/http/http_server.h"
 #include "server/lifecycle/model_manager.h"
@@ -33,6 +43,11 @@ class KServeHttpApi {
         manager_(manager),
         strict_readiness_(strict_readiness),
         server_version_(std::move(server_version)) {}
+
+  // The request header carrying a timeout in milliseconds.
+  static constexpr char kTimeoutHeader[] = "x-attnserve-timeout-ms";
+  // The timeout of kTimeoutHeader (zero when absent), or INVALID_ARGUMENT.
+  static absl::StatusOr<Clock::Duration> HeaderTimeout(const HttpRequest& request);
 
   // Adds the routes; `this` must outlive the server.
   void Register(HttpServer* server) const;

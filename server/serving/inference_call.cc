@@ -32,12 +32,7 @@ std::shared_ptr<InferenceCall> InferenceCall::Start(ServableHandle servable,
     call->self_ = call;
   }
   const ModelMetrics* m = call->metrics_;
-  const BatchingOptions& batching = version.settings().batching;
-  int64_t max_sequences = std::min<int64_t>(limits.max_sequences_per_request,
-                                            std::max(1, batching.max_queue_size));
-  if (batching.max_queued_per_client > 0) {
-    max_sequences = std::min<int64_t>(max_sequences, batching.max_queued_per_client);
-  }
+  const int64_t max_sequences = MaxSequences(version, limits);
   if (absl::Status valid = ValidateRequest(request, version.spec(), limits, max_sequences);
       !valid.ok()) {
     if (m != nullptr) {
@@ -87,6 +82,16 @@ std::shared_ptr<InferenceCall> InferenceCall::Start(ServableHandle servable,
     call->Finish(admitted);
   }
   return call;
+}
+
+int64_t InferenceCall::MaxSequences(const Servable& servable, const ServerLimits& limits) {
+  const BatchingOptions& batching = servable.settings().batching;
+  int64_t max_sequences = std::min<int64_t>(limits.max_sequences_per_request,
+                                            std::max(1, batching.max_queue_size));
+  if (batching.max_queued_per_client > 0) {
+    max_sequences = std::min<int64_t>(max_sequences, batching.max_queued_per_client);
+  }
+  return max_sequences;
 }
 
 uint64_t InferenceCall::ClientKey(const std::string& client) {

@@ -63,6 +63,10 @@ class InferenceCall final : public SequenceOwner {
   // The key a client identity is queued under (InferenceRequest::client).
   static uint64_t ClientKey(const std::string& client);
   static RejectReason ReasonOf(ScheduleRefusal refusal);
+  // The most sequences one request to `servable` may carry (more is
+  // RESOURCE_EXHAUSTED): the server's limit, or the version's queue size or
+  // per-client limit when smaller.
+  static int64_t MaxSequences(const Servable& servable, const ServerLimits& limits);
 
   // Use Start().
   InferenceCall(ServableHandle servable, InferenceSink* sink, Clock* clock, Protocol protocol);

@@ -3,7 +3,7 @@
 // request's model version, then Start() an InferenceCall on it. It refuses new work once shutdown has begun
 // and counts requests that name no servable version (model="" series).
 //
-// Contract: Resolve() errors are final answers: UNAVAILABLE while shutting
+// Contract: Resolve() and Admit() errors are final answers: UNAVAILABLE while shutting
 // down; INVALID_ARGUMENT for a request naming no model; otherwise the
 // registry's (registry_snapshot.h). Start(): see InferenceCall::Start.
 // Ownership: borrows the registry, clock and metrics (may be null), which must
@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "server/batching/clock.h"
@@ -36,6 +37,23 @@ class ServingCore {
   // `protocol`: the label a refusal is counted under.
   absl::StatusOr<ServableHandle> Resolve(const ModelRef& ref,
                                          Protocol protocol = Protocol::kV1) const;
+  // Resolve(), then, with limits().refuse_before_decoding, the overload
+  // checks before the request is decoded: would the version's batcher refuse
+  // `sequences` sequences of `client` costing `timesteps` now
+  // (Batcher::Precheck)? Pass the fewest sequences and timesteps the request
+  // can have (a protocol that has not read the body yet: 1 and 1). A refusal
+  // (UNAVAILABLE) is counted as InferenceCall counts one (the request under
+  // `protocol` and its code, `sequences` rejected sequences by reason) and
+  // returned; the request must then not be started. A request with more
+  // sequences than one request may carry is left to validation
+  // (RESOURCE_EXHAUSTED).
+  absl::StatusOr<ServableHandle> Admit(const ModelRef& ref, Protocol protocol,
+                                       const std::string& client, int64_t sequences,
+                                       int64_t timesteps) const;
+  // Admit()'s overload checks on a version already resolved (OK: go on).
+  absl::Status Precheck(const Servable& servable, Protocol protocol, const std::string& client,
+                        int64_t sequences, int64_t timesteps) const;
+
   std::shared_ptr<InferenceCall> Start(ServableHandle servable, const InferenceRequest& request,
                                        InferenceSink* sink) const {
     return InferenceCall::Start(std::move(servable), request, sink, limits_, clock_);

@@ -4,9 +4,10 @@
 // not CANCELLED, in the server's metrics.
 //
 // Latency is compared only within one run: the quiet client's p99 beside the
-// noisy one against its own p99 alone, measured moments before, with a
-// generous bound (the old behaviour, one queue in arrival order, exceeds it
-// many times over: the quiet request waited behind the whole queue).
+// noisy one against its own p99 alone, measured moments before, and the noisy
+// batches' run time (the old behaviour, one queue in arrival order, exceeds
+// the bound many times over: the quiet request waited behind the whole
+// queue).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -156,23 +157,20 @@ TEST_F(IntegrationAdmissionTest, AQuietClientKeepsItsLatencyBesideANoisyOne) {
   stop.store(true);
   for (std::thread& t : noise) t.join();
 
-  // The quiet request waits for the batches running when it arrives (one per
-  // worker), perhaps one more noisy batch, then its own; the other worker
-  // completes a batch or two meanwhile: a handful of batches complete while it
-  // is out (more when the machine is loaded and its threads wait for a core),
-  // however long the noisy client's queue. In arrival order it waited behind
-  // the whole queue: 1,024 sequences, at least 32 batches. Counted in batches,
-  // the bound does not depend on the machine's speed.
-  if (kLatencyBoundsAsserted) {
-    EXPECT_LE(Percentile(batches, 0.99), 20)
-        << "batches completed while a quiet request waited (p99); p50 "
-        << Percentile(batches, 0.5);
-  }
-  // And in time, generously: a few of the noisy batches' typical run time,
-  // with room for a loaded machine's scheduling delays.
+  // The quiet client has been served far less than the noisy one, so its
+  // request anchors the next batch: it waits only for the sooner of the two
+  // batches running when it arrives, and while it is active those noisy
+  // batches are half size (--max_client_batch_share). So its p99 stays
+  // within a few of the noisy batches' typical run time of its own p99
+  // alone, with room for a loaded machine's scheduling delays (measured on a
+  // loaded 2-core machine: 19 to 43 ms against bounds of 40 to 70 ms; in
+  // arrival order, behind the whole queue, hundreds of ms). The batches
+  // completed while it was out are reported, not bounded: with half-size
+  // noisy batches and the request's time mostly scheduling delay, their count
+  // follows the machine's load rather than the policy.
   ASSERT_FALSE(noisy_compute_ms.empty());
   const double batch_ms = Percentile(noisy_compute_ms, 0.5);
-  const double bound_ms = 5 * baseline_p99 + 10 * batch_ms + 50;
+  const double bound_ms = 6 * baseline_p99 + 5 * batch_ms + 30;
   EXPECT_GT(noisy_ok.load(), 0);
   if (kLatencyBoundsAsserted) {
     EXPECT_LE(noisy_p99, bound_ms) << "quiet p99 alone " << baseline_p99

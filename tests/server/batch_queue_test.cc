@@ -225,20 +225,116 @@ TEST(BatchQueueTest, LengthGroupingWorksWithinEveryFlow) {
   EXPECT_EQ(Lengths(batch), (std::vector<int>{9, 10, 12}));
 }
 
-TEST(BatchQueueTest, AheadOfCountsEachOtherFlowUpToTheClientsOwnShare) {
+TEST(BatchQueueTest, PlacesAreSharedByCostNotByCount) {
+  // Client 2's sequences cost 32 steps, client 1's 40 (close enough to share
+  // a batch): each place goes to the client served least so far, so client 2
+  // gets three of five places.
+  Queue queue(FairOptions(5));
+  PushFrom(queue, 1, 10, 40, kT0);
+  PushFrom(queue, 2, 10, 32, kT0 + microseconds(10));
+  EXPECT_EQ(queue.cost(), 10 * 40 + 10 * 32);
+  Queue::TaskList batch;
+  queue.TakeBatch(&batch);
+  // Served after each place: 1: 40; 2: 32, 64; 1: 80; 2: 96.
+  EXPECT_EQ(Clients(batch), (std::vector<uint64_t>{1, 2, 2, 1, 2}));
+  EXPECT_EQ(queue.cost(), 8 * 40 + 7 * 32);
+}
+
+TEST(BatchQueueTest, AnIdleClientAnchorsTheNextBatchButBanksNoCredit) {
+  // A noisy client's long sequences and a quiet client's short ones never
+  // share a batch (padding).
+  Queue queue(FairOptions(4));
+  PushFrom(queue, 1, 100, 64, kT0);
+  Queue::TaskList batch;
+  queue.TakeBatch(&batch);
+  EXPECT_EQ(Clients(batch), (std::vector<uint64_t>(4, 1)));
+  // The quiet client arrives while the noisy one has 96 waiting: its task
+  // anchors the very next batch.
+  PushFrom(queue, 2, 1, 16, kT0 + microseconds(10));
+  batch.clear();
+  queue.TakeBatch(&batch);
+  EXPECT_EQ(Clients(batch), (std::vector<uint64_t>{2}));
+  batch.clear();
+  queue.TakeBatch(&batch);
+  EXPECT_EQ(Clients(batch), (std::vector<uint64_t>(4, 1)));
+  // Again, as long as it has cost less than the noisy client.
+  PushFrom(queue, 2, 1, 16, kT0 + microseconds(20));
+  batch.clear();
+  queue.TakeBatch(&batch);
+  EXPECT_EQ(Clients(batch), (std::vector<uint64_t>{2}));
+  // Idle through four noisy batches, then 40 tasks at once: it starts where
+  // the queue's virtual time is, not where it left off, so it takes turns
+  // with the noisy client instead of taking the next batches alone.
+  for (int i = 0; i < 4; ++i) {
+    batch.clear();
+    queue.TakeBatch(&batch);
+    EXPECT_EQ(Clients(batch), (std::vector<uint64_t>(4, 1)));
+  }
+  // (Had it kept the place it left, over 1,000 steps behind, it would take
+  // the next batches whole.)
+  PushFrom(queue, 2, 40, 64, kT0 + microseconds(30));
+  batch.clear();
+  queue.TakeBatch(&batch);  // it catches up with the noisy client's cost ...
+  EXPECT_EQ(Clients(batch), (std::vector<uint64_t>(4, 2)));
+  for (int i = 0; i < 3; ++i) {  // ... and from then on they alternate
+    batch.clear();
+    queue.TakeBatch(&batch);
+    EXPECT_EQ(Clients(batch), (std::vector<uint64_t>{1, 2, 1, 2})) << "batch " << i;
+  }
+}
+
+TEST(BatchQueueTest, OneClientTakesAtMostItsShareOfABatchWhileOthersAreActive) {
+  BatchingOptions options = FairOptions(8);
+  options.max_flow_batch_share = 0.5;
+  Queue queue(options);
+  PushFrom(queue, 1, 100, 64, kT0);
+  Queue::TaskList batch;
+  queue.TakeBatch(&batch);
+  EXPECT_EQ(batch.size(), 8u);  // alone: whole batches
+  PushFrom(queue, 2, 1, 16, kT0 + microseconds(10));
+  batch.clear();
+  queue.TakeBatch(&batch);  // the quiet client's own
+  EXPECT_EQ(Clients(batch), (std::vector<uint64_t>{2}));
+  // The quiet client was active within the last batches: the noisy client's
+  // batches are half as large, so the next quiet request waits for less.
+  for (uint64_t i = 0; i < Queue::kRecentBatches; ++i) {
+    batch.clear();
+    queue.TakeBatch(&batch);
+    EXPECT_EQ(batch.size(), 4u) << "batch " << i;
+  }
+  batch.clear();
+  queue.TakeBatch(&batch);  // the quiet client has been gone long enough
+  EXPECT_EQ(batch.size(), 8u);
+
+  // Without fair sharing there is one flow and no cap.
+  options.fair_queueing = false;
+  Queue unfair(options);
+  PushFrom(unfair, 1, 20, 64, kT0);
+  PushFrom(unfair, 2, 20, 64, kT0);
+  batch.clear();
+  unfair.TakeBatch(&batch);
+  EXPECT_EQ(batch.size(), 8u);
+}
+
+TEST(BatchQueueTest, CostAheadCountsEachOtherFlowUpToTheClientsOwnShare) {
   Queue queue(FairOptions(8));
-  EXPECT_EQ(queue.AheadOf(1), 0u);
-  PushFrom(queue, 1, 100, 20);
-  PushFrom(queue, 2, 3, 20);
-  // A new client's task runs after at most one of each other flow's.
-  EXPECT_EQ(queue.AheadOf(7), 1u + 1u);
-  // Client 2's next: after its 3 and 4 of client 1's.
-  EXPECT_EQ(queue.AheadOf(2), 3u + 4u);
-  // Client 1's next: after its 100 and all 3 of client 2's.
-  EXPECT_EQ(queue.AheadOf(1), 100u + 3u);
+  EXPECT_EQ(queue.CostAhead(1), 0);
+  PushFrom(queue, 1, 100, 20);  // cost 2000, virtual start 0
+  PushFrom(queue, 2, 3, 10);    // cost 30, virtual start 0
+  // A new client starts at the virtual time (0): one task of each flow
+  // starts no later.
+  EXPECT_EQ(queue.CostAhead(7), 20 + 10);
+  // Its third new task (40 of its own cost before it): other flows' tasks up
+  // to 40 of cost, and one more.
+  EXPECT_EQ(queue.CostAhead(7, 40), 40 + (40 + 20) + 30);
+  // Client 2's next starts at 30: its own 30, and client 1's first 50.
+  EXPECT_EQ(queue.CostAhead(2), 30 + (30 + 20));
+  // Client 1's next starts at 2000: its own and all of client 2's.
+  EXPECT_EQ(queue.CostAhead(1), 2000 + 30);
   Queue unfair(FairOptions(8, /*fair=*/false));
   PushFrom(unfair, 1, 100, 20);
-  EXPECT_EQ(unfair.AheadOf(7), 100u);
+  EXPECT_EQ(unfair.CostAhead(7), 2000);
+  EXPECT_EQ(unfair.CostAhead(7, 5), 2005);
 }
 
 TEST(BatchQueueTest, PerClientCountsFollowRemovals) {

@@ -4,9 +4,12 @@
 #include "server/batching/batcher.h"
 
 #include <atomic>
+#include <cmath>
+#include <functional>
 #include <map>
 #include <memory>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -260,32 +263,6 @@ TEST(BatcherTest, FullQueueRefusesAndLeavesTheTaskWithTheCaller) {
   EXPECT_EQ(answers.Calls(4.f), 0);
 }
 
-// Advances the fake clock by `per_batch` inside every run (the batch's
-// measured cost); blocks its second and later runs until `gate`.
-class TimedExecutor : public BatchExecutor<FakeTask> {
- public:
-  TimedExecutor(FakeClock* clock, Clock::Duration per_batch, absl::Notification* entered,
-                absl::Notification* gate)
-      : clock_(clock), per_batch_(per_batch), entered_(entered), gate_(gate) {}
-  void Run(absl::Span<QueuedTask<FakeTask>> batch, Clock::TimePoint /*start*/) override {
-    if (runs_++ > 0) {
-      if (!entered_->HasBeenNotified()) entered_->Notify();
-      gate_->WaitForNotification();
-    }
-    clock_->Advance(per_batch_);
-    for (QueuedTask<FakeTask>& entry : batch) {
-      entry.task->answer(absl::OkStatus(), static_cast<int64_t>(batch.size()));
-    }
-  }
-
- private:
-  FakeClock* clock_;
-  Clock::Duration per_batch_;
-  absl::Notification* entered_;
-  absl::Notification* gate_;
-  int runs_ = 0;
-};
-
 std::vector<std::unique_ptr<FakeTask>> FromClient(Answers& answers, uint64_t client,
                                                   std::initializer_list<float> values) {
   std::vector<std::unique_ptr<FakeTask>> tasks;
@@ -334,94 +311,186 @@ TEST(BatcherTest, AClientOverItsLimitIsRefusedWholeWhileOthersAreAdmitted) {
   EXPECT_EQ(answers.Calls(4.f) + answers.Calls(5.f), 0);
 }
 
-TEST(BatcherTest, AGroupWhoseEstimatedWaitExceedsTheBoundIsRefused) {
-  // Batches of one, each taking 10 ms (the executor advances the fake clock);
-  // the bound is 25 ms of waiting.
-  FakeClock clock;
-  absl::Notification entered, gate;
-  BatchingOptions options = Options(1, /*max_queue=*/64);
-  options.max_queue_wait = std::chrono::milliseconds(25);
-  Batcher<FakeTask> batcher(
-      options, 1,
-      [&](int) {
-        return std::make_unique<TimedExecutor>(&clock, std::chrono::milliseconds(10), &entered,
-                                               &gate);
-      },
-      &clock);
-  Answers answers(5);
-  // Before any batch ran the cost is unknown: nothing is refused for it.
-  EXPECT_EQ(batcher.BatchTime(), Clock::Duration::zero());
-  {
-    Answers first(1);
-    auto probe = first.Make(0.f);
-    ASSERT_TRUE(batcher.Schedule(&probe).ok());
-    first.latch.Wait();
+// Advances the fake clock by `per_step` x the batch's timesteps inside every
+// run (its measured cost); before run `i` it calls hooks[i] if there is one
+// (a test blocks a run there).
+class CostExecutor : public BatchExecutor<FakeTask> {
+ public:
+  CostExecutor(FakeClock* clock, Clock::Duration per_step,
+               std::map<int, std::function<void()>> hooks)
+      : clock_(clock), per_step_(per_step), hooks_(std::move(hooks)) {}
+  void Run(absl::Span<QueuedTask<FakeTask>> batch, Clock::TimePoint /*start*/) override {
+    if (auto hook = hooks_.find(runs_++); hook != hooks_.end()) hook->second();
+    int64_t steps = 0;
+    for (const QueuedTask<FakeTask>& entry : batch) steps += entry.task->steps;
+    clock_->Advance(per_step_ * steps);
+    for (QueuedTask<FakeTask>& entry : batch) {
+      entry.task->answer(absl::OkStatus(), static_cast<int64_t>(batch.size()));
+    }
   }
-  auto busy = FromClient(answers, 1, {1.f});
-  ASSERT_TRUE(batcher.Schedule(&busy).ok());
-  entered.WaitForNotification();  // the worker holds it; the queue is empty
-  // It measured the first batch before taking this one.
-  EXPECT_EQ(batcher.BatchTime(), std::chrono::milliseconds(10));
 
-  ScheduleRefusal refusal = ScheduleRefusal::kNone;
-  auto two = FromClient(answers, 1, {2.f, 3.f});  // nothing ahead
-  ASSERT_TRUE(batcher.Schedule(&two, &refusal).ok());
-  auto third = FromClient(answers, 1, {4.f});  // 2 ahead: 20 ms
-  ASSERT_TRUE(batcher.Schedule(&third, &refusal).ok());
-  auto fourth = FromClient(answers, 1, {6.f});  // 3 ahead: 30 ms
-  const absl::Status late = batcher.Schedule(&fourth, &refusal);
-  EXPECT_EQ(late.code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(refusal, ScheduleRefusal::kQueueWait);
-  EXPECT_NE(late.message().find(
-                "would wait about 30 ms to start, more than the queue's bound of 25 ms"),
-            std::string::npos)
-      << late.message();
-  // Another client's task runs after one of client 1's under fair sharing:
-  // 10 ms, admitted; its next would wait for its own and two of client 1's.
-  auto other = FromClient(answers, 2, {5.f});
-  ASSERT_TRUE(batcher.Schedule(&other, &refusal).ok());
-  auto other_more = FromClient(answers, 2, {7.f});
-  EXPECT_EQ(batcher.Schedule(&other_more, &refusal).code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(refusal, ScheduleRefusal::kQueueWait);
+ private:
+  FakeClock* clock_;
+  Clock::Duration per_step_;
+  std::map<int, std::function<void()>> hooks_;
+  int runs_ = 0;
+};
 
-  gate.Notify();
-  answers.latch.Wait();  // 1 to 5 ran; 6 and 7 are still ours
-  for (float v : {1.f, 2.f, 3.f, 4.f, 5.f}) EXPECT_EQ(answers.Calls(v), 1) << v;
+// A run that announces itself and blocks until released.
+struct Hold {
+  absl::Notification entered, release;
+  std::function<void()> Hook() {
+    return [this] {
+      entered.Notify();
+      release.WaitForNotification();
+    };
+  }
+};
+
+std::vector<std::unique_ptr<FakeTask>> Lengths(Answers& answers, uint64_t client,
+                                               std::initializer_list<std::pair<float, int>> tasks) {
+  std::vector<std::unique_ptr<FakeTask>> out;
+  for (const auto& [value, length] : tasks) {
+    out.push_back(answers.Make(value, length));
+    out.back()->client_id = client;
+  }
+  return out;
 }
 
-TEST(BatcherTest, TheWaitEstimateIsCalibratedOnRealWaits) {
+TEST(BatcherTest, TheWaitEstimateCountsQueuedCostAndWorkInProgress) {
+  // Batches of one; a timestep takes 1 ms (the executor advances the fake
+  // clock); the bound is 24 ms of waiting.
   FakeClock clock;
-  absl::Notification entered, gate;
+  Hold busy;
   BatchingOptions options = Options(1, /*max_queue=*/64);
-  options.max_queue_wait = std::chrono::milliseconds(25);
+  options.max_queue_wait = std::chrono::milliseconds(24);
   Batcher<FakeTask> batcher(
       options, 1,
       [&](int) {
-        return std::make_unique<TimedExecutor>(&clock, std::chrono::milliseconds(10), &entered,
-                                               &gate);
+        return std::make_unique<CostExecutor>(
+            &clock, std::chrono::milliseconds(1),
+            std::map<int, std::function<void()>>{{1, busy.Hook()}});
+      },
+      &clock);
+  // Before any batch ran the cost is unknown: nothing is refused for it.
+  EXPECT_EQ(batcher.NanosPerCost(), 0);
+  {
+    Answers first(1);
+    auto probe = Lengths(first, 9, {{0.f, 10}});
+    ASSERT_TRUE(batcher.Schedule(&probe).ok());
+    first.latch.Wait();
+  }
+  batcher.WaitUntilIdle();  // the batch is measured
+  EXPECT_DOUBLE_EQ(batcher.NanosPerCost(), 1e6);  // 10 ms for 10 steps
+
+  Answers answers(5);  // the admitted tasks
+  auto running = Lengths(answers, 1, {{1.f, 20}});
+  ASSERT_TRUE(batcher.Schedule(&running).ok());
+  busy.entered.WaitForNotification();  // 20 ms of work has just started
+  EXPECT_EQ(batcher.EstimatedWait(5, 1, 3), std::chrono::milliseconds(20));
+  // Nothing waits ahead of a group of two: admitted whatever its wait.
+  auto group = Lengths(answers, 1, {{2.f, 4}, {3.f, 6}});
+  ASSERT_TRUE(batcher.Schedule(&group).ok());
+  clock.Advance(std::chrono::milliseconds(5));  // the running batch has 15 ms left
+
+  // Client 1's next waits for the 15 ms left and its 10 queued steps.
+  EXPECT_EQ(batcher.EstimatedWait(1, 1, 3), std::chrono::milliseconds(25));
+  // A group's estimate is for its last task: its own others come first.
+  EXPECT_EQ(batcher.EstimatedWait(1, 2, 8), std::chrono::milliseconds(25 + 4));
+  ScheduleRefusal refusal = ScheduleRefusal::kNone;
+  auto late = Lengths(answers, 1, {{4.f, 3}});
+  const absl::Status refused = batcher.Schedule(&late, &refusal);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(refusal, ScheduleRefusal::kQueueWait);
+  EXPECT_NE(refused.message().find(
+                "would wait about 25 ms to start, more than the queue's bound of 24 ms"),
+            std::string::npos)
+      << refused.message();
+  // The early check says the same without queuing anything.
+  EXPECT_EQ(batcher.Precheck(1, 1, 1, &refusal).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(refusal, ScheduleRefusal::kQueueWait);
+  EXPECT_EQ(batcher.NumEnqueuedTasks(), 2u);
+
+  // Client 2 has been served nothing: under fair sharing its tasks go before
+  // client 1's waiting ones, so only the running batch is ahead of its first.
+  EXPECT_EQ(batcher.EstimatedWait(2, 1, 3), std::chrono::milliseconds(15));
+  EXPECT_TRUE(batcher.Precheck(2, 1, 1).ok());
+  auto other = Lengths(answers, 2, {{5.f, 3}});
+  ASSERT_TRUE(batcher.Schedule(&other).ok());
+  // Its next: after its 3 steps (18 ms).
+  auto other_more = Lengths(answers, 2, {{6.f, 3}});
+  ASSERT_TRUE(batcher.Schedule(&other_more).ok());
+  // A group of two 10-step tasks: its last follows 6 queued steps and its
+  // own first 10: 15 + 16 = 31 ms.
+  auto other_group = Lengths(answers, 2, {{7.f, 10}, {8.f, 10}});
+  EXPECT_EQ(batcher.Schedule(&other_group, &refusal).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(refusal, ScheduleRefusal::kQueueWait);
+  EXPECT_EQ(other_group.size(), 2u);  // still ours
+
+  busy.release.Notify();
+  answers.latch.Wait();  // 1, 2, 3, 5, 6 ran (and the refused 4, 7, 8 did not)
+  for (float v : {1.f, 2.f, 3.f, 5.f, 6.f}) EXPECT_EQ(answers.Calls(v), 1) << v;
+  for (float v : {4.f, 7.f, 8.f}) EXPECT_EQ(answers.Calls(v), 0) << v;
+}
+
+TEST(BatcherTest, TheCorrectionTracksAHighQuantileOfRealOverEstimatedWaits) {
+  FakeClock clock;
+  Hold slow, exact;
+  Batcher<FakeTask> batcher(
+      Options(1, /*max_queue=*/64), 1,
+      [&](int) {
+        return std::make_unique<CostExecutor>(
+            &clock, std::chrono::milliseconds(1),
+            std::map<int, std::function<void()>>{{1, slow.Hook()}, {12, exact.Hook()}});
       },
       &clock);
   {
     Answers first(1);
-    auto probe = first.Make(0.f);
+    auto probe = Lengths(first, 1, {{0.f, 10}});
     ASSERT_TRUE(batcher.Schedule(&probe).ok());
     first.latch.Wait();
   }
-  Answers answers(3);
-  auto busy = FromClient(answers, 1, {1.f});
-  ASSERT_TRUE(batcher.Schedule(&busy).ok());
-  entered.WaitForNotification();
+  batcher.WaitUntilIdle();
   EXPECT_EQ(batcher.WaitCorrection(), 1.0);
-  auto second = FromClient(answers, 1, {2.f});  // nothing ahead: no estimate
-  ASSERT_TRUE(batcher.Schedule(&second).ok());
-  auto third = FromClient(answers, 1, {3.f});  // one batch ahead: 10 ms estimated
-  ASSERT_TRUE(batcher.Schedule(&third).ok());
-  // The running batch takes 40 ms longer than batches did: the third waits
-  // 40 + 10 (the busy batch) + 10 (the second) = 60 ms, six times its estimate.
-  clock.Advance(std::chrono::milliseconds(40));
-  gate.Notify();
-  answers.latch.Wait();
-  EXPECT_NEAR(batcher.WaitCorrection(), 0.9 * 1.0 + 0.1 * 6.0, 1e-9);
+  using B = Batcher<FakeTask>;
+  const double up = std::exp(B::kCorrectionStep * B::kCorrectionQuantile);
+  const double down = std::exp(-B::kCorrectionStep * (1 - B::kCorrectionQuantile));
+
+  // A 20-step batch that takes 100 ms longer than its cost says: the ten
+  // tasks behind it each wait over five times their estimate, and each moves
+  // the correction up one step.
+  {
+    Answers answers(11);
+    auto running = Lengths(answers, 1, {{1.f, 20}});
+    ASSERT_TRUE(batcher.Schedule(&running).ok());
+    slow.entered.WaitForNotification();
+    for (int i = 0; i < 10; ++i) {
+      auto task = Lengths(answers, 1, {{10.f + static_cast<float>(i), 1}});
+      ASSERT_TRUE(batcher.Schedule(&task).ok());
+    }
+    clock.Advance(std::chrono::milliseconds(100));
+    slow.release.Notify();
+    answers.latch.Wait();
+    batcher.WaitUntilIdle();  // so that the next batch starts on an idle worker
+  }
+  EXPECT_NEAR(batcher.WaitCorrection(), std::pow(up, 10), 1e-9);
+
+  // Then waits shorter than estimated (the measured time per step still
+  // carries the slow batch): each of five tasks moves it down one (much
+  // smaller) step.
+  {
+    Answers answers(6);
+    auto running = Lengths(answers, 1, {{1.f, 20}});
+    ASSERT_TRUE(batcher.Schedule(&running).ok());
+    exact.entered.WaitForNotification();
+    for (int i = 0; i < 5; ++i) {
+      auto task = Lengths(answers, 1, {{10.f + static_cast<float>(i), 1}});
+      ASSERT_TRUE(batcher.Schedule(&task).ok());
+    }
+    exact.release.Notify();
+    answers.latch.Wait();
+  }
+  EXPECT_NEAR(batcher.WaitCorrection(), std::pow(up, 10) * std::pow(down, 5), 1e-9);
 }
 
 TEST(BatcherTest, StoppingBatcherSaysSo) {
