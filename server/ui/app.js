@@ -341,11 +341,8 @@ function renderResults() {
   const nav = $("sequence-nav");
   nav.hidden = count < 2;
   const select = $("sequence");
-  if (select.options.length !== count || select.dataset.for !== String(runs.length)) {
-    select.replaceChildren(...shown.sequences.map((s, i) => el("option", { value: i,
-      text: `sequence ${i + 1} of ${count}${s.label !== undefined ? ` · expected ${s.label}` : ""}` })));
-    select.dataset.for = String(runs.length);
-  }
+  select.replaceChildren(...shown.sequences.map((s, i) => el("option", { value: i,
+    text: `sequence ${i + 1} of ${count}${s.label !== undefined ? ` · expected ${s.label}` : ""}` })));
   select.value = String(state.selected);
   $("sequence-prev").disabled = state.selected === 0;
   $("sequence-next").disabled = state.selected === count - 1;

@@ -84,7 +84,7 @@ def plot_attention(result, sequence=None, *, expected=None, feature_names=None, 
 
     result: an attnserve.Result (a one-element Results is accepted).
     sequence: the input [steps, features]; defaults to result.sequence, which
-        the clients fill in.
+        the clients fill in (token ids are not drawn).
     expected: the label the input should get, added to the title.
     feature_names: names of the input's features, for the axes.
     title: replaces the title ("<model> v<version>: <label> p=<probability>").
@@ -96,6 +96,8 @@ def plot_attention(result, sequence=None, *, expected=None, feature_names=None, 
     result = _only_result(result)
     if sequence is None:
         sequence = getattr(result, "sequence", None)
+    if sequence is not None and np.ndim(sequence) == 1:
+        sequence = None  # token ids: the maps are drawn over the steps, without the input
     specs = layout.panels(result.attention, sequence, feature_names)
 
     heights = [_panel_height(p) for p in specs] or [1.0]

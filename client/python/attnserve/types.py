@@ -42,8 +42,8 @@ class Result:
     timing: queue and compute time of its batch.
     model, model_version: who answered; server_us and request_id are the
         response's (shared by every sequence of one request).
-    sequence: the input as sent, float32 [steps, features] (None when the
-        result was read from JSON without its input).
+    sequence: the input as sent, float32 [steps, features], or int64 [steps]
+        token ids (None when the result was read from JSON without its input).
     """
     probabilities: np.ndarray
     label: str
