@@ -236,7 +236,7 @@ def metadata_from_message(m):
                         for a in m.attention),
         precision=m.precision, encoder=m.encoder, attention_blocks=tuple(m.attention_blocks),
         requested_precision=m.requested_precision, precision_note=m.precision_note,
-        cpu_isa=m.cpu_isa, onednn_version=m.onednn_version)
+        cpu_isa=m.cpu_isa, onednn_version=m.onednn_version, vocab_size=m.vocab_size)
 
 
 def models_from_message(response):

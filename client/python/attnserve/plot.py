@@ -197,9 +197,10 @@ def _peak_box(peak):
 # ------------------------------------------------------------ command line
 
 def _sequences_from_json(doc, source):
-    """[(values [steps, features], label or None)] from attnctl's input format:
-    {"sequences": [SEQ, ...]} or [SEQ, ...], SEQ a [steps][features] array or
-    {"values": [[...]], "label": ...}."""
+    """[(values [steps, features] or None, label or None)] from attnctl's input
+    format: {"sequences": [SEQ, ...]} or [SEQ, ...], SEQ a [steps][features]
+    array or {"values": [[...]], "label": ...}; token ids ({"ids": [...]}) are
+    not drawn (None)."""
     items = doc.get("sequences") if isinstance(doc, dict) else doc
     if not isinstance(items, list):
         raise ValueError(f'{source}: expected {{"sequences": [...]}} or an array of sequences')
@@ -207,6 +208,9 @@ def _sequences_from_json(doc, source):
     for i, item in enumerate(items):
         values, label = item, None
         if isinstance(item, dict):
+            if "ids" in item and "values" not in item:
+                out.append((None, None if item.get("label") is None else str(item["label"])))
+                continue
             values, label = item.get("values"), item.get("label")
         try:
             array = np.asarray(values, dtype=np.float32)

@@ -122,6 +122,7 @@ class ModelMetadata:
     precision_note: str = ""
     cpu_isa: str = ""
     onednn_version: str = ""
+    vocab_size: int = 0  # a model that reads token ids: ids in [0, vocab_size); 0 otherwise
 
 
 @dataclass(frozen=True)
