@@ -29,6 +29,9 @@ function hashParams() {
   return new URLSearchParams(location.hash.replace(/^#/, ""));
 }
 
+// The address the page was opened with (updateHash rewrites it as choices change).
+const opened = hashParams();
+
 function updateHash() {
   const params = new URLSearchParams();
   if (state.model) params.set("model", state.model);
@@ -232,7 +235,7 @@ async function loadSamples() {
     return;
   }
   for (const name of names) select.append(el("option", { value: name, text: name }));
-  const wanted = hashParams().get("sample");
+  const wanted = opened.get("sample");
   if (wanted && names.includes(wanted)) {
     select.value = wanted;
     await loadSample(wanted);
@@ -440,6 +443,8 @@ function wire() {
   $("sequence").addEventListener("change", () => showSequence(Number($("sequence").value)));
   $("sequence-prev").addEventListener("click", () => showSequence(state.selected - 1));
   $("sequence-next").addEventListener("click", () => showSequence(state.selected + 1));
+  // A new address typed or pasted (another model, versions or sample): start over from it.
+  window.addEventListener("hashchange", () => location.reload());
   $("results").addEventListener("keydown", (event) => {
     if (event.target.closest("select, input, textarea")) return;
     if (event.key === "ArrowLeft") showSequence(state.selected - 1);

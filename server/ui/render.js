@@ -67,6 +67,10 @@ export function fmt(value, digits = 3) {
   return value.toFixed(digits);
 }
 
+function signed(value, digits) {
+  return `${value > 0 ? "+" : value < 0 ? "−" : "±"}${fmt(Math.abs(value), digits)}`;
+}
+
 function micros(us) {
   if (us === undefined) return "–";
   return us >= 1000 ? `${(us / 1000).toFixed(us >= 10000 ? 0 : 1)} ms` : `${us} µs`;
@@ -399,6 +403,7 @@ export function comparisonView(a, b, steps) {
   const rows = [];
   const same = a.result.label === b.result.label;
   rows.push(["predicted", a.result.label, b.result.label, same ? "same" : "differs"]);
+  const change = (x, y) => (x === undefined || y === undefined ? "–" : signed(x - y, 3));
   const n = Math.min(a.result.probabilities.length, b.result.probabilities.length);
   let maxDelta = 0;
   for (let i = 0; i < n; i++) {
@@ -413,29 +418,32 @@ export function comparisonView(a, b, steps) {
     const sa = summarizeMap(mapA);
     const sb = summarizeMap(mapB);
     if (sa && sb && sa.kind === "steps") {
-      rows.push([`${name}: peak step`, String(sa.peak), String(sb.peak), sa.peak === sb.peak ? "same" : `moved ${sb.peak - sa.peak > 0 ? "+" : ""}${sb.peak - sa.peak}`]);
+      rows.push([`${name}: peak step`, String(sa.peak), String(sb.peak),
+                 sa.peak === sb.peak ? "same" : `moved ${signed(sa.peak - sb.peak, 0)}`]);
+      rows.push([`${name}: peak weight`, fmt(sa.peakWeight, 3), fmt(sb.peakWeight, 3),
+                 change(sa.peakWeight, sb.peakWeight)]);
       rows.push([`${name}: entropy`, fmt(sa.entropy, 3), fmt(sb.entropy, 3),
-                 sa.entropy !== undefined ? fmt(sb.entropy - sa.entropy, 3) : "–"]);
+                 change(sa.entropy, sb.entropy)]);
     } else if (sa && sb && sa.kind === "features") {
       rows.push([`${name}: entropy (features)`, fmt(sa.entropy, 3), fmt(sb.entropy, 3),
-                 sa.entropy !== undefined ? fmt(sb.entropy - sa.entropy, 3) : "–"]);
+                 change(sa.entropy, sb.entropy)]);
     } else if (sa && sb && sa.kind === "gate") {
-      rows.push([`${name}: mean`, fmt(sa.mean, 3), fmt(sb.mean, 3), fmt(sb.mean - sa.mean, 3)]);
+      rows.push([`${name}: mean`, fmt(sa.mean, 3), fmt(sb.mean, 3), change(sa.mean, sb.mean)]);
     }
     const tv = totalVariation(mapA, mapB);
     if (tv !== undefined) rows.push([`${name}: total variation`, "", "", fmt(tv, 3)]);
     if (mapA.stepAligned && mapA.shape.length === 1 && mapA.shape[0] === steps &&
         mapB.shape[0] === steps) {
-      const delta = mapB.weights.map((w, i) => w - mapA.weights[i]);
+      const delta = mapA.weights.map((w, i) => w - mapB.weights[i]);
       const top = Math.max(...delta.map(Math.abs), 1e-12);
       strips.push(el("div", { class: "map map-delta aligned", "data-map": mapA.name }, [
         el("div", { class: "map-head" }, [
-          el("h4", {}, [`${name} difference`, el("span", { class: "shape", text: `version ${b.version} − version ${a.version}` })]),
-          el("span", { class: "summary", text: "red: more weight in the second, blue: less" }),
+          el("h4", {}, [`${name} difference`, el("span", { class: "shape", text: `version ${a.version} − version ${b.version}` })]),
+          el("span", { class: "summary", text: `red: more weight in version ${a.version}, blue: less` }),
         ]),
         bars({ className: "map-bars", values: delta, rowLabel: "Δ weight", signed: true,
                color: (v) => divergingColor(v / top),
-               label: `difference of ${name} between version ${b.version} and ${a.version}`,
+               label: `difference of ${name} between version ${a.version} and ${b.version}`,
                title: (c, v) => `step ${c}: ${v >= 0 ? "+" : ""}${fmt(v, 4)}` }),
         axis(steps, "step"),
       ]));
@@ -443,7 +451,8 @@ export function comparisonView(a, b, steps) {
   }
   const table = el("table", { class: "comparison-table" }, [
     el("caption", { text: `version ${a.version} against version ${b.version}, this sequence` }),
-    el("thead", {}, el("tr", {}, ["", `version ${a.version}`, `version ${b.version}`, "change"]
+    el("thead", {}, el("tr", {}, ["", `version ${a.version}`, `version ${b.version}`,
+                                  `change (${a.version} − ${b.version})`]
       .map((h) => el("th", { scope: "col", text: h })))),
     el("tbody", {}, rows.map((r) => el("tr", { class: r[3] === "differs" ? "differs" : undefined },
       r.map((v, i) => (i === 0 ? el("th", { scope: "row", text: v }) : el("td", { text: v })))))),

@@ -24,6 +24,8 @@ import tempfile
 import unittest
 import urllib.request
 
+import numpy as np
+
 import harness
 
 CHROMIUM = "/usr/bin/chromium"
@@ -33,6 +35,8 @@ TOKEN = "browser-test-token-0123456789abcdef"
 
 DRIVER = None
 SERVER = None
+TOKEN_SERVER = None  # the same repository behind --auth_token_file --auth_inference
+TOKEN_DIR = None
 REPO = None
 SCREENSHOT = None
 
@@ -69,21 +73,44 @@ def start_browser():
 
 
 def setUpModule():
-    global SERVER, REPO
-    # Two versions of the demo model (the same weights: their answers agree).
+    global SERVER, TOKEN_SERVER, TOKEN_DIR, REPO
+    # Two versions of the demo model, both serving (the same weights: their
+    # answers agree).
     REPO = harness.Repository()
-    os.unlink(os.path.join(REPO.path, "demo"))
+    demo = os.path.join(REPO.path, "demo")
+    os.unlink(demo)
+    os.makedirs(demo)
     for version in ("1", "2"):
-        os.makedirs(os.path.join(REPO.path, "demo"), exist_ok=True)
-        os.symlink(harness.source("models", "demo", "1"), os.path.join(REPO.path, "demo", version))
+        os.symlink(harness.source("models", "demo", "1"), os.path.join(demo, version))
+    with open(os.path.join(demo, "config.pbtxt"), "w") as f:
+        f.write("version_policy { all {} }\n")
     SERVER = harness.Server(REPO, flags=["--http_port=-1"])
+    TOKEN_DIR = tempfile.mkdtemp(prefix="attnserve-browser-")
+    tokens = os.path.join(TOKEN_DIR, "tokens.txt")
+    with open(tokens, "w") as f:
+        f.write(TOKEN + "\n")
+    TOKEN_SERVER = harness.Server(REPO, flags=["--http_port=-1", f"--auth_token_file={tokens}",
+                                               "--auth_inference"])
 
 
 def tearDownModule():
-    if SERVER is not None:
-        assert SERVER.stop() == 0
+    # The browser first: its idle keep-alive connections would hold the
+    # servers' HTTP threads (up to their 5 s timeout) while they drain.
+    quit_browser()
+    for server in (SERVER, TOKEN_SERVER):
+        if server is not None:
+            assert server.stop() == 0
     if REPO is not None:
         REPO.remove()
+    if TOKEN_DIR is not None:
+        shutil.rmtree(TOKEN_DIR, ignore_errors=True)
+
+
+def quit_browser():
+    global DRIVER
+    if DRIVER is not None:
+        DRIVER.quit()
+        DRIVER = None
 
 
 def demo_sequences():
@@ -131,6 +158,7 @@ def read_csv_sample(name):
 class ExplorerTest(unittest.TestCase):
     def open(self, server=None, fragment=""):
         server = server or SERVER
+        DRIVER.get("about:blank")  # a fresh document, also when only the fragment differs
         DRIVER.get(f"http://{server.http_address}/ui/{fragment}")
         self.wait(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
 
@@ -180,12 +208,12 @@ class ExplorerTest(unittest.TestCase):
         image = Image.open(io.BytesIO(element.screenshot_as_png)).convert("RGB")
         width, height = image.size
         self.assertGreater(width * height, 10000, "the maps are drawn too small")
-        pixels = list(image.getdata())
-        colours = set(pixels)
-        background = max(colours, key=pixels.count)
-        drawn = sum(1 for p in pixels if sum(abs(a - b) for a, b in zip(p, background)) > 30)
+        pixels = np.asarray(image, dtype=np.int32).reshape(-1, 3)
+        colours, counts = np.unique(pixels, axis=0, return_counts=True)
+        background = colours[np.argmax(counts)]
+        drawn = np.abs(pixels - background).sum(axis=1) > 30
         self.assertGreater(len(colours), 30, "the maps have almost no colours")
-        self.assertGreater(drawn / len(pixels), 0.08, "the maps are mostly background")
+        self.assertGreater(drawn.mean(), 0.08, "the maps are mostly background")
 
     def test_classify_a_sample_shows_what_the_api_answers(self):
         self.open()
@@ -245,7 +273,7 @@ class ExplorerTest(unittest.TestCase):
             self.assertEqual(len(self.all(f"{panel} .map-input .cell")), len(rows) * 4)
             self.assertEqual(len(self.all(f"{panel} .map-temporal .bar-cell")), len(rows))
         # The CSV's header names the features.
-        labels = [e.text for e in self.all(".result-primary .map-input .row-label")]
+        labels = [e.text for e in self.all(".result-primary .map-input .heatmap .row-label")]
         self.assertEqual(labels, ["marker", "a", "b", "c"])
         # What changed between them: the same weights, so nothing.
         table = self.text_of(".comparison")
@@ -260,6 +288,7 @@ class ExplorerTest(unittest.TestCase):
             self.classify(panels=2)
             height = DRIVER.execute_script("return document.documentElement.scrollHeight")
             DRIVER.set_window_size(1440, height + 20)
+            DRIVER.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
             DRIVER.save_screenshot(SCREENSHOT)
             DRIVER.set_window_size(1440, 1100)
 
@@ -282,12 +311,7 @@ class ExplorerTest(unittest.TestCase):
         self.assertCleanConsole(allowed=("400",))  # the refused call, as Chromium logs it
 
     def test_a_server_that_wants_a_token(self):
-        folder = tempfile.mkdtemp(prefix="attnserve-browser-")
-        tokens = os.path.join(folder, "tokens.txt")
-        with open(tokens, "w") as f:
-            f.write(TOKEN + "\n")
-        server = harness.Server(REPO, flags=["--http_port=-1", f"--auth_token_file={tokens}",
-                                             "--auth_inference"])
+        server = TOKEN_SERVER
         try:
             self.open(server)
             # Without a token: the model list and metadata are refused, saying why.
@@ -316,11 +340,9 @@ class ExplorerTest(unittest.TestCase):
             self.assertIn("401 Unauthenticated", error)
             self.assertIn("the bearer token is not valid", error)
             self.assertFalse(self.by("#classify").is_enabled())
-            DRIVER.execute_script("sessionStorage.clear()")
             self.assertCleanConsole(allowed=("401",))
         finally:
-            self.assertEqual(server.stop(), 0)
-            shutil.rmtree(folder, ignore_errors=True)
+            DRIVER.execute_script("sessionStorage.clear()")
 
 
 def main():
@@ -337,7 +359,7 @@ def main():
     try:
         program = unittest.main(argv=argv, verbosity=2, exit=False)
     finally:
-        DRIVER.quit()
+        quit_browser()
     sys.exit(0 if program.result.wasSuccessful() else 1)
 
 

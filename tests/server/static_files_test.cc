@@ -94,7 +94,7 @@ TEST(StaticFilesTest, RevalidationAnswers304WhileTheFileIsUnchanged) {
   const StaticFiles files(Files());
   const std::string etag = HeaderOf(files.Serve("app.js", ""), "ETag");
   for (const std::string& if_none_match :
-       {etag, "W/" + etag, "\"other\", " + etag, std::string("*")}) {
+       std::vector<std::string>{etag, "W/" + etag, "\"other\", " + etag, "*"}) {
     const HttpResponse cached = files.Serve("app.js", if_none_match);
     EXPECT_EQ(cached.status, 304) << if_none_match;
     EXPECT_EQ(cached.body, "") << if_none_match;
@@ -109,8 +109,8 @@ TEST(StaticFilesTest, RevalidationAnswers304WhileTheFileIsUnchanged) {
 
 TEST(StaticFilesTest, NamesOutsideTheSetAre404) {
   const StaticFiles files(Files());
-  for (const std::string name :
-       {"missing.html", "../index.html", "./index.html", "/index.html", "samples/../index.html",
+  for (const std::string name : std::vector<std::string>{
+           "missing.html", "../index.html", "./index.html", "/index.html", "samples/../index.html",
         "samples", "samples/", "../../etc/passwd", "/etc/passwd", "index.html/",
         std::string("index.html\0.js", 14), "INDEX.HTML", "app.js.map", "samples\\demo.json"}) {
     const HttpResponse response = files.Serve(name, "");
@@ -211,8 +211,8 @@ TEST_F(StaticFilesServerTest, RedirectsThePrefixAndServesIndexAndFiles) {
 }
 
 TEST_F(StaticFilesServerTest, PathsThatTryToLeaveTheSetNeverAnswerAFile) {
-  for (const std::string target :
-       {"/ui/../", "/ui/..", "/ui/../etc/passwd", "/ui/../../../../etc/passwd",
+  for (const std::string target : std::vector<std::string>{
+           "/ui/../", "/ui/..", "/ui/../etc/passwd", "/ui/../../../../etc/passwd",
         "/ui/%2e%2e/%2e%2e/etc/passwd", "/ui/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd", "/ui/..%2f..%2fetc%2fpasswd",
         "/ui/samples/../index.html", "/ui/./index.html", "/ui//etc/passwd", "/ui/%2fetc%2fpasswd",
         "/ui/..\\..\\etc\\passwd", "/ui/%5c..%5cindex.html", "/ui/index.html%00.js",
@@ -227,7 +227,8 @@ TEST_F(StaticFilesServerTest, PathsThatTryToLeaveTheSetNeverAnswerAFile) {
 }
 
 TEST_F(StaticFilesServerTest, TheGateAppliesToThePage) {
-  for (const std::string target : {"/ui", "/ui/", "/ui/app.js", "/ui/nope"}) {
+  for (const std::string target :
+       std::vector<std::string>{"/ui", "/ui/", "/ui/app.js", "/ui/nope"}) {
     const RawAnswer refused = Exchange(port_, target, "X-Refuse: 1\r\n");
     EXPECT_EQ(refused.status, 401) << target;
     EXPECT_THAT(refused.body, HasSubstr("refused by the gate")) << target;
