@@ -205,7 +205,8 @@ function describeSummary(summary, stepLabel, names) {
 export function mapView(map, featureNames) {
   const kind = mapKind(map.name);
   const summary = summarizeMap(map);
-  const stepLabel = map.stepAligned ? "step" : kind === "time" ? "window step" : "index";
+  const stepLabel = map.stepAligned ? "step"
+    : kind === "time" || kind === "temporal" ? "window step" : "index";
   const names = featureNames || [];
   const featureName = (d) => names[d] || `f${d}`;
   const top = Math.max(...map.weights, 1e-12);

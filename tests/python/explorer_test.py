@@ -166,8 +166,7 @@ class TokenTest(unittest.TestCase):
     def test_page_is_open_and_its_calls_need_the_token(self):
         for path in ("/ui/", "/ui/app.js", "/ui/samples/demo.json"):
             self.assertEqual(request(self.server, path)[0], 200, path)
-        sample = json.load(open(harness.source("client", "samples", "demo.json")))
-        values = sample["sequences"][0]["values"]
+        values = harness.demo_samples()[0]["values"]
         infer = {"inputs": [{"name": "INPUT", "datatype": "FP32",
                              "shape": [1, len(values), 4], "data": values}]}
         calls = (("GET", "/v2/models/demo", None), ("POST", "/v2/models/demo/infer", infer),
