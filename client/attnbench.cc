@@ -20,13 +20,16 @@
 // batch size and queue/compute split from the responses' timing fields.
 // Output: a table on stdout, or --json / --csv.
 //
-// --protocol picks the API: v1 (attnserve.v1 Classify), kserve (the Open
+// --protocol picks the API: v1 (attnserve.v1 Classify), v1_stream
+// (attnserve.v1 ClassifyStream: the outstanding requests spread over
+// --streams streams, answers matched by request_id), kserve (the Open
 // Inference Protocol over gRPC: ModelInfer, INPUT as raw_input_contents as
 // tritonclient sends it) or kserve_http (the same over HTTP/REST: --server is
 // the HTTP host:port; JSON tensors, or --http_binary for the binary tensor
 // extension; one keep-alive connection per outstanding request).
 //
 //   attnbench --server=localhost:8500 --model=demo --concurrency=1,8,64
+//   attnbench --server=localhost:8500 --protocol=v1_stream --streams=4 --concurrency=1,64
 //   attnbench --server=localhost:8500 --protocol=kserve --concurrency=1,64
 //   attnbench --server=localhost:8000 --protocol=kserve_http --concurrency=1,64
 //   attnbench --server=localhost:8500 --request_rate=200,400 --min_length=10 --max_length=200
@@ -91,6 +94,8 @@ ABSL_FLAG(bool, csv, false, "print the results as CSV");
 ABSL_FLAG(std::string, protocol, "v1",
           "v1 (attnserve.v1), kserve (KServe v2 gRPC) or kserve_http (KServe v2 HTTP/REST; "
           "--server is then the HTTP address)");
+ABSL_FLAG(int, streams, 1,
+          "v1_stream: streams the outstanding requests are spread over");
 ABSL_FLAG(bool, http_binary, false,
           "kserve_http: send and receive tensors with the binary tensor data extension "
           "instead of JSON");
@@ -312,6 +317,203 @@ class GrpcCaller final : public Sender {
   std::mutex mu_;
   std::condition_variable idle_;
   std::unordered_map<Call*, std::shared_ptr<Call>> calls_;
+};
+
+// attnserve.v1 ClassifyStream: --streams bidirectional streams on the one
+// channel, each carrying any number of outstanding requests (answers come in
+// completion order and are matched by request_id). A request goes to the
+// stream with the fewest in flight. Each message is a copy of a pooled request
+// with its own request_id and timeout_ms (= --deadline_ms).
+class StreamCaller final : public Sender {
+ public:
+  StreamCaller(v1::AttnServe::Stub* stub, const std::vector<v1::ClassifyRequest>* pool,
+               Recorder* recorder, int streams)
+      : pool_(pool), recorder_(recorder) {
+    for (int i = 0; i < std::max(1, streams); ++i) {
+      streams_.push_back(std::make_unique<Stream>(this, i));
+    }
+    for (auto& stream : streams_) stream->Begin(stub, client_id_);
+  }
+  ~StreamCaller() override {
+    for (auto& stream : streams_) stream->Finish();
+  }
+
+  int64_t in_flight() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return static_cast<int64_t>(calls_.size());
+  }
+
+  void Send(Clock::time_point intended, const std::function<void()>* then) override {
+    const uint64_t id = next_.fetch_add(1, std::memory_order_relaxed);
+    auto message = std::make_unique<v1::ClassifyRequest>((*pool_)[id % pool_->size()]);
+    message->set_request_id(std::to_string(id));
+    message->set_timeout_ms(static_cast<uint32_t>(absl::GetFlag(FLAGS_deadline_ms)));
+    Stream* target = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& stream : streams_) {
+        if (stream->ended) continue;
+        if (target == nullptr || stream->in_flight < target->in_flight) target = stream.get();
+      }
+      if (target != nullptr) {
+        Call& call = calls_[message->request_id()];
+        call.intended = intended;
+        call.then = then;
+        ++target->in_flight;
+        call.stream = target;
+      }
+    }
+    recorder_->Issued();
+    if (target == nullptr) {  // every stream has ended: recorded, not sent again
+      Outcome outcome;
+      outcome.error = "STREAM_ENDED";
+      recorder_->Answered(outcome, intended, Clock::now(), Clock::now());
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      calls_[message->request_id()].sent = Clock::now();
+    }
+    target->Write(std::move(message));
+  }
+
+  void Drain(std::chrono::milliseconds patience) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (idle_.wait_for(lock, patience, [&] { return calls_.empty(); })) return;
+    lock.unlock();
+    for (auto& stream : streams_) stream->context.TryCancel();
+    lock.lock();
+    idle_.wait(lock, [&] { return calls_.empty(); });
+  }
+
+ private:
+  struct Stream;
+  struct Call {
+    Clock::time_point intended, sent;
+    const std::function<void()>* then = nullptr;
+    Stream* stream = nullptr;
+  };
+
+  struct Stream final : public grpc::ClientBidiReactor<v1::ClassifyRequest, v1::ClassifyResponse> {
+    Stream(StreamCaller* caller, int number) : owner(caller), index(number) {}
+
+    void Begin(v1::AttnServe::Stub* stub, const std::string& client_id) {
+      if (!client_id.empty()) context.AddMetadata("x-attnserve-client", client_id);
+      stub->async()->ClassifyStream(&context, this);
+      StartRead(&response);
+      StartCall();
+    }
+    void Write(std::unique_ptr<v1::ClassifyRequest> message) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (done) return;  // OnDone has failed (or is failing) its calls
+      pending.push_back(std::move(message));
+      if (!writing) WriteNextLocked();
+    }
+    void WriteNextLocked() {
+      writing = true;
+      current = std::move(pending.front());
+      pending.pop_front();
+      StartWrite(current.get());
+    }
+    void OnWriteDone(bool ok) override {
+      std::lock_guard<std::mutex> lock(mu);
+      writing = false;
+      current.reset();
+      if (!ok) return;
+      if (!pending.empty()) {
+        WriteNextLocked();
+      } else if (closing) {
+        StartWritesDone();
+      }
+    }
+    void OnReadDone(bool ok) override {
+      if (!ok) return;  // the stream ended: OnDone fails what is left
+      owner->Answered(response);
+      StartRead(&response);
+    }
+    void OnDone(const grpc::Status& status) override {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        done = true;
+        pending.clear();
+      }
+      owner->StreamEnded(this, status);
+      std::lock_guard<std::mutex> lock(mu);
+      finished = true;
+      finished_cv.notify_all();
+    }
+    // Closes the sending side and waits for the stream to end.
+    void Finish() {
+      std::unique_lock<std::mutex> lock(mu);
+      if (!done) {
+        closing = true;
+        if (!writing && pending.empty()) StartWritesDone();
+      }
+      finished_cv.wait(lock, [&] { return finished; });
+    }
+
+    StreamCaller* const owner;
+    const int index;
+    grpc::ClientContext context;
+    v1::ClassifyResponse response;
+    int64_t in_flight = 0;  // guarded by owner->mu_
+    bool ended = false;     // guarded by owner->mu_
+    std::mutex mu;
+    std::condition_variable finished_cv;
+    std::deque<std::unique_ptr<v1::ClassifyRequest>> pending;
+    std::unique_ptr<v1::ClassifyRequest> current;
+    bool writing = false, closing = false, done = false, finished = false;
+  };
+
+  void Answered(const v1::ClassifyResponse& response) {
+    Outcome outcome;
+    if (response.status().code() != 0) {
+      outcome.error = StatusName(static_cast<grpc::StatusCode>(response.status().code()));
+    } else {
+      V1Api::Read(response, &outcome);
+    }
+    Complete(response.request_id(), outcome);
+  }
+
+  void Complete(const std::string& id, const Outcome& outcome) {
+    Call call;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = calls_.find(id);
+      if (it == calls_.end()) return;  // an answer without a known request_id
+      call = it->second;
+    }
+    recorder_->Answered(outcome, call.intended, call.sent, Clock::now());
+    if (call.then != nullptr) (*call.then)();
+    std::lock_guard<std::mutex> lock(mu_);
+    calls_.erase(id);
+    --call.stream->in_flight;
+    if (calls_.empty()) idle_.notify_all();
+  }
+
+  // Fails whatever the ended stream still had in flight.
+  void StreamEnded(Stream* stream, const grpc::Status& status) {
+    std::vector<std::string> left;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stream->ended = true;
+      for (const auto& [id, call] : calls_) {
+        if (call.stream == stream) left.push_back(id);
+      }
+    }
+    Outcome outcome;
+    outcome.error = status.ok() ? "STREAM_ENDED" : StatusName(status.error_code());
+    for (const std::string& id : left) Complete(id, outcome);
+  }
+
+  const std::vector<v1::ClassifyRequest>* const pool_;
+  Recorder* const recorder_;
+  const std::string client_id_ = absl::GetFlag(FLAGS_client_id);
+  std::atomic<uint64_t> next_{0};
+  std::mutex mu_;
+  std::condition_variable idle_;
+  std::unordered_map<std::string, Call> calls_;
+  std::vector<std::unique_ptr<Stream>> streams_;
 };
 
 // A prepared KServe v2 HTTP request.
@@ -711,8 +913,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string protocol = absl::GetFlag(FLAGS_protocol);
-  if (protocol != "v1" && protocol != "kserve" && protocol != "kserve_http") {
-    std::cerr << "attnbench: --protocol must be v1, kserve or kserve_http, not '" << protocol
+  if (protocol != "v1" && protocol != "v1_stream" && protocol != "kserve" &&
+      protocol != "kserve_http") {
+    std::cerr << "attnbench: --protocol must be v1, v1_stream, kserve or kserve_http, not '"
+              << protocol
               << "'\n";
     return 2;
   }
@@ -743,7 +947,7 @@ int main(int argc, char** argv) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     grpc::Status status;
-    if (protocol == "v1") {
+    if (protocol == "v1" || protocol == "v1_stream") {
       v1::GetModelMetadataRequest meta_request;
       meta_request.set_model(model);
       v1::ModelMetadata metadata;
@@ -768,6 +972,11 @@ int main(int argc, char** argv) {
   if (protocol == "v1") {
     make_sender = [&](Recorder* recorder, int) -> std::unique_ptr<Sender> {
       return std::make_unique<GrpcCaller<V1Api>>(stub.get(), &pool, recorder);
+    };
+  } else if (protocol == "v1_stream") {
+    make_sender = [&](Recorder* recorder, int) -> std::unique_ptr<Sender> {
+      return std::make_unique<StreamCaller>(stub.get(), &pool, recorder,
+                                            absl::GetFlag(FLAGS_streams));
     };
   } else if (protocol == "kserve") {
     kserve_pool = KServePool(pool, input_size);
