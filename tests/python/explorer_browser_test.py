@@ -292,6 +292,37 @@ class ExplorerTest(unittest.TestCase):
             DRIVER.save_screenshot(SCREENSHOT)
             DRIVER.set_window_size(1440, 1100)
 
+    def test_the_drift_sample_shows_spread_attention(self):
+        """demo_marker_lost.json (docs/explorer.md, "Investigating an attention
+        drift alert"): the summaries the page shows are the metrics' (entropy
+        over log n, peak position), computed here from the API's weights."""
+        self.open(fragment="#model=demo&sample=demo_marker_lost.json")
+        self.wait(lambda d: "4 sequences" in d.find_element(By.ID, "input-summary").text)
+        self.classify()
+        with open(harness.source("server", "ui", "samples", "demo_marker_lost.json")) as f:
+            sequences = [s["values"] for s in json.load(f)["sequences"]]
+        entropies, positions = [], []
+        for values in sequences:
+            body = {"inputs": [{"name": "INPUT", "datatype": "FP32",
+                                "shape": [1, len(values), 4], "data": values}],
+                    "outputs": [{"name": "attention.temporal"}]}
+            request = urllib.request.Request(
+                f"http://{SERVER.http_address}/v2/models/demo/versions/2/infer",
+                data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=30) as response:
+                w = np.asarray(json.load(response)["outputs"][0]["data"], np.float64)
+            p = w / w.sum()
+            entropies.append(float(-(p[p > 0] * np.log(p[p > 0])).sum() / np.log(len(p))))
+            positions.append(int(np.argmax(w)) / (len(w) - 1))
+        self.assertGreater(np.median(entropies), 0.5)  # spread out: the marker is gone
+        rows = {r.find_element(By.TAG_NAME, "th").text: r.find_element(By.TAG_NAME, "td").text
+                for r in self.all(".batch-summary tbody tr")}
+        self.assertEqual(rows["temporal: median entropy"], f"{np.median(entropies):.2f}")
+        self.assertEqual(rows["temporal: median peak position"], f"{np.median(positions):.2f}")
+        self.assertIn(f"entropy {entropies[0]:.2f}",
+                      self.text_of(".result-primary .map-temporal .summary"))
+        self.assertCleanConsole()
+
     def test_the_servers_message_is_shown_for_a_bad_input(self):
         self.open()
         area = self.by("#input-text")
