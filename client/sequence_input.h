@@ -33,11 +33,11 @@ namespace attnserve::client {
 // token ids, one id per step in `ids` (values empty, features 0).
 struct InputSequence {
   std::vector<float> values;
-  std::vector<int64_t> ids;
   int64_t steps = 0;
   int64_t features = 0;
   // The answer the input file says to expect ("label"), empty when unknown.
   std::string expected;
+  std::vector<int64_t> ids;
 };
 
 enum class InputFormat { kJson, kCsv };
