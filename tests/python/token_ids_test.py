@@ -31,6 +31,7 @@ import harness
 
 ATOL = 1e-5  # the engine's parity bound (tests/fixtures/parity/README.md)
 FIXTURE = "uni1_emb_bahdanau_mix_luong"
+WINDOW = 6  # its bahdanau block's score_mix window: every temporal map has 6 steps
 SERVER = None
 REPO = None
 
@@ -74,7 +75,7 @@ class ClientTest(unittest.TestCase):
             np.testing.assert_allclose(r.probabilities, probabilities[b], atol=ATOL,
                                        err_msg=f"sequence {b}")
             got = r.attention["temporal"]
-            self.assertEqual(got.shape, (len(ids),))
+            self.assertEqual(got.shape, (WINDOW,))  # score_mix: a fixed window
             np.testing.assert_allclose(got, harness.expected_map(temporal[b], got.shape),
                                        atol=ATOL, err_msg=f"temporal of sequence {b}")
             self.assertEqual(r.sequence.dtype, np.int64)
@@ -117,7 +118,9 @@ class ClientTest(unittest.TestCase):
         self.assertGolden(asyncio.run(run()), sequences, probabilities, temporal)
 
     def test_metadata_says_the_vocabulary(self):
-        self.assertEqual(self.client.metadata("tokens").vocab_size, 12)
+        tokens = self.client.metadata("tokens")
+        self.assertEqual(tokens.vocab_size, 12)
+        self.assertEqual(tokens.attention, (attnserve.AttentionInfo("temporal", (WINDOW,)),))
         self.assertEqual(self.client.metadata("demo").vocab_size, 0)
 
     def test_plot_draws_the_maps_of_a_token_result(self):
@@ -176,8 +179,7 @@ class AttnctlTest(unittest.TestCase):
                     np.testing.assert_allclose(r["probabilities"], probabilities[b], atol=ATOL)
         out = attnctl("classify", "--model=tokens", f"--input={json_path}")
         self.assertEqual(out.returncode, 0, out.stderr)
-        self.assertIn(f"({len(lists[0])} steps", out.stdout)
-        self.assertIn("expected class_1", out.stdout)
+        self.assertIn(f"({len(lists[1])} steps, expected class_1", out.stdout)
 
     def test_random_ids_and_plot(self):
         picture = os.path.join(self.tmp.name, "tokens.png")

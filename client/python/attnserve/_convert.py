@@ -74,7 +74,9 @@ def as_token_ids(sequences):
     """(list of int64 [steps] arrays, single): one sequence of token ids (a
     list of integers, a 1-D integer array) or several (a list of them, a 2-D
     integer array [n, steps])."""
-    if _is_id_array(sequences) or _is_id_list(sequences):
+    flat = _is_row_list(sequences) and len(sequences) > 0 and all(
+        isinstance(v, numbers.Number) for v in sequences)
+    if flat or (isinstance(sequences, np.ndarray) and sequences.ndim == 1):
         return [_as_ids(sequences, None)], True
     if isinstance(sequences, np.ndarray):
         if sequences.ndim == 2:
