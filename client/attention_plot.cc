@@ -84,12 +84,17 @@ absl::StatusOr<std::string> PlotDocument(absl::string_view response_json,
   }
   Json sequences = Json::array();
   for (const InputSequence& in : inputs) {
-    Json rows = Json::array();
-    for (int64_t t = 0; t < in.steps; ++t) {
-      const auto begin = in.values.begin() + t * in.features;
-      rows.push_back(Json(std::vector<float>(begin, begin + in.features)));
+    Json item;
+    if (!in.ids.empty()) {
+      item = {{"ids", in.ids}};  // token ids: the maps are drawn without the input
+    } else {
+      Json rows = Json::array();
+      for (int64_t t = 0; t < in.steps; ++t) {
+        const auto begin = in.values.begin() + t * in.features;
+        rows.push_back(Json(std::vector<float>(begin, begin + in.features)));
+      }
+      item = {{"values", std::move(rows)}};
     }
-    Json item = {{"values", std::move(rows)}};
     if (!in.expected.empty()) item["label"] = in.expected;
     sequences.push_back(std::move(item));
   }

@@ -258,29 +258,36 @@ int RunClassify() {
     text = *std::move(read);
     format = attnserve::client::DetectInputFormat(input, text);
   }
-  // The model's input size is needed for random and CSV input; the version it
-  // came from is then pinned so that the request goes to the same version.
+  // What the model reads (without --features): its input size, needed for
+  // random and CSV input, or token ids (metadata's vocab_size). The version
+  // it came from is then pinned so that the request goes to the same version.
   int64_t features = features_flag;
-  if (features == 0 && (random > 0 || format == attnserve::client::InputFormat::kCsv)) {
+  int64_t vocab = 0;
+  if (features == 0) {
     v1::ModelMetadata metadata;
     if (grpc::Status status = FetchMetadata(*stub, &metadata); !status.ok()) {
       return CallFailed(status);
     }
-    features = metadata.input_size();
+    vocab = metadata.vocab_size();
+    if (random > 0 || format == attnserve::client::InputFormat::kCsv) {
+      features = metadata.input_size();
+    }
     if (absl::GetFlag(FLAGS_version_label).empty()) version = metadata.version();
   }
+  const bool token_ids = vocab > 0;
 
   std::vector<InputSequence> sequences;
   if (random > 0) {
     uint64_t seed = absl::GetFlag(FLAGS_seed);
     if (seed == 0) seed = std::random_device{}();
     std::mt19937_64 rng(seed);
-    sequences = attnserve::client::RandomSequences(random, steps, features, rng);
+    sequences = token_ids ? attnserve::client::RandomTokenSequences(random, steps, vocab, rng)
+                          : attnserve::client::RandomSequences(random, steps, features, rng);
   } else {
     absl::StatusOr<std::vector<InputSequence>> parsed =
         format == attnserve::client::InputFormat::kCsv
-            ? attnserve::client::ParseCsvSequences(text, features, input)
-            : attnserve::client::ParseJsonSequences(text, features, input);
+            ? attnserve::client::ParseCsvSequences(text, features, input, token_ids)
+            : attnserve::client::ParseJsonSequences(text, features, input, token_ids);
     if (!parsed.ok()) return Failed(parsed.status());
     sequences = *std::move(parsed);
   }
@@ -293,8 +300,12 @@ int RunClassify() {
   request.set_top_k(static_cast<uint32_t>(top_k));
   for (const InputSequence& in : sequences) {
     v1::Sequence* seq = request.add_sequences();
-    seq->mutable_values()->Assign(in.values.begin(), in.values.end());
     seq->set_steps(static_cast<uint32_t>(in.steps));
+    if (!in.ids.empty()) {
+      seq->mutable_ids()->Assign(in.ids.begin(), in.ids.end());
+      continue;
+    }
+    seq->mutable_values()->Assign(in.values.begin(), in.values.end());
     seq->set_features(static_cast<uint32_t>(in.features));
   }
 

@@ -148,10 +148,14 @@ std::string FormatRepositoryText(const v1::RepositoryIndexResponse& index) {
 std::string FormatMetadataText(const v1::ModelMetadata& m) {
   std::string out = absl::StrFormat("model %s version %d\n", m.name(), m.version());
   if (!m.description().empty()) absl::StrAppend(&out, "  description: ", m.description(), "\n");
-  absl::StrAppendFormat(&out, "  input: %d features per step, %s\n", m.input_size(),
-                        m.max_sequence_length() == 0
-                            ? std::string("any length")
-                            : absl::StrCat("at most ", m.max_sequence_length(), " steps"));
+  const std::string length = m.max_sequence_length() == 0
+                                 ? std::string("any length")
+                                 : absl::StrCat("at most ", m.max_sequence_length(), " steps");
+  if (m.vocab_size() > 0) {
+    absl::StrAppendFormat(&out, "  input: token ids in [0, %d), %s\n", m.vocab_size(), length);
+  } else {
+    absl::StrAppendFormat(&out, "  input: %d features per step, %s\n", m.input_size(), length);
+  }
   absl::StrAppendFormat(&out, "  outputs (%s): %s\n", m.output_activation(),
                         absl::StrJoin(m.labels(), ", "));
   absl::StrAppend(&out, "  encoder: ", m.encoder(), "\n");

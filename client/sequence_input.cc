@@ -1,5 +1,6 @@
 #include "client/sequence_input.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <fstream>
@@ -88,6 +89,34 @@ absl::Status ReadRows(const Json& rows, int64_t features, const std::string& whe
   return absl::OkStatus();
 }
 
+// Sets `seq` to the token ids of `ids` (a flat array of integers).
+absl::Status ReadIds(const Json& ids, const std::string& where, InputSequence* seq) {
+  if (!ids.is_array()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": expected an array of token ids, got ", TypeName(ids)));
+  }
+  if (ids.empty()) return absl::InvalidArgumentError(absl::StrCat(where, " has no steps"));
+  for (size_t t = 0; t < ids.size(); ++t) {
+    const Json& id = ids[t];
+    if (id.is_array()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": the model reads token ids: a sequence is a flat array of integers "
+                 "[id, ...], not an array of steps"));
+    }
+    if (!id.is_number_integer() ||
+        (id.is_number_unsigned() &&
+         id.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ", step ", t,
+                                                     ": expected an integer token id, got ",
+                                                     id.is_number() ? id.dump() : TypeName(id)));
+    }
+    seq->ids.push_back(id.get<int64_t>());
+  }
+  seq->steps = static_cast<int64_t>(ids.size());
+  seq->features = 0;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 InputFormat DetectInputFormat(const std::string& path, absl::string_view text) {
@@ -103,7 +132,8 @@ InputFormat DetectInputFormat(const std::string& path, absl::string_view text) {
 
 absl::StatusOr<std::vector<InputSequence>> ParseJsonSequences(absl::string_view text,
                                                               int64_t features,
-                                                              absl::string_view source) {
+                                                              absl::string_view source,
+                                                              bool token_ids) {
   Json doc;
   try {
     doc = Json::parse(text.begin(), text.end());
@@ -137,16 +167,21 @@ absl::StatusOr<std::vector<InputSequence>> ParseJsonSequences(absl::string_view 
     InputSequence seq;
     const Json* rows = &item;
     if (item.is_object()) {
-      auto values = item.find("values");
+      const char* key = token_ids ? "ids" : "values";
+      auto values = item.find(key);
       if (values == item.end()) {
-        return absl::InvalidArgumentError(absl::StrCat(where, " has no \"values\""));
+        return absl::InvalidArgumentError(absl::StrCat(where, " has no \"", key, "\""));
       }
       rows = &*values;
       if (auto label = item.find("label"); label != item.end()) {
         seq.expected = label->is_string() ? label->get<std::string>() : label->dump();
       }
     }
-    if (absl::Status status = ReadRows(*rows, features, where, &seq); !status.ok()) return status;
+    if (absl::Status status = token_ids ? ReadIds(*rows, where, &seq)
+                                        : ReadRows(*rows, features, where, &seq);
+        !status.ok()) {
+      return status;
+    }
     sequences.push_back(std::move(seq));
   }
   return sequences;
@@ -154,7 +189,9 @@ absl::StatusOr<std::vector<InputSequence>> ParseJsonSequences(absl::string_view 
 
 absl::StatusOr<std::vector<InputSequence>> ParseCsvSequences(absl::string_view text,
                                                              int64_t features,
-                                                             absl::string_view source) {
+                                                             absl::string_view source,
+                                                             bool token_ids) {
+  if (token_ids) features = 1;
   if (features <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(source, ": CSV input needs the feature count (got ", features, ")"));
@@ -175,6 +212,15 @@ absl::StatusOr<std::vector<InputSequence>> ParseCsvSequences(absl::string_view t
       const std::string field_name = absl::StrCat(where, ": field ", field_number);
       double value = 0.0;
       if (field.empty()) return absl::InvalidArgumentError(absl::StrCat(field_name, " is empty"));
+      if (token_ids) {
+        int64_t id = 0;
+        if (!absl::SimpleAtoi(field, &id)) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(field_name, ": '", field, "' is not an integer token id"));
+        }
+        seq.ids.push_back(id);
+        continue;
+      }
       if (!absl::SimpleAtod(field, &value)) {
         return absl::InvalidArgumentError(
             absl::StrCat(field_name, ": '", field, "' is not a number"));
@@ -182,6 +228,12 @@ absl::StatusOr<std::vector<InputSequence>> ParseCsvSequences(absl::string_view t
       absl::StatusOr<float> v = ToFloat(value, absl::StrCat(field_name, " '", field, "'"));
       if (!v.ok()) return v.status();
       seq.values.push_back(*v);
+    }
+    if (token_ids) {
+      seq.features = 0;
+      seq.steps = static_cast<int64_t>(seq.ids.size());
+      sequences.push_back(std::move(seq));
+      continue;
     }
     const int64_t count = static_cast<int64_t>(seq.values.size());
     if (count % features != 0) {
@@ -215,6 +267,18 @@ std::vector<InputSequence> RandomSequences(int64_t count, int64_t steps, int64_t
     seq.features = features;
     seq.values.resize(static_cast<size_t>(steps * features));
     for (float& v : seq.values) v = normal(rng);
+  }
+  return sequences;
+}
+
+std::vector<InputSequence> RandomTokenSequences(int64_t count, int64_t steps, int64_t vocab,
+                                                std::mt19937_64& rng) {
+  std::uniform_int_distribution<int64_t> uniform(0, std::max<int64_t>(vocab, 1) - 1);
+  std::vector<InputSequence> sequences(static_cast<size_t>(count));
+  for (InputSequence& seq : sequences) {
+    seq.steps = steps;
+    seq.ids.resize(static_cast<size_t>(steps));
+    for (int64_t& id : seq.ids) id = uniform(rng);
   }
   return sequences;
 }

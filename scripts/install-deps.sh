@@ -22,8 +22,9 @@
 # venv (its install), openssl (the certificates of the TLS tests, made at test
 # time by tests/security/make_test_pki.sh), h5py (the Keras importer reads .h5
 # and .keras files), and clang-14 (the thread-safety analysis `make test` runs,
-# tests/static). libssl-dev: the server checks its TLS files with OpenSSL
-# (gRPC's own dependency).
+# tests/static), and chromium, chromium-driver, python3-selenium and python3-pil
+# (the attention explorer's browser test). libssl-dev: the server checks its
+# TLS files with OpenSSL (gRPC's own dependency).
 set -euo pipefail
 
 packages=(
@@ -34,8 +35,11 @@ packages=(
 )
 python_client_packages=(python3-grpcio python3-protobuf python3-numpy python3-matplotlib
                         python3-grpc-tools python3-pip python3-setuptools python3-venv openssl)
+# The attention explorer's browser test (tests/python/explorer_browser_test.py):
+# headless Chromium, its WebDriver, Selenium, and Pillow to read its screenshots.
+browser_test_packages=(chromium chromium-driver python3-selenium python3-pil)
 test_packages=(libgtest-dev libgmock-dev libbenchmark-dev prometheus python3-yaml python3-h5py
-               clang-14 "${python_client_packages[@]}")
+               clang-14 "${python_client_packages[@]}" "${browser_test_packages[@]}")
 command -v kubectl >/dev/null || test_packages+=(kubernetes-client)
 case "${1:-}" in
   --build-only) ;;

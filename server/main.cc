@@ -4,7 +4,8 @@
 // load what the model control mode wants (a version that fails is reported and
 // the others serve), start the gRPC server (AttnServe, ModelControl,
 // inference.GRPCInferenceService (KServe v2), health checking, reflection with
-// --reflection) and the KServe v2 HTTP/REST API on --http_port, print
+// --reflection) and the KServe v2 HTTP/REST API on --http_port (with the
+// attention explorer's page at /ui unless --ui=false), print
 // "attnserve: listening on HOST:PORT", then serve: with --model_control=poll
 // the repository is rescanned every --repository_poll_s seconds and on SIGHUP
 // (which also re-reads the token file). On SIGTERM/SIGINT: health goes
@@ -48,6 +49,7 @@
 #include "server/grpc/model_control_service.h"
 #include "server/http/http_server.h"
 #include "server/http/kserve_http_api.h"
+#include "server/http/static_files.h"
 #include "server/grpc/server_credentials.h"
 #include "server/lifecycle/model_control_mode.h"
 #include "server/lifecycle/model_manager.h"
@@ -63,6 +65,7 @@
 #include "server/serving/model_registry.h"
 #include "server/serving/servable_reaper.h"
 #include "server/serving/serving_core.h"
+#include "server/ui/ui_files.h"
 
 ABSL_FLAG(std::string, model_repository, "models", "directory of <model>/<version>/ to serve");
 ABSL_FLAG(std::string, model_control, "none",
@@ -82,6 +85,9 @@ ABSL_FLAG(int, port, 8500, "gRPC port (0: pick a free one)");
 ABSL_FLAG(int, http_port, 8000,
           "HTTP/REST port of the Open Inference Protocol (KServe v2) API (0: off; -1: pick a "
           "free one)");
+ABSL_FLAG(bool, ui, true,
+          "serve the attention explorer, a web page of the HTTP port's API, at /ui on "
+          "--http_port (docs/explorer.md); its calls need the same tokens as the API's");
 ABSL_FLAG(int, http_threads, 64,
           "HTTP threads; each open keep-alive connection holds one while it is served");
 ABSL_FLAG(int, max_batch_size, 32, "most sequences per batch");
@@ -441,8 +447,14 @@ int main(int argc, char** argv) {
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   srv::HealthReporter health_reporter(health, strict_readiness);
 
-  // The Open Inference Protocol over HTTP/REST.
+  // The Open Inference Protocol over HTTP/REST, and the attention explorer.
   srv::KServeHttpApi http_api(&core, &manager, strict_readiness, kVersion);
+  std::vector<srv::StaticFile> ui_files;
+  for (const srv::ui::EmbeddedFile& file : srv::ui::Files()) {
+    ui_files.push_back({file.name, absl::string_view(reinterpret_cast<const char*>(file.data),
+                                                     file.size)});
+  }
+  const srv::StaticFiles explorer(ui_files);
   std::unique_ptr<srv::HttpServer> http;
   int http_port = 0;
   if (const int wanted = absl::GetFlag(FLAGS_http_port); wanted != 0) {
@@ -458,6 +470,17 @@ int main(int argc, char** argv) {
     }
     http = std::make_unique<srv::HttpServer>(http_options);
     http_api.Register(http.get());
+    if (absl::GetFlag(FLAGS_ui)) {
+      explorer.Register(http.get(), "/ui");
+      http->Route("GET", "/", [](const srv::HttpRequest&) {
+        srv::HttpResponse response;
+        response.status = 302;
+        response.content_type = "text/plain; charset=utf-8";
+        response.headers.emplace_back("Location", "ui/");
+        response.body = "the attention explorer is at ui/\n";
+        return response;
+      });
+    }
     // The same access policy as gRPC (bearer tokens, admin from loopback).
     http->SetGate([&access_policy, &http_api](const srv::HttpRequest& request) {
       return http_api.CheckAccess(*access_policy, request);
@@ -537,6 +560,11 @@ int main(int argc, char** argv) {
   if (http != nullptr) {
     std::printf("attnserve: HTTP (KServe v2) on %s:%d\n", absl::GetFlag(FLAGS_host).c_str(),
                 http_port);
+    if (absl::GetFlag(FLAGS_ui)) {
+      std::printf("attnserve: attention explorer on %s://%s:%d/ui/\n",
+                  tls->has_value() ? "https" : "http", absl::GetFlag(FLAGS_host).c_str(),
+                  http_port);
+    }
   }
   std::printf("attnserve: listening on %s:%d\n", absl::GetFlag(FLAGS_host).c_str(), port);
   std::fflush(stdout);

@@ -119,6 +119,7 @@ void FillMetadata(const Servable& servable, const ModelRecord* model, const Serv
   m->set_version(servable.version());
   m->set_description(spec.description);
   m->set_input_size(static_cast<uint32_t>(spec.input_size));
+  m->set_vocab_size(spec.has_embedding ? static_cast<uint32_t>(spec.embedding.vocab) : 0);
   int64_t max_length = spec.max_length;
   if (limits.max_sequence_length > 0 &&
       (max_length == 0 || limits.max_sequence_length < max_length)) {

@@ -92,7 +92,8 @@ HttpResponse KServeHttpApi::ModelMetadata(const std::string& model,
   const std::shared_ptr<const RegistrySnapshot> snapshot = core_->registry().snapshot();
   absl::StatusOr<ServableHandle> servable = snapshot->Resolve(V2ModelRef(model, version));
   if (!servable.ok()) return ErrorResponse(servable.status());
-  return Json(ModelMetadataJson(BuildV2ModelMetadata(**servable, snapshot->Find(model))));
+  return Json(ModelMetadataJson(BuildV2ModelMetadata(**servable, snapshot->Find(model),
+                                                     core_->limits().max_sequence_length)));
 }
 
 HttpResponse KServeHttpApi::ModelReady(const std::string& model,

@@ -282,11 +282,26 @@ std::string ModelMetadataJson(const V2ModelMetadata& metadata) {
   json outputs = json::array();
   for (const V2TensorInfo& info : metadata.inputs) inputs.push_back(TensorInfoJson(info));
   for (const V2TensorInfo& info : metadata.outputs) outputs.push_back(TensorInfoJson(info));
+  const V2ModelDetails& d = metadata.details;
+  json parameters{{"version", d.version},
+                  {"description", d.description},
+                  {"input", d.token_ids ? "token_ids" : "values"},
+                  {"features", d.features},
+                  {"max_sequence_length", d.max_sequence_length},
+                  {"window", d.window},
+                  {"labels", d.labels},
+                  {"output_activation", d.output_activation},
+                  {"encoder", d.encoder},
+                  {"attention_blocks", d.attention_blocks},
+                  {"precision", d.precision},
+                  {"version_labels", d.version_labels}};
+  if (d.token_ids) parameters["vocab"] = d.vocab;
   return Dump(json{{"name", metadata.name},
                    {"versions", metadata.versions},
                    {"platform", metadata.platform},
                    {"inputs", inputs},
-                   {"outputs", outputs}});
+                   {"outputs", outputs},
+                   {"parameters", parameters}});
 }
 
 std::string RepositoryIndexJson(const std::vector<V2RepositoryEntry>& entries) {

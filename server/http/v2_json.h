@@ -54,6 +54,12 @@ struct V2HttpBody {
 V2HttpBody SerializeV2InferResponse(const V2InferResponse& response);
 
 std::string ServerMetadataJson(const std::string& version);
+// Model metadata: {"name", "versions", "platform", "inputs", "outputs",
+// "parameters"}, the protocol's optional parameters carrying the model's
+// details (V2ModelDetails: "version", "description", "input" ("values" or
+// "token_ids"), "features", "vocab" (token ids only), "max_sequence_length",
+// "window", "labels", "output_activation", "encoder", "attention_blocks",
+// "precision", "version_labels").
 std::string ModelMetadataJson(const V2ModelMetadata& metadata);
 std::string RepositoryIndexJson(const std::vector<V2RepositoryEntry>& entries);
 

@@ -53,6 +53,20 @@ TEST(PlotDocument, CarriesTheResponseAndTheInputs) {
   EXPECT_EQ(PlotDocument("{nope", inputs).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(PlotDocument, TokenIdsTravelAsIds) {
+  InputSequence tokens;
+  tokens.ids = {3, 1, 4};
+  tokens.steps = 3;
+  tokens.expected = "class_1";
+  auto doc = PlotDocument(R"({"model": "tokens", "results": [{}]})", {tokens});
+  ASSERT_TRUE(doc.ok()) << doc.status();
+  const auto json = nlohmann::json::parse(*doc);
+  ASSERT_EQ(json["sequences"].size(), 1u);
+  EXPECT_EQ(json["sequences"][0]["ids"], nlohmann::json::parse("[3, 1, 4]"));
+  EXPECT_FALSE(json["sequences"][0].contains("values"));
+  EXPECT_EQ(json["sequences"][0]["label"], "class_1");
+}
+
 // A stand-in interpreter in a fresh directory: records "$@", its standard
 // input, PYTHONPATH and PYTHONDONTWRITEBYTECODE, then exits with
 // $STANDIN_EXIT (reading no input when $STANDIN_SKIP_INPUT is set).

@@ -154,5 +154,71 @@ TEST(RandomSequences, ShapeAndSeed) {
   EXPECT_EQ(RandomSequences(3, 5, 4, same)[2].values, a[2].values);
 }
 
+// A model that reads token ids: a JSON sequence is a flat array of integers
+// (or {"ids": [...]}), a CSV line one sequence's ids.
+TEST(TokenIds, JsonFlatArraysAndObjects) {
+  auto parsed = ParseJsonSequences(
+      R"({"sequences": [[3, 1, 4], {"ids": [1, 5], "label": "class_1"}, [9007199254740993]]})", 0,
+      "ids.json", /*token_ids=*/true);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->size(), 3u);
+  EXPECT_THAT((*parsed)[0].ids, ElementsAre(3, 1, 4));
+  EXPECT_EQ((*parsed)[0].steps, 3);
+  EXPECT_EQ((*parsed)[0].features, 0);
+  EXPECT_TRUE((*parsed)[0].values.empty());
+  EXPECT_THAT((*parsed)[1].ids, ElementsAre(1, 5));
+  EXPECT_EQ((*parsed)[1].expected, "class_1");
+  EXPECT_THAT((*parsed)[2].ids, ElementsAre(9007199254740993));  // exact beyond 2^53
+  auto bare = ParseJsonSequences("[[7], [0, 2]]", 0, "b.json", true);
+  ASSERT_TRUE(bare.ok()) << bare.status();
+  EXPECT_THAT((*bare)[1].ids, ElementsAre(0, 2));
+}
+
+TEST(TokenIds, MalformedIdsNameTheProblem) {
+  EXPECT_THAT(ErrorOf(ParseJsonSequences("[[1, 2.5]]", 0, "a.json", true)),
+              HasSubstr("a.json: sequence 0, step 1: expected an integer token id, got 2.5"));
+  EXPECT_THAT(ErrorOf(ParseJsonSequences("[[[1, 2]]]", 0, "a.json", true)),
+              HasSubstr("sequence 0: the model reads token ids: a sequence is a flat array"));
+  EXPECT_THAT(ErrorOf(ParseJsonSequences(R"([{"values": [1]}])", 0, "a.json", true)),
+              HasSubstr("a.json: sequence 0 has no \"ids\""));
+  EXPECT_THAT(ErrorOf(ParseJsonSequences("[[]]", 0, "a.json", true)),
+              HasSubstr("sequence 0 has no steps"));
+  EXPECT_THAT(ErrorOf(ParseJsonSequences(R"([["3"]])", 0, "a.json", true)),
+              HasSubstr("step 0: expected an integer token id, got a string"));
+  EXPECT_THAT(ErrorOf(ParseJsonSequences("[[18446744073709551615]]", 0, "a.json", true)),
+              HasSubstr("expected an integer token id"));
+}
+
+TEST(TokenIds, CsvLinesAreSequences) {
+  auto parsed = ParseCsvSequences("# ids\n3, 1, 4\n\n5\n", 0, "ids.csv", true);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->size(), 2u);
+  EXPECT_THAT((*parsed)[0].ids, ElementsAre(3, 1, 4));
+  EXPECT_EQ((*parsed)[0].steps, 3);
+  EXPECT_THAT((*parsed)[1].ids, ElementsAre(5));
+  EXPECT_THAT(ErrorOf(ParseCsvSequences("3, 1.5\n", 0, "ids.csv", true)),
+              HasSubstr("ids.csv:1: field 2: '1.5' is not an integer token id"));
+}
+
+TEST(TokenIds, RandomIdsAreInTheVocabulary) {
+  std::mt19937_64 rng(3);
+  auto a = RandomTokenSequences(4, 50, 12, rng);
+  ASSERT_EQ(a.size(), 4u);
+  bool seen_top = false;
+  for (const InputSequence& seq : a) {
+    EXPECT_EQ(seq.steps, 50);
+    EXPECT_EQ(seq.ids.size(), 50u);
+    EXPECT_TRUE(seq.values.empty());
+    for (int64_t id : seq.ids) {
+      EXPECT_GE(id, 0);
+      EXPECT_LT(id, 12);
+      seen_top |= id == 11;
+    }
+  }
+  EXPECT_TRUE(seen_top);  // 200 draws from 12 ids reach the last one
+  std::mt19937_64 same(3);
+  EXPECT_EQ(RandomTokenSequences(4, 50, 12, same)[3].ids, a[3].ids);
+}
+
 }  // namespace
 }  // namespace attnserve::client

@@ -290,6 +290,22 @@ class HealthAndMetadataTest(KServeTestBase):
         self.assertEqual({t["name"]: (t["datatype"], t["shape"]) for t in body["outputs"]},
                          outputs)
         self.assertEqual(body["platform"], m.platform)
+        # The model's own details ride in the metadata's optional parameters
+        # (HTTP only: the gRPC message has no such field).
+        self.assertEqual(body["parameters"], {
+            "version": "1", "description": body["parameters"]["description"],
+            "input": "values", "features": 4, "max_sequence_length": 512, "window": 0,
+            "labels": ["class_0", "class_1", "class_2"], "output_activation": "softmax",
+            "encoder": "lstm 1x12", "attention_blocks": ["feature", "additive"],
+            "precision": "f32", "version_labels": []})
+        status, body = http_json(SERVER, "GET", "/v2/models/tokens")
+        self.assertEqual(status, 200)
+        self.assertEqual((body["parameters"]["input"], body["parameters"]["vocab"],
+                          body["parameters"]["features"], body["parameters"]["labels"],
+                          body["parameters"]["attention_blocks"]),
+                         ("token_ids", 12, 1, ["class_0", "class_1"], ["bahdanau"]))
+        status, body = http_json(SERVER, "GET", "/v2/models/window")
+        self.assertEqual(body["parameters"]["window"], 7)
         with self.assertRaises(grpc.RpcError) as caught:
             self.stub.ModelMetadata(pb.ModelMetadataRequest(name="nope"))
         self.assertEqual(caught.exception.code(), grpc.StatusCode.NOT_FOUND)

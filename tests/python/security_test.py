@@ -144,6 +144,23 @@ class HttpsTest(unittest.TestCase):
             expected = c.classify(demo_sequence(), "demo").probabilities
         self.assertEqual(outputs["PROBABILITIES"]["data"], [float(p) for p in expected])
 
+    def test_the_explorer_page_over_https(self):
+        """The page loads over HTTPS without a token (it holds no data); the
+        calls it makes need the token like any client's."""
+        with urllib.request.urlopen(self.url("/ui/"), context=self.context(),
+                                    timeout=30) as response:
+            self.assertEqual(response.status, 200)
+            self.assertEqual(response.headers["Content-Type"], "text/html; charset=utf-8")
+            self.assertIn(b"attention explorer", response.read())
+        with self.assertRaises(urllib.error.HTTPError) as raised:
+            urllib.request.urlopen(self.url("/v2/models/demo"), context=self.context(), timeout=30)
+        self.assertEqual(raised.exception.code, 401)
+        request = urllib.request.Request(self.url("/v2/models/demo"),
+                                         headers={"Authorization": f"Bearer {TOKEN}"})
+        with urllib.request.urlopen(request, context=self.context(), timeout=30) as response:
+            self.assertEqual(json.load(response)["parameters"]["labels"],
+                             ["up", "down", "left", "right"])
+
     def test_without_the_token_infer_is_401(self):
         request = urllib.request.Request(
             self.url("/v2/models/demo/infer"), data=self.infer_body(), method="POST",

@@ -33,6 +33,8 @@ forbid server/kserve 'server/(lifecycle|grpc|http)/|grpc|google/protobuf|attnser
 forbid server/grpc 'server/http/|httplib' 'the HTTP front end (the front ends are siblings)'
 forbid server/http 'server/grpc/|grpc|google/protobuf|attnserve/|kserve/v2' \
   'the gRPC layer, gRPC or protobuf (the front ends are siblings)'
+forbid server/ui 'engine/|server/(batching|observability|serving|lifecycle|security|kserve|grpc|http)/|grpc|google/protobuf|httplib' \
+  'the engine or any server layer (it is the page'"'"'s files as bytes)'
 forbid client 'engine/|server/' 'the engine or the server (clients speak only the API)'
 
 [ "$status" -eq 0 ] && echo "layering: every include points down"

@@ -17,14 +17,31 @@ def _is_row_list(x):
     return isinstance(x, (list, tuple))
 
 
-def as_sequences(sequences):
-    """(list of float32 [steps, features] arrays, single) for `sequences`.
+def _is_id_list(x):
+    return (_is_row_list(x) and len(x) > 0 and
+            all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in x))
 
-    One sequence is a 2-D array or a list of rows; several are a 3-D array, or
-    a list of 2-D arrays or of lists of rows (lengths may differ). `single` is
-    True when one sequence was given. Raises ValueError / TypeError naming the
-    sequence that is not [steps, features].
+
+def _is_id_array(x):
+    return isinstance(x, np.ndarray) and x.ndim == 1 and np.issubdtype(x.dtype, np.integer)
+
+
+def as_sequences(sequences, ids=None):
+    """(list of arrays, single) for `sequences`: float32 [steps, features]
+    arrays for a model that reads values, int64 [steps] arrays of token ids
+    for one that reads token ids.
+
+    Values: one sequence is a 2-D array or a list of rows; several are a 3-D
+    array, or a list of 2-D arrays or of lists of rows (lengths may differ).
+    Token ids (`ids=True`): one sequence is a list of integers or a 1-D integer
+    array; several are a list of them (lengths may differ) or a 2-D integer
+    array [n, steps]. With `ids=None` a flat list of integers or a 1-D integer
+    array is one sequence of token ids, anything else values. `single` is True
+    when one sequence was given. Raises ValueError / TypeError naming the
+    sequence that is wrong.
     """
+    if ids or (ids is None and (_is_id_list(sequences) or _is_id_array(sequences))):
+        return as_token_ids(sequences)
     if isinstance(sequences, np.ndarray):
         if sequences.ndim == 2:
             return [_as_array(sequences, None)], True
@@ -53,10 +70,50 @@ def as_sequences(sequences):
     return [_as_array(s, i) for i, s in enumerate(sequences)], False
 
 
+def as_token_ids(sequences):
+    """(list of int64 [steps] arrays, single): one sequence of token ids (a
+    list of integers, a 1-D integer array) or several (a list of them, a 2-D
+    integer array [n, steps])."""
+    flat = _is_row_list(sequences) and len(sequences) > 0 and all(
+        isinstance(v, numbers.Number) for v in sequences)
+    if flat or (isinstance(sequences, np.ndarray) and sequences.ndim == 1):
+        return [_as_ids(sequences, None)], True
+    if isinstance(sequences, np.ndarray):
+        if sequences.ndim == 2:
+            return [_as_ids(s, i) for i, s in enumerate(sequences)], False
+        raise ValueError(f"token ids are one [steps] sequence or several [n, steps], "
+                         f"got an array of shape {tuple(sequences.shape)}")
+    if not _is_row_list(sequences):
+        raise TypeError("token ids must be a list of integers, a numpy array, or a list of "
+                        f"those, got {type(sequences).__name__}")
+    if len(sequences) == 0:
+        raise ValueError("no sequences given")
+    return [_as_ids(s, i) for i, s in enumerate(sequences)], False
+
+
+def _as_ids(sequence, index):
+    where = "the sequence" if index is None else f"sequence {index}"
+    try:
+        array = np.asarray(sequence)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"{where} is not a list of token ids: {e}") from None
+    if array.ndim != 1:
+        raise ValueError(f"{where}: token ids are one integer per step ([steps]), "
+                         f"got shape {tuple(array.shape)}")
+    if array.size == 0:
+        raise ValueError(f"{where} has no steps")
+    if not np.issubdtype(array.dtype, np.integer):
+        integral = (np.issubdtype(array.dtype, np.floating) and np.all(np.isfinite(array)) and
+                    np.all(array == np.round(array)))
+        if not integral:
+            raise ValueError(f"{where}: token ids must be integers, got {array.dtype} values")
+    return np.ascontiguousarray(array.astype(np.int64))
+
+
 def _ndim_message(ndim, shape):
     if ndim == 1:
         return (f"a sequence is [steps, features]: got a 1-D array of shape {tuple(shape)} "
-                "(one feature per step: x.reshape(-1, 1))")
+                "(one feature per step: x.reshape(-1, 1); token ids: an integer array)")
     return (f"expected one sequence [steps, features] or several [n, steps, features], "
             f"got an array of shape {tuple(shape)}")
 
@@ -83,6 +140,10 @@ def request(pb, arrays, model, version, return_attention, top_k, request_id=""):
                              request_id=request_id)
     for a in arrays:
         seq = req.sequences.add()
+        if a.ndim == 1:  # token ids
+            seq.ids.extend(a.tolist())
+            seq.steps = a.shape[0]
+            continue
         seq.values.extend(a.ravel().tolist())
         seq.steps = a.shape[0]
         seq.features = a.shape[1]
@@ -177,7 +238,7 @@ def metadata_from_message(m):
                         for a in m.attention),
         precision=m.precision, encoder=m.encoder, attention_blocks=tuple(m.attention_blocks),
         requested_precision=m.requested_precision, precision_note=m.precision_note,
-        cpu_isa=m.cpu_isa, onednn_version=m.onednn_version)
+        cpu_isa=m.cpu_isa, onednn_version=m.onednn_version, vocab_size=m.vocab_size)
 
 
 def models_from_message(response):

@@ -48,9 +48,9 @@ class Client(_Base):
             raise errors.from_rpc_error(e) from None
 
     async def classify(self, sequences, model, version=None, return_attention=True, top_k=0,
-                       timeout=None, request_id=""):
+                       timeout=None, request_id="", ids=None):
         """As attnserve.Client.classify: a Result for one sequence, Results for several."""
-        arrays, single = _convert.as_sequences(sequences)
+        arrays, single = _convert.as_sequences(sequences, ids)
         req = _convert.request(self._pb, arrays, model, version, return_attention, top_k,
                                request_id)
         response = await self._call(self._stub.Classify, req, timeout)
@@ -58,7 +58,7 @@ class Client(_Base):
         return results[0] if single and len(results) == 1 else results
 
     async def classify_stream(self, inputs, model, version=None, return_attention=True,
-                              top_k=0, timeout=None):
+                              top_k=0, timeout=None, ids=None):
         """As attnserve.Client.classify_stream, as an async generator; `inputs`
         may be an iterable or an async iterable."""
         sent = {}
@@ -84,7 +84,7 @@ class Client(_Base):
                     problem.append(e)
                     return
                 try:
-                    arrays, single = _convert.as_sequences(item)
+                    arrays, single = _convert.as_sequences(item, ids)
                     req = _convert.request(self._pb, arrays, model, version, return_attention,
                                            top_k, request_id=str(index))
                 except (ValueError, TypeError) as e:

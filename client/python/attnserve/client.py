@@ -90,12 +90,16 @@ class Client(_Base):
             raise errors.from_rpc_error(e) from None
 
     def classify(self, sequences, model, version=None, return_attention=True, top_k=0,
-                 timeout=None, request_id=""):
+                 timeout=None, request_id="", ids=None):
         """Classifies one sequence or several with one model version.
 
         sequences: one [steps, features] array (or list of rows), or several:
             a [n, steps, features] array or a list of 2-D arrays (their
-            lengths may differ).
+            lengths may differ). For a model that reads token ids: one list
+            of ids (or 1-D integer array), or several with `ids=True` (a list
+            of them, or a 2-D integer array [n, steps]).
+        ids: the sequences are token ids (None: a flat list of integers or a
+            1-D integer array is; anything else is values).
         model, version: the model; version None or 0 is its newest ready one.
         return_attention: ask for the attention maps.
         top_k: also report the k most probable outputs in each result's `top`.
@@ -104,7 +108,7 @@ class Client(_Base):
         sequence in order, with the response's model_version and server_us)
         for several.
         """
-        arrays, single = _convert.as_sequences(sequences)
+        arrays, single = _convert.as_sequences(sequences, ids)
         req = _convert.request(self._pb, arrays, model, version, return_attention, top_k,
                                request_id)
         results = _convert.results_from_response(self._call(self._stub.Classify, req, timeout),
@@ -112,11 +116,12 @@ class Client(_Base):
         return results[0] if single and len(results) == 1 else results
 
     def classify_stream(self, inputs, model, version=None, return_attention=True, top_k=0,
-                        timeout=None):
+                        timeout=None, ids=None):
         """Classifies each item of `inputs` (each one sequence or several, as
         `classify` takes them) as one request of a ClassifyStream, sending them
         as they are produced. Yields a StreamAnswer per item, in completion
-        order: its `index` in `inputs`, and its result (a Result or Results)
+        order (`ids` as for `classify`): its `index` in `inputs`, and its
+        result (a Result or Results)
         or the error the server answered that request with (the stream goes
         on). `timeout` bounds the whole stream.
 
@@ -143,7 +148,7 @@ class Client(_Base):
                     problem.append(e)
                     return
                 try:
-                    arrays, single = _convert.as_sequences(item)
+                    arrays, single = _convert.as_sequences(item, ids)
                     req = _convert.request(self._pb, arrays, model, version, return_attention,
                                            top_k, request_id=str(index))
                 except (ValueError, TypeError) as e:

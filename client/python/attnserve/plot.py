@@ -84,7 +84,7 @@ def plot_attention(result, sequence=None, *, expected=None, feature_names=None, 
 
     result: an attnserve.Result (a one-element Results is accepted).
     sequence: the input [steps, features]; defaults to result.sequence, which
-        the clients fill in.
+        the clients fill in (token ids are not drawn).
     expected: the label the input should get, added to the title.
     feature_names: names of the input's features, for the axes.
     title: replaces the title ("<model> v<version>: <label> p=<probability>").
@@ -96,6 +96,8 @@ def plot_attention(result, sequence=None, *, expected=None, feature_names=None, 
     result = _only_result(result)
     if sequence is None:
         sequence = getattr(result, "sequence", None)
+    if sequence is not None and np.ndim(sequence) == 1:
+        sequence = None  # token ids: the maps are drawn over the steps, without the input
     specs = layout.panels(result.attention, sequence, feature_names)
 
     heights = [_panel_height(p) for p in specs] or [1.0]
@@ -195,9 +197,10 @@ def _peak_box(peak):
 # ------------------------------------------------------------ command line
 
 def _sequences_from_json(doc, source):
-    """[(values [steps, features], label or None)] from attnctl's input format:
-    {"sequences": [SEQ, ...]} or [SEQ, ...], SEQ a [steps][features] array or
-    {"values": [[...]], "label": ...}."""
+    """[(values [steps, features] or None, label or None)] from attnctl's input
+    format: {"sequences": [SEQ, ...]} or [SEQ, ...], SEQ a [steps][features]
+    array or {"values": [[...]], "label": ...}; token ids ({"ids": [...]}) are
+    not drawn (None)."""
     items = doc.get("sequences") if isinstance(doc, dict) else doc
     if not isinstance(items, list):
         raise ValueError(f'{source}: expected {{"sequences": [...]}} or an array of sequences')
@@ -205,6 +208,9 @@ def _sequences_from_json(doc, source):
     for i, item in enumerate(items):
         values, label = item, None
         if isinstance(item, dict):
+            if "ids" in item and "values" not in item:
+                out.append((None, None if item.get("label") is None else str(item["label"])))
+                continue
             values, label = item.get("values"), item.get("label")
         try:
             array = np.asarray(values, dtype=np.float32)

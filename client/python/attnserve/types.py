@@ -42,8 +42,8 @@ class Result:
     timing: queue and compute time of its batch.
     model, model_version: who answered; server_us and request_id are the
         response's (shared by every sequence of one request).
-    sequence: the input as sent, float32 [steps, features] (None when the
-        result was read from JSON without its input).
+    sequence: the input as sent, float32 [steps, features], or int64 [steps]
+        token ids (None when the result was read from JSON without its input).
     """
     probabilities: np.ndarray
     label: str
@@ -122,6 +122,7 @@ class ModelMetadata:
     precision_note: str = ""
     cpu_isa: str = ""
     onednn_version: str = ""
+    vocab_size: int = 0  # a model that reads token ids: ids in [0, vocab_size); 0 otherwise
 
 
 @dataclass(frozen=True)
