@@ -34,8 +34,8 @@ std::string ReadAll(const fs::path& path) {
 }
 
 TEST(PlotDocument, CarriesTheResponseAndTheInputs) {
-  InputSequence a{{1, 2, 3, 4, 5, 6}, 3, 2, "up"};
-  InputSequence b{{0.5f}, 1, 1, ""};
+  InputSequence a{{1, 2, 3, 4, 5, 6}, 3, 2, "up", {}};
+  InputSequence b{{0.5f}, 1, 1, "", {}};
   const std::vector<InputSequence> inputs = {a, b};
   auto doc = PlotDocument(R"({"model": "demo", "results": [{"label": "up"}]})", inputs);
   ASSERT_TRUE(doc.ok()) << doc.status();

@@ -109,7 +109,7 @@ TEST(StaticFilesTest, RevalidationAnswers304WhileTheFileIsUnchanged) {
 
 TEST(StaticFilesTest, NamesOutsideTheSetAre404) {
   const StaticFiles files(Files());
-  for (const std::string name : std::vector<std::string>{
+  for (const std::string& name : std::vector<std::string>{
            "missing.html", "../index.html", "./index.html", "/index.html", "samples/../index.html",
         "samples", "samples/", "../../etc/passwd", "/etc/passwd", "index.html/",
         std::string("index.html\0.js", 14), "INDEX.HTML", "app.js.map", "samples\\demo.json"}) {
@@ -211,7 +211,7 @@ TEST_F(StaticFilesServerTest, RedirectsThePrefixAndServesIndexAndFiles) {
 }
 
 TEST_F(StaticFilesServerTest, PathsThatTryToLeaveTheSetNeverAnswerAFile) {
-  for (const std::string target : std::vector<std::string>{
+  for (const std::string& target : std::vector<std::string>{
            "/ui/../", "/ui/..", "/ui/../etc/passwd", "/ui/../../../../etc/passwd",
         "/ui/%2e%2e/%2e%2e/etc/passwd", "/ui/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd", "/ui/..%2f..%2fetc%2fpasswd",
         "/ui/samples/../index.html", "/ui/./index.html", "/ui//etc/passwd", "/ui/%2fetc%2fpasswd",
