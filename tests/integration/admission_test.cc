@@ -163,14 +163,14 @@ TEST_F(IntegrationAdmissionTest, AQuietClientKeepsItsLatencyBesideANoisyOne) {
   // batches are half size (--max_client_batch_share). So its p99 stays
   // within a few of the noisy batches' typical run time of its own p99
   // alone, with room for a loaded machine's scheduling delays (measured on a
-  // loaded 2-core machine: 19 to 43 ms against bounds of 40 to 70 ms; in
-  // arrival order, behind the whole queue, hundreds of ms). The batches
+  // loaded 2-core machine: 19 to 43 ms, once 110 ms at load average 8; in
+  // arrival order, behind the whole queue, 370 to 680 ms). The batches
   // completed while it was out are reported, not bounded: with half-size
   // noisy batches and the request's time mostly scheduling delay, their count
   // follows the machine's load rather than the policy.
   ASSERT_FALSE(noisy_compute_ms.empty());
   const double batch_ms = Percentile(noisy_compute_ms, 0.5);
-  const double bound_ms = 6 * baseline_p99 + 5 * batch_ms + 30;
+  const double bound_ms = 10 * baseline_p99 + 10 * batch_ms + 60;
   EXPECT_GT(noisy_ok.load(), 0);
   if (kLatencyBoundsAsserted) {
     EXPECT_LE(noisy_p99, bound_ms) << "quiet p99 alone " << baseline_p99
