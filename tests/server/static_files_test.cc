@@ -227,7 +227,7 @@ TEST_F(StaticFilesServerTest, PathsThatTryToLeaveTheSetNeverAnswerAFile) {
 }
 
 TEST_F(StaticFilesServerTest, TheGateAppliesToThePage) {
-  for (const std::string target :
+  for (const std::string& target :
        std::vector<std::string>{"/ui", "/ui/", "/ui/app.js", "/ui/nope"}) {
     const RawAnswer refused = Exchange(port_, target, "X-Refuse: 1\r\n");
     EXPECT_EQ(refused.status, 401) << target;
