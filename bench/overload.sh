@@ -31,17 +31,27 @@
 # `uptime` is recorded with every figure. Results: OUT_DIR/overload_*.json and
 # overload.md (the tables).
 #
-#   bench/overload.sh [BUILD_DIR] [OUT_DIR] [--wait_ms N] [--workers N]
+# --pin puts the server on CPU 1 and every load generator on CPU 0
+# (taskset), as in a deployment where clients run elsewhere: without it, at
+# 3x the load generator's own cost of sending (and being refused) three times
+# as many requests comes out of the server's CPU, which the closed-loop
+# capacity run does not pay, and goodput / capacity measures the machine's
+# split between them as much as the server.
+#
+#   bench/overload.sh [BUILD_DIR] [OUT_DIR] [--wait_ms N] [--workers N] [--pin]
 set -euo pipefail
 build=${1:-build}
 out=${2:-$build/bench-results}
 shift $(( $# >= 2 ? 2 : $# )) || true
 wait_ms=100
 workers=2
+server_cmd=()
+client_cmd=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --wait_ms) wait_ms=$2; shift 2 ;;
     --workers) workers=$2; shift 2 ;;
+    --pin) server_cmd=(taskset -c 1); client_cmd=(taskset -c 0); shift ;;
     *) echo "overload.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -65,7 +75,7 @@ cleanup() {
 trap cleanup EXIT
 
 start_server() {  # start_server FLAGS...: sets server_pid, port and http_port
-  "$build/server/attnserve" --host=127.0.0.1 --port=0 --http_port=-1 --metrics=false \
+  "${server_cmd[@]}" "$build/server/attnserve" --host=127.0.0.1 --port=0 --http_port=-1 --metrics=false \
       --model_repository="$scratch/repo" --workers="$workers" "$@" \
       > "$scratch/stdout" 2> "$scratch/stderr" &
   server_pid=$!
@@ -82,7 +92,7 @@ stop_server() { kill -TERM "$server_pid"; wait "$server_pid" || true; server_pid
 
 # attnbench with the measurement settings shared by every run.
 run_bench() {
-  "$bench" --server="127.0.0.1:$port" --model=bi --json --attention=false \
+  "${client_cmd[@]}" "$bench" --server="127.0.0.1:$port" --model=bi --json --attention=false \
       --warmup_s=2 --window_s=3 --stable_windows=2 --max_windows=3 "$@"
 }
 mix=(--min_length=16 --max_length=128 --sequences_per_request=16)
@@ -113,7 +123,7 @@ for config in before after; do
   quiet=(--client_id=quiet --concurrency=1 --length=16 --sequences_per_request=1)
   load_now > "$out/overload_${config}_quiet_alone.load"
   run_bench "${quiet[@]}" > "$out/overload_${config}_quiet_alone.json"
-  "$bench" --server="127.0.0.1:$port" --model=bi --attention=false --client_id=noisy \
+  "${client_cmd[@]}" "$bench" --server="127.0.0.1:$port" --model=bi --attention=false --client_id=noisy \
       --concurrency=16 --length=64 --sequences_per_request=128 --warmup_s=600 \
       > /dev/null 2>&1 &
   noisy_pid=$!
@@ -135,7 +145,7 @@ for early in false true; do
       --max_queue_delay_us=600000000 --max_queued_per_client=0 --max_queue_wait_ms=0
   # The filler's 16 sequences fill the queue and never run (a batch would
   # need 32); its deadline is far.
-  "$bench" --server="127.0.0.1:$port" --model=bi --attention=false --client_id=filler \
+  "${client_cmd[@]}" "$bench" --server="127.0.0.1:$port" --model=bi --attention=false --client_id=filler \
       --concurrency=1 --length=16 --sequences_per_request=16 --warmup_s=600 \
       --deadline_ms=600000 > /dev/null 2>&1 &
   noisy_pid=$!
@@ -145,7 +155,7 @@ for early in false true; do
     [[ "$protocol" == kserve_http ]] && address="127.0.0.1:$http_port"
     load_now > "$out/overload_refused_${early}_${protocol}.load"
     before_ticks=$(cpu_ticks)
-    "$bench" --server="$address" --protocol="$protocol" --model=bi --json --attention=false \
+    "${client_cmd[@]}" "$bench" --server="$address" --protocol="$protocol" --model=bi --json --attention=false \
         --client_id=refused "${mix[@]}" --concurrency=8 --warmup_s=1 --window_s=2 \
         --stable_windows=2 --max_windows=2 > "$out/overload_refused_${early}_${protocol}.json"
     after_ticks=$(cpu_ticks)
@@ -166,9 +176,9 @@ PY
   stop_server
 done
 
-python3 - "$out" "$wait_ms" > "$out/overload.md" <<'EOF'
+python3 - "$out" "$wait_ms" "${#server_cmd[@]}" > "$out/overload.md" <<'EOF'
 import json, sys
-out, wait_ms = sys.argv[1], sys.argv[2]
+out, wait_ms, pinned = sys.argv[1], sys.argv[2], sys.argv[3] != "0"
 def level(name):
     return json.load(open(f"{out}/overload_{name}.json"))["levels"][0]
 def load(name):
@@ -177,6 +187,9 @@ def errors(l):
     e = l.get("errors", {})
     return ", ".join(f"{k} {v}" for k, v in sorted(e.items())) or "none"
 cap = level("capacity")["requests_per_s"]
+if pinned:
+    print("Pinned (--pin): the server on CPU 1, the load generators on CPU 0.")
+    print()
 print(f"Capacity (closed loop, 64 outstanding, before): {cap:.0f} requests/s "
       f"(load average {load('capacity')}).")
 print()

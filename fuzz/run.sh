@@ -17,7 +17,7 @@ status=0
 # target:format; a format with a dictionary fuzz/<format>.dict uses it.
 for entry in model_spec_fuzzer:model_json safetensors_fuzzer:safetensors \
              model_run_fuzzer:model_json model_config_fuzzer:config_pbtxt \
-             v1_request_fuzzer:v1_request; do
+             v1_request_fuzzer:v1_request v2_request_fuzzer:v2_request; do
   target=${entry%%:*}
   format=${entry#*:}
   scratch="$build/fuzz-corpus/$target"
