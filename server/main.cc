@@ -37,6 +37,7 @@
 #include "absl/time/time.h"
 #include "engine/cpu_info.h"
 #include "engine/lstm_impl.h"
+#include "engine/recurrent_gemm.h"
 #include "engine/precision_policy.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server.h"
@@ -171,6 +172,9 @@ ABSL_FLAG(int, max_cached_plans, 64, "prepared batch shapes each worker keeps");
 ABSL_FLAG(std::string, lstm_impl, "auto",
           "LSTM implementation: auto (time both on the warm-up shapes at load, keep the "
           "faster), rnn_primitive (oneDNN's LSTM; sigmoid/tanh models only) or matmul");
+ABSL_FLAG(std::string, recurrent_gemm, "auto",
+          "the matmul LSTM's recurrent product: auto (oneDNN's packed GEMM where libdnnl "
+          "has it), packed (the same) or row_matmul (oneDNN's matmul primitive)");
 ABSL_FLAG(int, max_plan_cache_mb, 64, "estimated MiB of prepared batch shapes each worker keeps");
 
 namespace {
@@ -244,6 +248,13 @@ bool DefaultsFromFlags(attnserve::server::ServingSettings* s) {
     return false;
   }
   s->load.lstm_impl = *lstm_impl;
+  absl::StatusOr<attnserve::engine::RecurrentGemm> recurrent_gemm =
+      attnserve::engine::ParseRecurrentGemm(absl::GetFlag(FLAGS_recurrent_gemm));
+  if (!recurrent_gemm.ok()) {
+    std::cerr << "attnserve: --recurrent_gemm: " << recurrent_gemm.status().message() << "\n";
+    return false;
+  }
+  s->load.recurrent_gemm = *recurrent_gemm;
   if (!ParseLengths(absl::GetFlag(FLAGS_warmup_lengths), &s->warmup_lengths)) return false;
   s->max_cached_plans = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_max_cached_plans)));
   s->max_plan_bytes = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_max_plan_cache_mb)))

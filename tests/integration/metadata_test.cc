@@ -98,6 +98,18 @@ TEST_F(IntegrationMetadataTest, LstmImplFlagChoosesTheImplementation) {
               ::testing::StartsWith("matmul (requested); recurrent GEMM: oneDNN "));
 }
 
+TEST_F(IntegrationMetadataTest, RecurrentGemmFlagChoosesTheMatmulLstmsProduct) {
+  ServerProcess* server = StartServer({"--lstm_impl=matmul", "--recurrent_gemm=row_matmul"});
+  ASSERT_NE(server, nullptr);
+  auto stub = Connect(server->address());
+  v1::ModelMetadata m;
+  ASSERT_TRUE(Metadata(*stub, "demo", 0, &m).ok());
+  EXPECT_EQ(m.lstm_impl_note(), "matmul (requested); recurrent GEMM: oneDNN matmul (requested)");
+  EXPECT_TRUE(FailsToStart(repository(), {"--recurrent_gemm=fast"}, 2,
+                           "--recurrent_gemm: unknown recurrent GEMM \"fast\" (auto, packed or "
+                           "row_matmul)"));
+}
+
 TEST_F(IntegrationMetadataTest, BiMetadataAndTheServersLengthLimit) {
   ServerProcess* server = StartServer({"--max_sequence_length=300"});
   ASSERT_NE(server, nullptr);
