@@ -12,6 +12,7 @@
 #include "attnserve/v1/model_config.pb.h"
 #include "engine/lstm_impl.h"
 #include "engine/precision_policy.h"
+#include "engine/recurrent_gemm.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "server/lifecycle/repository_scan.h"
@@ -164,7 +165,8 @@ std::string SettingsKey(const ServingSettings& s) {
       " threads=", s.threads_per_worker, " plans=", s.max_cached_plans,
       " plan_bytes=", s.max_plan_bytes, " warmup=", absl::StrJoin(s.warmup_lengths, ","),
       " fallback=", engine::PrecisionFallbackName(s.load.precision_fallback),
-      " lstm=", engine::LstmImplName(s.load.lstm_impl));
+      " lstm=", engine::LstmImplName(s.load.lstm_impl),
+      " recurrent_gemm=", engine::RecurrentGemmName(s.load.recurrent_gemm));
 }
 
 absl::StatusOr<ModelServingConfig> ParseModelConfig(const std::string& model,
@@ -229,6 +231,12 @@ absl::StatusOr<ModelServingConfig> ParseModelConfig(const std::string& model,
     absl::StatusOr<engine::LstmImpl> impl = engine::ParseLstmImpl(message.lstm_impl());
     if (!impl.ok()) return BadValue("lstm_impl", std::string(impl.status().message()));
     s.load.lstm_impl = *impl;
+  }
+  if (message.has_recurrent_gemm()) {
+    absl::StatusOr<engine::RecurrentGemm> gemm =
+        engine::ParseRecurrentGemm(message.recurrent_gemm());
+    if (!gemm.ok()) return BadValue("recurrent_gemm", std::string(gemm.status().message()));
+    s.load.recurrent_gemm = *gemm;
   }
   return config;
 }

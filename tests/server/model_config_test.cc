@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/lstm_impl.h"
+#include "engine/recurrent_gemm.h"
 #include "gtest/gtest.h"
 #include "server/lifecycle/version_policy.h"
 
@@ -49,6 +50,7 @@ TEST(ModelConfigTest, EveryFieldIsApplied) {
     warmup { lengths: [8, 24] }
     precision_fallback: "f32"
     lstm_impl: "matmul"
+    recurrent_gemm: "row_matmul"
   )");
   ASSERT_TRUE(config.ok()) << config.status();
   const ServingSettings& s = config->settings;
@@ -64,6 +66,7 @@ TEST(ModelConfigTest, EveryFieldIsApplied) {
   EXPECT_EQ(s.warmup_lengths, (std::vector<int>{8, 24}));
   EXPECT_EQ(s.load.precision_fallback, engine::PrecisionFallback::kF32);
   EXPECT_EQ(s.load.lstm_impl, engine::LstmImpl::kMatmul);
+  EXPECT_EQ(s.load.recurrent_gemm, engine::RecurrentGemm::kRowMatmul);
   EXPECT_EQ(config->policy.ToString(), "specific [1, 3]");
   EXPECT_EQ(config->labels, (std::map<std::string, int64_t>{{"canary", 3}, {"stable", 1}}));
 }
@@ -140,6 +143,11 @@ TEST(ModelConfigTest, MistakesNameTheField) {
   ASSERT_FALSE(impl.ok());
   EXPECT_EQ(impl.status().message().rfind("config.pbtxt: lstm_impl: ", 0), 0u)
       << impl.status().message();
+  absl::StatusOr<ModelServingConfig> gemm = Parse("recurrent_gemm: \"fast\"");
+  ASSERT_FALSE(gemm.ok());
+  EXPECT_EQ(std::string(gemm.status().message()),
+            "config.pbtxt: recurrent_gemm: unknown recurrent GEMM \"fast\" (auto, packed or "
+            "row_matmul)");
   absl::StatusOr<ModelServingConfig> fallback = Parse("precision_fallback: \"bf8\"");
   ASSERT_FALSE(fallback.ok());
   EXPECT_EQ(fallback.status().message().rfind("config.pbtxt: precision_fallback: ", 0), 0u)
