@@ -226,6 +226,19 @@ bool ParseLengths(const std::string& text, std::vector<int>* lengths) {
   return true;
 }
 
+// Flag `name`'s `text` parsed by `parse` (text -> absl::StatusOr<T>) into *out;
+// false (after saying why) if it is bad.
+template <typename T, typename Parse>
+bool ParseFlag(const char* name, const std::string& text, Parse parse, T* out) {
+  absl::StatusOr<T> value = parse(text);
+  if (!value.ok()) {
+    std::cerr << "attnserve: --" << name << ": " << value.status().message() << "\n";
+    return false;
+  }
+  *out = *value;
+  return true;
+}
+
 // The serving defaults from the flags; false (after saying why) if one is bad.
 bool DefaultsFromFlags(attnserve::server::ServingSettings* s) {
   const std::string grouping = absl::GetFlag(FLAGS_batch_grouping);
@@ -234,27 +247,14 @@ bool DefaultsFromFlags(attnserve::server::ServingSettings* s) {
               << "'\n";
     return false;
   }
-  absl::StatusOr<attnserve::engine::PrecisionFallback> fallback =
-      attnserve::engine::ParsePrecisionFallback(absl::GetFlag(FLAGS_precision_fallback));
-  if (!fallback.ok()) {
-    std::cerr << "attnserve: --precision_fallback: " << fallback.status().message() << "\n";
+  if (!ParseFlag("precision_fallback", absl::GetFlag(FLAGS_precision_fallback),
+                 attnserve::engine::ParsePrecisionFallback, &s->load.precision_fallback) ||
+      !ParseFlag("lstm_impl", absl::GetFlag(FLAGS_lstm_impl), attnserve::engine::ParseLstmImpl,
+                 &s->load.lstm_impl) ||
+      !ParseFlag("recurrent_gemm", absl::GetFlag(FLAGS_recurrent_gemm),
+                 attnserve::engine::ParseRecurrentGemm, &s->load.recurrent_gemm)) {
     return false;
   }
-  s->load.precision_fallback = *fallback;
-  absl::StatusOr<attnserve::engine::LstmImpl> lstm_impl =
-      attnserve::engine::ParseLstmImpl(absl::GetFlag(FLAGS_lstm_impl));
-  if (!lstm_impl.ok()) {
-    std::cerr << "attnserve: --lstm_impl: " << lstm_impl.status().message() << "\n";
-    return false;
-  }
-  s->load.lstm_impl = *lstm_impl;
-  absl::StatusOr<attnserve::engine::RecurrentGemm> recurrent_gemm =
-      attnserve::engine::ParseRecurrentGemm(absl::GetFlag(FLAGS_recurrent_gemm));
-  if (!recurrent_gemm.ok()) {
-    std::cerr << "attnserve: --recurrent_gemm: " << recurrent_gemm.status().message() << "\n";
-    return false;
-  }
-  s->load.recurrent_gemm = *recurrent_gemm;
   if (!ParseLengths(absl::GetFlag(FLAGS_warmup_lengths), &s->warmup_lengths)) return false;
   s->max_cached_plans = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_max_cached_plans)));
   s->max_plan_bytes = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_max_plan_cache_mb)))

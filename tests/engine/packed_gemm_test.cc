@@ -53,6 +53,15 @@ struct Case {
   int64_t count, k, n;
 };
 
+PackedGemmShape ShapeOf(const Case& c, bool bf16 = false) {
+  PackedGemmShape shape;
+  shape.count = c.count;
+  shape.k = c.k;
+  shape.n = c.n;
+  shape.bf16 = bf16;
+  return shape;
+}
+
 // Runs matrix `index` on `rows` rows of `src` (row stride src_stride) into a
 // dst of row stride dst_stride, and checks every value (and that the columns
 // past n of every dst row are untouched).
@@ -119,11 +128,7 @@ TEST_F(PackedGemmTest, OnePackComputesEveryRowCount) {
   for (const Case& c : {Case{2, 5, 20}, Case{1, 32, 128}, Case{2, 128, 512}, Case{1, 256, 1024}}) {
     SCOPED_TRACE(::testing::Message() << c.count << " x [" << c.k << ", " << c.n << "]");
     const memory w = Weights(c.count, c.k, c.n, 3);
-    PackedGemmShape shape;
-    shape.count = c.count;
-    shape.k = c.k;
-    shape.n = c.n;
-    auto packed = PackedGemmWeights::Create(w, shape, nullptr);
+    auto packed = PackedGemmWeights::Create(w, ShapeOf(c), nullptr);
     ASSERT_TRUE(packed.ok()) << packed.status();
     const std::shared_ptr<const PackedGemm> gemm = (*packed)->ForCurrentThreads();
     ASSERT_EQ(gemm->threads(), 1);
@@ -150,12 +155,8 @@ TEST_F(PackedGemmTest, OnePackComputesEveryRowCount) {
 TEST_F(PackedGemmTest, PacksOncePerThreadCount) {
   const Case c{2, 128, 512};
   const memory w = Weights(c.count, c.k, c.n, 5);
-  PackedGemmShape shape;
-  shape.count = c.count;
-  shape.k = c.k;
-  shape.n = c.n;
   auto ledger = std::make_shared<WeightLedger>();
-  auto packed = PackedGemmWeights::Create(w, shape, ledger);
+  auto packed = PackedGemmWeights::Create(w, ShapeOf(c), ledger);
   ASSERT_TRUE(packed.ok()) << packed.status();
   EXPECT_EQ((*packed)->packs(), 1);
   const WeightStats at_load = ledger->Read();
@@ -193,12 +194,7 @@ TEST_F(PackedGemmTest, Bf16ComputesEveryRowCount) {
   }
   const Case c{2, 128, 512};
   const memory w = Weights(c.count, c.k, c.n, 9);
-  PackedGemmShape shape;
-  shape.count = c.count;
-  shape.k = c.k;
-  shape.n = c.n;
-  shape.bf16 = true;
-  auto packed = PackedGemmWeights::Create(w, shape, nullptr);
+  auto packed = PackedGemmWeights::Create(w, ShapeOf(c, /*bf16=*/true), nullptr);
   ASSERT_TRUE(packed.ok()) << packed.status();
   const std::shared_ptr<const PackedGemm> gemm = (*packed)->ForCurrentThreads();
   for (int64_t rows = 1; rows <= 40; ++rows) {
